@@ -1,0 +1,146 @@
+"""Record the outcome of one `make` test stage, and print the summary of all of them.
+
+    report.py stage NAME RC [--junit FILE] [--sanity-log FILE] [--lint-log FILE] [--extra N]
+        writes .build/reports/NAME.json and prints one line for the stage
+    report.py summary
+        prints the one summary line of `make test`; exit status 1 unless every stage passed
+
+Counting: a sanity test, the changelog lint and the ansible-lint run count one each;
+unit and integration tests count per pytest test case (from pytest's JUnit XML).
+Under CI=true a skipped integration test counts as failed.
+"""
+
+import json
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPORTS = os.path.join(REPO, ".build", "reports")
+STAGES = ("sanity", "lint", "unit", "integration")
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def from_junit(path):
+    """(passed, failed, skipped) from a pytest JUnit XML file, (0, 0, 0) when absent."""
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        return 0, 0, 0
+    passed = failed = skipped = 0
+    for case in root.iter("testcase"):
+        tags = {child.tag for child in case}
+        if tags & {"failure", "error"}:
+            failed += 1
+        elif "skipped" in tags:
+            skipped += 1
+        else:
+            passed += 1
+    return passed, failed, skipped
+
+
+def from_sanity_log(path):
+    """(passed, failed, skipped, failed test names) from ansible-test sanity output."""
+    text = _read(path)
+    ran = re.findall(r'^Running sanity test "([^"]+)"', text, re.M)
+    skipped = set(re.findall(r'Skipping sanity test "([^"]+)"', text))
+    failed = set()
+    match = re.search(r"^FATAL: The \d+ sanity test\(s\) listed below .*? failed\..*?\n((?:[\w.-]+\n?)+)", text, re.M)
+    if match:
+        failed = set(match.group(1).split())
+    names = sorted(set(ran))
+    passed = [n for n in names if n not in failed and n not in skipped]
+    return len(passed), len(failed), len(skipped & set(names)), sorted(failed)
+
+
+def from_lint_log(path):
+    match = re.search(r"in (\d+) files processed", _read(path))
+    return int(match.group(1)) if match else None
+
+
+def stage(argv):
+    name, rc = argv[0], int(argv[1])
+    opts = dict(zip(argv[2::2], argv[3::2]))
+    result = {"stage": name, "rc": rc, "passed": 0, "failed": 0, "skipped": 0, "note": ""}
+    if "--junit" in opts:
+        passed, failed, skipped = from_junit(opts["--junit"])
+        result.update(passed=passed, failed=failed, skipped=skipped)
+        if rc == 5 and passed + failed + skipped == 0:
+            result["note"] = "no tests collected"
+        elif rc and not failed:
+            result["note"] = "pytest exit status %d" % rc
+        if name == "integration" and skipped and os.environ.get("CI", "").lower() == "true":
+            result["note"] = "%d skipped under CI=true" % skipped
+            result["failed"] += skipped
+            result["skipped"] = 0
+    if "--sanity-log" in opts:
+        passed, failed, skipped, names = from_sanity_log(opts["--sanity-log"])
+        extra = int(opts.get("--extra", "0"))
+        result.update(passed=passed + extra, failed=failed, skipped=skipped)
+        if names:
+            result["note"] = "failed: " + " ".join(names)
+        if opts.get("--changelog-rc", "0") != "0":
+            result["failed"] += 1
+            result["passed"] -= 1
+            result["note"] = (result["note"] + "; " if result["note"] else "") + "changelog lint failed"
+    if "--lint-log" in opts:
+        files = from_lint_log(opts["--lint-log"])
+        result.update(passed=0 if rc else 1, failed=1 if rc else 0)
+        if files is not None:
+            result["note"] = "%d files" % files
+    result["ok"] = rc == 0 and result["failed"] == 0
+    if not result["ok"] and not result["failed"]:
+        result["failed"] = 1  # the stage failed without a countable test failing
+    os.makedirs(REPORTS, exist_ok=True)
+    with open(os.path.join(REPORTS, name + ".json"), "w", encoding="utf-8") as handle:
+        json.dump(result, handle)
+    print("make %s: %s" % (name, describe(result)))
+    return 0
+
+
+def describe(result):
+    word = "OK" if result["ok"] else "FAILED"
+    counts = "%d passed, %d failed" % (result["passed"], result["failed"])
+    if result["skipped"]:
+        counts += ", %d skipped" % result["skipped"]
+    note = "; " + result["note"] if result["note"] else ""
+    return "%s (%s%s)" % (word, counts, note)
+
+
+def summary(_argv):
+    results, parts = [], []
+    for name in STAGES:
+        data = _read(os.path.join(REPORTS, name + ".json"))
+        if not data:
+            parts.append("%s not run" % name)
+            results.append({"ok": False, "passed": 0, "failed": 1, "skipped": 0})
+            continue
+        result = json.loads(data)
+        results.append(result)
+        parts.append("%s %s" % (name, describe(result)))
+    passed = sum(r["passed"] for r in results)
+    failed = sum(r["failed"] for r in results)
+    skipped = sum(r["skipped"] for r in results)
+    tail = ", %d skipped" % skipped if skipped else ""
+    print("netfleet.tcp: %d passed, %d failed%s -- %s" % (passed, failed, tail, ", ".join(parts)))
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1] not in ("stage", "summary"):
+        sys.exit(__doc__)
+    if sys.argv[1] == "stage":
+        return stage(sys.argv[2:])
+    return summary(sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
