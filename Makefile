@@ -175,7 +175,7 @@ build: venv
 
 changelog: venv
 	cd "$(REPO)" && "$(BIN)/antsibull-changelog" lint
-	cd "$(REPO)" && "$(BIN)/antsibull-changelog" release --update-existing --refresh-fragments without-archives
+	cd "$(REPO)" && "$(BIN)/antsibull-changelog" release --reload-plugins --update-existing --refresh-fragments without-archives
 	@ls "$(REPO)"/changelogs/fragments/*.yml >/dev/null  # fragments are kept (keep_fragments: true)
 
 # --- housekeeping ------------------------------------------------------------
