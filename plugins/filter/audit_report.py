@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.tcp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""netfleet.tcp.audit_report and netfleet.tcp.audit_render: the fleet audit report.
+
+Docs: audit_report.yml and audit_render.yml beside this file.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import (
+    RENDERERS,
+    ReportInputError,
+    build_report,
+    plain,
+    render_prometheus,
+)
+
+FORMATS = ("markdown", "json", "junit", "table", "prometheus")
+
+
+def _list(value, name):
+    if value is None:
+        return None
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        raise AnsibleFilterError("audit_report: %s must be a list of host names" % name)
+    return [str(item) for item in value]
+
+
+def audit_report(results, hosts=None, active=None, profile=None, fail_on="error", thresholds=None,
+                 top=5, pressure_findings=True, generated_at=None, record_var="__audit_record",
+                 probe_vars=None, title="TCP fleet audit"):
+    """Build the fleet report from per-host results (hostvars, or records with record_var='')."""
+    try:
+        return build_report(
+            results,
+            hosts=_list(hosts, "hosts"),
+            active=_list(active, "active"),
+            record_var=record_var or None,
+            probe_vars=_list(probe_vars, "probe_vars") or (),
+            profile=None if profile is None else str(profile),
+            fail_on=str(fail_on),
+            thresholds=thresholds,
+            top=top,
+            pressure_findings=bool(pressure_findings),
+            generated_at=generated_at,
+            title=str(title),
+        )
+    except ReportInputError as error:
+        raise AnsibleFilterError("audit_report: %s" % error)
+
+
+def audit_render(report, format="markdown", host=None):  # pylint: disable=redefined-builtin
+    """Render a report built by audit_report as markdown, json, junit, table lines or prometheus."""
+    if format not in FORMATS:
+        raise AnsibleFilterError(
+            "audit_render: format must be one of %s, got %r" % (", ".join(FORMATS), format))
+    report = plain(report)
+    if not isinstance(report, dict) or "schema_version" not in report or "hosts" not in report:
+        raise AnsibleFilterError("audit_render: expects a report built by netfleet.tcp.audit_report")
+    try:
+        if format == "prometheus":
+            if host is None:
+                raise AnsibleFilterError("audit_render: format 'prometheus' needs host=<inventory name>")
+            return render_prometheus(report, str(host))
+        return RENDERERS[format](report)
+    except (ReportInputError, KeyError, TypeError) as error:
+        raise AnsibleFilterError("audit_render: cannot render %s: %s" % (format, error))
+
+
+class FilterModule(object):
+
+    def filters(self):
+        return {"audit_report": audit_report, "audit_render": audit_render}
