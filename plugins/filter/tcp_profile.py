@@ -1,7 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: netfleet.tcp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters that render a tuning profile for one host; documented in the sidecar YAML files."""
+"""Filters that render a tuning profile for one host, guard it and report on it.
+
+Documented in one sidecar YAML file per filter. They turn registered results of
+netfleet.tcp.sysctl_check and netfleet.tcp.sysctl_profile into what the tuning role
+decides and prints, so no data is built in Jinja.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,8 +14,56 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.netfleet.tcp.plugins.module_utils import _rules
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
+from ansible_collections.netfleet.tcp.plugins.module_utils._profile_apply import values_equivalent
 from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import plan, render
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
+    bound_satisfied,
+    normalize_text,
+    parse_bound,
+)
+
+SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
+FAIL_ON_RANK = {"error": 3, "warning": 2, "never": 99}
+# Findings that describe the change itself or the boot configuration before it,
+# which applying the profile is about to fix: never a reason to refuse it.
+NOT_A_PROBLEM = frozenset(["live-differs-desired", "persisted-drift", "tw-recycle-obsolete"])
+MISSING_RULE = "key-missing"
+
+CHANGED = "changed"
+UNCHANGED = "unchanged"
+SKIPPED = "skipped-missing"
+
+
+def _error(name, error):
+    return AnsibleFilterError("netfleet.tcp.%s: %s" % (name, error))
+
+
+def _is_skipped(result):
+    return not isinstance(result, dict) or not result or bool(result.get("skipped"))
+
+
+def _short(key):
+    return _rules.short(key) if isinstance(key, str) else repr(key)
+
+
+def _text(value):
+    if value is None:
+        return "absent"
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(item) for item in value)
+    return normalize_text(str(value))
+
+
+def _profile_label(profile):
+    if isinstance(profile, (list, tuple)):
+        return "+".join(str(item) for item in profile)
+    return str(profile)
+
+
+# ---------------------------------------------------------------------------
+# Rendering
 
 
 def tcp_profile(host, profile, group_overrides=None, host_overrides=None):
@@ -18,7 +71,7 @@ def tcp_profile(host, profile, group_overrides=None, host_overrides=None):
     try:
         return render(host, profile, group_overrides, host_overrides)
     except NetfleetError as error:
-        raise AnsibleFilterError("netfleet.tcp.tcp_profile: %s" % error)
+        raise _error("tcp_profile", error)
 
 
 def tcp_profile_plan(host, profile, group_overrides=None, host_overrides=None):
@@ -26,7 +79,209 @@ def tcp_profile_plan(host, profile, group_overrides=None, host_overrides=None):
     try:
         return plan(host, profile, group_overrides, host_overrides)
     except NetfleetError as error:
-        raise AnsibleFilterError("netfleet.tcp.tcp_profile_plan: %s" % error)
+        raise _error("tcp_profile_plan", error)
+
+
+# ---------------------------------------------------------------------------
+# Guard
+
+
+def _involves(finding, keys):
+    key = finding.get("key")
+    involved = set([key]) if key else set()
+    rule = _rules.RULES.get(finding.get("id"))
+    if rule is not None and finding.get("id") in (
+            "tw-reuse-no-timestamps", "syn-backlog-above-somaxconn", "port-range-listeners"):
+        involved.update(rule.keys)
+    return bool(involved & set(keys))
+
+
+def _relevant_findings(check, settings):
+    if _is_skipped(check):
+        return []
+    keys = list(settings or {})
+    return [finding for finding in check.get("findings") or []
+            if isinstance(finding, dict) and _involves(finding, keys)]
+
+
+def tcp_profile_findings(check, settings):
+    """One line per finding of a sysctl_check result that involves the wanted keys."""
+    lines = []
+    for finding in _relevant_findings(check, settings):
+        if finding.get("id") in NOT_A_PROBLEM:
+            continue
+        line = "%s %s: %s" % (finding.get("severity"), finding.get("id"), finding.get("message"))
+        if finding.get("remediation"):
+            line += " Fix: %s" % finding["remediation"]
+        lines.append(line)
+    return lines
+
+
+def tcp_profile_guard(check, settings, hostname, missing="skip", fail_on="error"):
+    """Why the wanted ``settings`` must not be applied on ``hostname``; empty when they may.
+
+    Reads the result of sysctl_check run with those settings: blocking findings of the
+    shared rules (guards, invalid keys and values) always refuse; keys absent here
+    refuse when ``missing`` is ``fail``; other findings refuse at or above ``fail_on``;
+    a read-only /proc/sys refuses everything.
+    """
+    if missing not in ("skip", "fail"):
+        raise _error("tcp_profile_guard", "missing must be skip or fail, not %r" % (missing,))
+    if fail_on not in FAIL_ON_RANK:
+        raise _error("tcp_profile_guard", "fail_on must be error, warning or never, not %r" % (fail_on,))
+    if not settings or _is_skipped(check):
+        return []
+    context = check.get("context") or {}
+    refusals = []
+    if context.get("proc_sys_net_writable") is False:
+        refusals.append(
+            "nothing written on %s: /proc/sys/net is read-only here (a container or a read-only "
+            "mount of /proc/sys); tune the host or namespace that owns these settings" % hostname)
+    threshold = FAIL_ON_RANK[fail_on]
+    for finding in _relevant_findings(check, settings):
+        rule_id = finding.get("id")
+        if rule_id in NOT_A_PROBLEM:
+            continue
+        rule = _rules.RULES.get(rule_id)
+        blocking = bool(rule and rule.blocking)
+        if rule_id == MISSING_RULE:
+            if missing == "skip":
+                continue
+            blocking = True
+        if not blocking and SEVERITY_RANK.get(finding.get("severity"), 0) < threshold:
+            continue
+        why = "refused" if blocking else "refused (tuning_fail_on: %s)" % fail_on
+        message = "%s %s on %s: %s" % (_short(finding.get("key")), why, hostname,
+                                       finding.get("message") or rule_id)
+        if finding.get("remediation"):
+            message += " %s" % finding["remediation"]
+        refusals.append(message)
+    return refusals
+
+
+# ---------------------------------------------------------------------------
+# Report
+
+
+def _persisted_drift(check, key, wanted):
+    entry = ((check or {}).get("keys") or {}).get(key) or {}
+    persisted = entry.get("persisted")
+    if persisted is None or wanted is None or values_equivalent(_text(persisted), _text(wanted)):
+        return None
+    return persisted, entry.get("persisted_file")
+
+
+def tcp_profile_report(apply, hostname, check_mode=False, profile=None, check=None):
+    """Per-key lines, one summary line and the values a re-read must show.
+
+    ``apply`` is the registered result of sysctl_profile (a prediction under --check).
+    Returns ``{lines, summary, expected, changed_keys, skipped_keys}``.
+    """
+    label = _profile_label(profile) if profile is not None else "profile"
+    if not isinstance(apply, dict) or not apply:
+        return {"lines": [], "summary": "%s: the apply phase did not run" % hostname,
+                "expected": {}, "changed_keys": [], "skipped_keys": []}
+    if apply.get("skipped"):
+        return {"lines": [], "expected": {}, "changed_keys": [], "skipped_keys": [],
+                "summary": "%s: nothing to apply (profile %s and no overrides)" % (hostname, label)}
+    keys = apply.get("keys") or {}
+    path = apply.get("file")
+    file_changed = bool(apply.get("file_changed"))
+    absent = apply.get("state") == "absent"
+    changed = [key for key, entry in keys.items() if entry.get("status") == CHANGED]
+    unchanged = [key for key, entry in keys.items() if entry.get("status") == UNCHANGED]
+    skipped = [key for key, entry in keys.items() if entry.get("status") == SKIPPED]
+    expected = {}
+    for key, entry in keys.items():
+        if entry.get("status") not in (CHANGED, UNCHANGED):
+            continue
+        value = entry.get("before") if check_mode else entry.get("after")
+        if value is not None:
+            expected[key] = value
+
+    lines = []
+    where = path or "no file (persist: false)"
+    for key in changed:
+        entry = keys[key]
+        if check_mode:
+            lines.append("%s: live %s, wanted %s; %s would change" % (
+                key, _text(entry.get("before")), _text(entry.get("after")), where))
+        else:
+            lines.append("%s: %s -> %s; %s" % (
+                key, _text(entry.get("before")), _text(entry.get("after")), where))
+    if file_changed and not absent:
+        for key in unchanged:
+            drift = _persisted_drift(check, key, keys[key].get("after"))
+            if drift:
+                lines.append("%s: live %s as wanted, but %s persists %s; %s %s" % (
+                    key, _text(keys[key].get("after")), drift[1] or "the boot configuration",
+                    _text(drift[0]), where, "would change" if check_mode else "rewritten"))
+        if not changed and not any(line.startswith(tuple(unchanged)) for line in lines):
+            lines.append("%s: %s (the persisted values differ from the profile)" % (
+                where, "would be rewritten" if check_mode else "rewritten"))
+    if absent and file_changed:
+        for removed in apply.get("removed_files") or [path]:
+            lines.append("%s: %s" % (removed, "would be removed" if check_mode else "removed"))
+
+    skipped_text = ""
+    if skipped:
+        skipped_text = "; %d skipped (absent here: %s)" % (len(skipped), ", ".join(skipped))
+    if absent:
+        verb = "would restore" if check_mode else "restored"
+        summary = "%s: profile removed%s: %d key(s) %s, %d already at their original value; %s %s" % (
+            hostname, " (check mode, nothing changed)" if check_mode else "", len(changed), verb,
+            len(unchanged), path, ("would be removed" if check_mode else "removed") if file_changed
+            else "was already absent")
+    elif check_mode:
+        drifted = [line.split(":", 1)[0] for line in lines]
+        if drifted:
+            summary = "%s: %d drifted from %s (%s); nothing changed (check mode)%s" % (
+                hostname, len(drifted), label, ", ".join(drifted), skipped_text)
+        else:
+            summary = "%s: no drift from %s (%d keys in line)%s" % (
+                hostname, label, len(unchanged), skipped_text)
+    else:
+        summary = "%s: %s applied: %d changed, %d unchanged%s; %s %s" % (
+            hostname, label, len(changed), len(unchanged), skipped_text, where,
+            "written" if file_changed else "unchanged")
+    return {"lines": lines, "summary": summary, "expected": expected,
+            "changed_keys": changed, "skipped_keys": skipped}
+
+
+# ---------------------------------------------------------------------------
+# Verify
+
+
+def tcp_profile_verify(reread, expected, hostname, apply=None, check_mode=False):
+    """Keys whose re-read live value is not the ``expected`` one; empty when all hold.
+
+    ``reread`` is a sysctl_check result, ``expected`` maps keys to values or bounds.
+    With an ``apply`` result of state=absent outside check mode, also checks that the
+    drop-ins it removed are gone from the boot configuration.
+    """
+    if _is_skipped(reread):
+        return []
+    live_keys = reread.get("keys") or {}
+    problems = []
+    for key, want in (expected or {}).items():
+        live = (live_keys.get(key) or {}).get("live")
+        bound = parse_bound(want)
+        if live is None:
+            ok = False
+        elif bound:
+            ok = bound_satisfied(bound[0], bound[1], str(live))
+        else:
+            ok = values_equivalent(_text(live), _text(want))
+        if not ok:
+            problems.append("%s on %s: re-read %s, expected %s" % (
+                key, hostname, _text(live), _text(want)))
+    if (not check_mode and isinstance(apply, dict) and apply.get("state") == "absent"
+            and apply.get("file_changed")):
+        sources = (reread.get("persisted") or {}).get("sources") or []
+        for removed in apply.get("removed_files") or []:
+            if removed in sources:
+                problems.append("%s on %s: the drop-in is still there" % (removed, hostname))
+    return problems
 
 
 class FilterModule(object):
@@ -36,4 +291,8 @@ class FilterModule(object):
         return {
             "tcp_profile": tcp_profile,
             "tcp_profile_plan": tcp_profile_plan,
+            "tcp_profile_findings": tcp_profile_findings,
+            "tcp_profile_guard": tcp_profile_guard,
+            "tcp_profile_report": tcp_profile_report,
+            "tcp_profile_verify": tcp_profile_verify,
         }

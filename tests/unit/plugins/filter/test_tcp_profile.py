@@ -18,7 +18,11 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.netfleet.tcp.plugins.filter.tcp_profile import (
     FilterModule,
     tcp_profile,
+    tcp_profile_findings,
+    tcp_profile_guard,
     tcp_profile_plan,
+    tcp_profile_report,
+    tcp_profile_verify,
 )
 
 CONTEXT = {
@@ -33,7 +37,9 @@ FILTER_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "pl
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"tcp_profile", "tcp_profile_plan"}
+    assert set(FilterModule().filters()) == {
+        "tcp_profile", "tcp_profile_plan", "tcp_profile_findings", "tcp_profile_guard",
+        "tcp_profile_report", "tcp_profile_verify"}
 
 
 def test_renders_from_a_registered_check_result():
@@ -68,14 +74,16 @@ def test_a_context_without_memory_fails_clearly():
         tcp_profile({"context": {"page_size": 4096}}, "web_frontend")
 
 
-@pytest.mark.parametrize("name", ["tcp_profile", "tcp_profile_plan"])
+@pytest.mark.parametrize("name", sorted(FilterModule().filters()))
 def test_sidecar_documentation_is_complete(name):
     with open(os.path.join(FILTER_DIR, name + ".yml")) as handle:
         doc = yaml.safe_load(handle)
     assert doc["DOCUMENTATION"]["name"] == name
     assert doc["DOCUMENTATION"]["version_added"] == "0.1.0"
-    assert set(doc["DOCUMENTATION"]["options"]) == {
-        "_input", "profile", "group_overrides", "host_overrides"}
+    assert "_input" in doc["DOCUMENTATION"]["options"]
+    if name in ("tcp_profile", "tcp_profile_plan"):
+        assert set(doc["DOCUMENTATION"]["options"]) == {
+            "_input", "profile", "group_overrides", "host_overrides"}
     assert "netfleet.tcp." + name in doc["EXAMPLES"]
     assert "_value" in doc["RETURN"]
 
@@ -89,3 +97,202 @@ def test_ansible_doc_renders_the_filter():
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert "Returns the sysctl settings a host should get" in result.stdout
+
+
+# --- guard ----------------------------------------------------------------------
+
+NAT_FINDING = {
+    "id": "tw-recycle-nat", "severity": "error", "key": "net.ipv4.tcp_tw_recycle", "value": "1",
+    "message": "tcp_tw_recycle=1 on a NAT-facing host drops connections from clients that share a "
+               "NAT address (evidence: masquerade rule in table ip nat).",
+    "remediation": "Set net.ipv4.tcp_tw_recycle=0 (or remove it) on this host.",
+}
+MISSING_FINDING = {
+    "id": "key-missing", "severity": "error", "key": "net.ipv4.tcp_mem", "value": "1 2 3",
+    "message": "net.ipv4.tcp_mem exists only in the initial network namespace.", "remediation": "",
+}
+FIN_FINDING = {
+    "id": "fin-timeout-low", "severity": "warning", "key": "net.ipv4.tcp_fin_timeout", "value": "5",
+    "message": "tcp_fin_timeout=5 resets slow peers.", "remediation": "Use 10 or more.",
+}
+DRIFT_FINDING = {
+    "id": "live-differs-desired", "severity": "warning", "key": "net.ipv4.tcp_fin_timeout",
+    "value": "5", "message": "live 60, desired 5", "remediation": "apply it",
+}
+UNRELATED = dict(FIN_FINDING, key="net.ipv4.tcp_syn_retries", id="retries-low")
+WANTED = {"net.ipv4.tcp_tw_recycle": 1, "net.ipv4.tcp_mem": "1 2 3", "net.ipv4.tcp_fin_timeout": 5}
+
+
+def _check(*findings, **context):
+    base = dict(CONTEXT, proc_sys_net_writable=True)
+    base.update(context)
+    return {"context": base, "keys": {}, "findings": list(findings)}
+
+
+def test_guard_refuses_tw_recycle_on_a_nat_gateway_naming_host_and_evidence():
+    refusals = tcp_profile_guard(_check(NAT_FINDING, DRIFT_FINDING), WANTED, "natgw")
+    assert len(refusals) == 1
+    assert refusals[0].startswith("tcp_tw_recycle refused on natgw: ")
+    assert "masquerade rule in table ip nat" in refusals[0]
+    assert "Set net.ipv4.tcp_tw_recycle=0" in refusals[0]
+
+
+def test_guard_missing_policy():
+    check = _check(MISSING_FINDING)
+    assert tcp_profile_guard(check, WANTED, "web1", "skip") == []
+    refusals = tcp_profile_guard(check, WANTED, "web1", "fail")
+    assert refusals == ["tcp_mem refused on web1: net.ipv4.tcp_mem exists only in the initial "
+                        "network namespace."]
+
+
+def test_guard_fail_on_threshold_and_unrelated_findings():
+    check = _check(FIN_FINDING, UNRELATED, DRIFT_FINDING)
+    assert tcp_profile_guard(check, WANTED, "web1", "skip", "error") == []
+    refusals = tcp_profile_guard(check, WANTED, "web1", "skip", "warning")
+    assert len(refusals) == 1 and "tcp_fin_timeout refused (tuning_fail_on: warning)" in refusals[0]
+    assert tcp_profile_guard(check, WANTED, "web1", "skip", "never") == []
+
+
+def test_guard_refuses_a_read_only_proc_sys():
+    refusals = tcp_profile_guard(_check(proc_sys_net_writable=False), WANTED, "box1")
+    assert len(refusals) == 1 and "read-only" in refusals[0] and "box1" in refusals[0]
+
+
+def test_guard_passes_skipped_checks_and_empty_settings():
+    assert tcp_profile_guard({"skipped": True}, WANTED, "web1") == []
+    assert tcp_profile_guard(_check(NAT_FINDING), {}, "web1") == []
+
+
+def test_guard_validates_its_policy_arguments():
+    with pytest.raises(AnsibleFilterError, match="missing must be"):
+        tcp_profile_guard(_check(), WANTED, "web1", "ignore")
+    with pytest.raises(AnsibleFilterError, match="fail_on must be"):
+        tcp_profile_guard(_check(), WANTED, "web1", "skip", "info")
+
+
+def test_findings_lines_leave_out_the_change_itself():
+    lines = tcp_profile_findings(_check(FIN_FINDING, DRIFT_FINDING, UNRELATED), WANTED)
+    assert lines == ["warning fin-timeout-low: tcp_fin_timeout=5 resets slow peers. Fix: Use 10 or more."]
+
+
+# --- report ------------------------------------------------------------------------
+
+DROPIN = "/etc/sysctl.d/99-zz-netfleet-tcp-tuning.conf"
+
+
+def _apply(keys, file_changed=False, state="present", **extra):
+    result = {"changed": file_changed or any(e["status"] == "changed" for e in keys.values()),
+              "keys": keys, "file": DROPIN, "file_changed": file_changed, "state": state}
+    result.update(extra)
+    return result
+
+
+def _key(before, after, status):
+    return {"before": before, "after": after, "persisted": after, "status": status, "reason": ""}
+
+
+def test_check_mode_report_lists_exactly_the_drifted_key():
+    apply = _apply({
+        "net.ipv4.tcp_fin_timeout": _key("60", "20", "changed"),
+        "net.ipv4.tcp_keepalive_time": _key("600", "600", "unchanged"),
+        "net.ipv4.tcp_max_orphans": _key(None, None, "skipped-missing"),
+    })
+    report = tcp_profile_report(apply, "web2", True, "web_frontend")
+    assert report["lines"] == [
+        "net.ipv4.tcp_fin_timeout: live 60, wanted 20; %s would change" % DROPIN]
+    assert report["summary"] == (
+        "web2: 1 drifted from web_frontend (net.ipv4.tcp_fin_timeout); nothing changed (check mode); "
+        "1 skipped (absent here: net.ipv4.tcp_max_orphans)")
+    # Under --check nothing may change: the re-read must show the values from before.
+    assert report["expected"] == {"net.ipv4.tcp_fin_timeout": "60", "net.ipv4.tcp_keepalive_time": "600"}
+    assert report["changed_keys"] == ["net.ipv4.tcp_fin_timeout"]
+    assert report["skipped_keys"] == ["net.ipv4.tcp_max_orphans"]
+
+
+def test_check_mode_report_without_drift():
+    apply = _apply({"net.ipv4.tcp_fin_timeout": _key("20", "20", "unchanged")})
+    report = tcp_profile_report(apply, "web1", True, "web_frontend")
+    assert report["lines"] == []
+    assert report["summary"] == "web1: no drift from web_frontend (1 keys in line)"
+
+
+def test_report_names_persisted_drift_with_its_file():
+    apply = _apply({"net.ipv4.tcp_fin_timeout": _key("20", "20", "unchanged")}, file_changed=True)
+    check = {"keys": {"net.ipv4.tcp_fin_timeout": {
+        "live": "20", "persisted": "60", "persisted_file": DROPIN}}}
+    report = tcp_profile_report(apply, "web1", True, "web_frontend", check)
+    assert report["lines"] == [
+        "net.ipv4.tcp_fin_timeout: live 20 as wanted, but %s persists 60; %s would change"
+        % (DROPIN, DROPIN)]
+    assert "1 drifted" in report["summary"]
+
+
+def test_report_of_a_file_only_change_without_per_key_evidence():
+    apply = _apply({"net.ipv4.tcp_fin_timeout": _key("20", "20", "unchanged")}, file_changed=True)
+    report = tcp_profile_report(apply, "web1", True, ["web_frontend", "high_throughput"])
+    assert report["lines"] == [
+        "%s: would be rewritten (the persisted values differ from the profile)" % DROPIN]
+    assert "web_frontend+high_throughput" in report["summary"]
+
+
+def test_real_run_report():
+    apply = _apply({
+        "net.ipv4.tcp_fin_timeout": _key("60", "20", "changed"),
+        "net.core.somaxconn": _key("65535", "65535", "unchanged"),
+    }, file_changed=True)
+    report = tcp_profile_report(apply, "web1", False, "web_frontend")
+    assert report["lines"] == ["net.ipv4.tcp_fin_timeout: 60 -> 20; %s" % DROPIN]
+    assert report["summary"] == "web1: web_frontend applied: 1 changed, 1 unchanged; %s written" % DROPIN
+    assert report["expected"] == {"net.ipv4.tcp_fin_timeout": "20", "net.core.somaxconn": "65535"}
+
+
+def test_absent_report():
+    apply = _apply({"net.ipv4.tcp_fin_timeout": _key("20", "60", "changed")}, file_changed=True,
+                   state="absent", removed_files=[DROPIN])
+    report = tcp_profile_report(apply, "web1", False, "web_frontend")
+    assert report["lines"] == ["net.ipv4.tcp_fin_timeout: 20 -> 60; %s" % DROPIN, "%s: removed" % DROPIN]
+    assert report["summary"] == ("web1: profile removed: 1 key(s) restored, 0 already at their "
+                                 "original value; %s removed" % DROPIN)
+
+
+def test_report_of_a_skipped_or_missing_apply():
+    assert "nothing to apply" in tcp_profile_report({"skipped": True}, "web1", False, "none")["summary"]
+    assert "did not run" in tcp_profile_report({}, "web1")["summary"]
+
+
+# --- verify ----------------------------------------------------------------------------
+
+
+def _reread(live, sources=()):
+    return {"keys": dict((key, {"live": value}) for key, value in live.items()),
+            "persisted": {"sources": list(sources)}}
+
+
+def test_verify_compares_like_the_kernel():
+    reread = _reread({"net.ipv4.tcp_rmem": "4096\t131072\t33554432",
+                      "net.ipv4.ip_local_reserved_ports": "30000-30001",
+                      "net.core.somaxconn": "65535"})
+    expected = {"net.ipv4.tcp_rmem": "4096 131072 33554432",
+                "net.ipv4.ip_local_reserved_ports": "30000,30001",
+                "net.core.somaxconn": ">=8192"}
+    assert tcp_profile_verify(reread, expected, "web1") == []
+
+
+def test_verify_names_every_mismatch():
+    reread = _reread({"net.ipv4.tcp_fin_timeout": "60", "net.core.somaxconn": "4096"})
+    problems = tcp_profile_verify(reread, {"net.ipv4.tcp_fin_timeout": 20, "net.core.somaxconn": ">=8192",
+                                           "net.ipv4.tcp_mem": "1 2 3"}, "web1")
+    assert problems == [
+        "net.ipv4.tcp_fin_timeout on web1: re-read 60, expected 20",
+        "net.core.somaxconn on web1: re-read 4096, expected >=8192",
+        "net.ipv4.tcp_mem on web1: re-read absent, expected 1 2 3",
+    ]
+
+
+def test_verify_after_removal_checks_the_drop_in_is_gone():
+    apply = _apply({}, file_changed=True, state="absent", removed_files=[DROPIN])
+    assert tcp_profile_verify(_reread({}, [DROPIN]), {}, "web1", apply) == [
+        "%s on web1: the drop-in is still there" % DROPIN]
+    assert tcp_profile_verify(_reread({}, [DROPIN]), {}, "web1", apply, True) == []
+    assert tcp_profile_verify(_reread({}, []), {}, "web1", apply) == []
+    assert tcp_profile_verify({"skipped": True}, {"k.k": 1}, "web1") == []
