@@ -1,0 +1,241 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.tcp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validate a desired set of sysctl settings: one implementation for check and profile.
+
+PRIVATE: internal to the netfleet.tcp collection.
+
+``validate_settings()`` is what sysctl_check judges a ``settings:`` dict with and
+what sysctl_profile runs before it writes anything. It checks key and value
+syntax (_sysctl_keys), shapes and ranges (_catalog), refuses YAML booleans and
+quoted values, applies the guards no value can switch off (tcp_tw_recycle), and
+decides what happens to keys absent on this kernel or in this namespace. The
+advisory rules of _rules then run over the desired set laid over the live values.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _rules
+from ansible_collections.netfleet.tcp.plugins.module_utils._errors import SysctlInputError
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
+    key_problem,
+    normalize_text,
+    normalize_value,
+    parse_bound,
+    bound_satisfied,
+    value_problem,
+)
+
+MISSING_POLICIES = ("fail", "skip")
+_BOOLEAN_WORDS = frozenset(["yes", "no", "on", "off", "true", "false", "y", "n"])
+
+
+def display_value(value):
+    """A value as text for messages and findings (never raises)."""
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(item) for item in value)
+    if value is None:
+        return None
+    return str(value)
+
+
+def value_refusal(key, value):
+    """``(rule_id, reason)`` when ``value`` cannot be used for ``key``, else None.
+
+    Covers YAML booleans, quotes, syntax (newline, ``=``, ``#``, control characters,
+    empty, floats), bounds on keys that are not a single integer, and the catalog's
+    shape and range. Does not look at the host: existence and guards come later.
+    """
+    items = value if isinstance(value, (list, tuple)) else [value]
+    for item in items:
+        if isinstance(item, bool):
+            return ("value-boolean",
+                    "YAML boolean %r (from yes/no/on/off/true/false) where %s is expected; write "
+                    "1 or 0 without quotes" % (item, _catalog.expected(key)))
+        if isinstance(item, str):
+            if "'" in item or '"' in item:
+                return ("value-quoted",
+                        "value %r contains quotes; the kernel would receive them literally. "
+                        "Write the bare value, e.g. %s: %s"
+                        % (item, _rules.short(key), normalize_text(item.replace('"', "").replace("'", ""))
+                           or "1"))
+            if normalize_text(item).lower() in _BOOLEAN_WORDS:
+                return ("value-boolean",
+                        "%r reads as a boolean; write 1 or 0 explicitly" % item)
+    bound = parse_bound(value)
+    if bound is not None:
+        if key in _catalog.CATALOG and not _catalog.is_single_integer(key):
+            return ("value-shape",
+                    "a bound such as '%s%d' only applies to keys holding one integer; %s takes %s"
+                    % (bound[0], bound[1], _rules.short(key), _catalog.expected(key)))
+        problem = _catalog.shape_problem(key, str(bound[1]))
+        if problem:
+            return ("value-shape", "bound %s%d: %s" % (bound[0], bound[1], problem))
+        return None
+    problem = value_problem(value)
+    if problem:
+        return ("value-invalid", problem)
+    problem = _catalog.shape_problem(key, normalize_value(value))
+    if problem:
+        return ("value-shape", problem)
+    return None
+
+
+def key_exists(key, context, live):
+    """Whether ``key`` can be read here: from ``live`` when it holds the key, else from the catalog."""
+    if key in live:
+        return live[key] is not None
+    context = context or {}
+    if _catalog.exists_on_kernel(key, context.get("kernel_version")) is False:
+        return False
+    entry = _catalog.CATALOG.get(key)
+    if entry is not None and entry["namespace"] == "init" and context.get("initial_netns") is False:
+        return False
+    return True
+
+
+def absent_reason(key, context):
+    """Why ``key`` is absent here, naming the kernel version."""
+    context = context or {}
+    version = context.get("kernel_version")
+    reason = _catalog.absence_reason(key, version, context.get("initial_netns", True) is not False)
+    if reason is None:
+        reason = ("no such key under /proc/sys on this host (kernel %s); check the spelling, or "
+                  "a kernel module it belongs to may not be loaded" % _catalog.version_text(version))
+    return reason
+
+
+def _missing_remediation(key, reason, missing):
+    if "initial network namespace" in reason or "machine-wide" in reason:
+        return ("Set %s on the host itself (the initial network namespace), not inside this "
+                "container or namespace, or use missing: skip to leave it out here." % key)
+    if "removed in Linux" in reason:
+        return "Remove %s from the settings and from sysctl files; this kernel no longer has it." % key
+    return ("Check the key name against 'ls /proc/sys/%s'; if the key only exists on some kernels, "
+            "use missing: skip." % "/".join(key.split(".")[:-1]))
+
+
+def _refusal(key, value, rule_id, reason, remediation=None):
+    return {
+        "key": key,
+        "value": display_value(value),
+        "id": rule_id,
+        "reason": reason,
+        "remediation": remediation or _REMEDIATION.get(rule_id, ""),
+    }
+
+
+_REMEDIATION = {
+    "key-invalid": "Write the dotted sysctl name as 'sysctl -a' prints it, e.g. net.ipv4.tcp_fin_timeout.",
+    "value-invalid": "Give an integer, a string such as '4096 131072 6291456', or a list of integers.",
+    "value-boolean": "Write 1 or 0 (an integer, unquoted in YAML), never yes/no/on/off/true/false.",
+    "value-quoted": "Remove the quote characters from inside the value; YAML quoting around it is fine.",
+    "value-shape": "Use a value of the shape and range the knob reference lists for this key.",
+}
+
+
+def validate_settings(settings, context, live, missing="fail"):
+    """Validate a desired set of sysctl settings against this host.
+
+    ``settings``: ``{key: value}`` as given by the user (int, str, list, or a bound
+    such as ``">=4096"``). ``context``: _check.gather_context()'s dict. ``live``:
+    ``{key: normalised text or None}`` for (at least) the settings' keys, None
+    meaning absent here. ``missing``: ``fail`` refuses absent keys, ``skip`` skips them.
+
+    Returns a dict:
+
+    ``desired``   ``{key: {"value": text or None, "bound": None or (op, int)}}`` for keys that passed
+    ``refusals``  ``[(key, reason)]``, blocking
+    ``refused``   the same as ``[{key, value, id, reason, remediation}]`` (rule ids for findings)
+    ``skipped``   ``{key: reason}``
+    ``findings``  advisory findings of the shared rules on the desired set
+    """
+    if missing not in MISSING_POLICIES:
+        raise SysctlInputError([("missing", "must be one of %s, got %r" % (", ".join(MISSING_POLICIES), missing))])
+    context = context or {}
+    live = live or {}
+    result = {"desired": {}, "refusals": [], "refused": [], "skipped": {}, "findings": []}
+    if settings is None:
+        settings = {}
+    if not isinstance(settings, dict):
+        refused = _refusal("settings", None, "value-invalid",
+                           "settings must be a mapping of sysctl keys to values, not %s"
+                           % type(settings).__name__)
+        result["refused"].append(refused)
+        result["refusals"].append(("settings", refused["reason"]))
+        return result
+
+    info = []
+    for key in sorted(settings, key=lambda item: str(item)):
+        value = settings[key]
+        label = key if isinstance(key, str) else repr(key)
+        problem = key_problem(key)
+        if problem:
+            result["refused"].append(_refusal(label, value, "key-invalid", problem))
+            continue
+        refusal = value_refusal(key, value)
+        if refusal:
+            result["refused"].append(_refusal(key, value, refusal[0], refusal[1]))
+            continue
+        bound = parse_bound(value)
+        text = None if bound else normalize_value(value)
+        exists = key_exists(key, context, live)
+
+        if key == _rules.K_TW_RECYCLE:
+            guard = _rules.tw_recycle_guard(text if text is not None else str(bound[1]), context, exists)
+            if guard:
+                result["refused"].append(_refusal(key, value, guard["id"], guard["message"], guard["remediation"]))
+                continue
+            if not exists:
+                reason = ("tcp_tw_recycle=0 is already what this kernel does: the key was removed in "
+                          "Linux 4.12 (this host runs %s); nothing to write"
+                          % _catalog.version_text(context.get("kernel_version")))
+                result["skipped"][key] = reason
+                info.append(_rules.finding(
+                    "tw-recycle-obsolete", key, display_value(value), reason + ".",
+                    "Remove net.ipv4.tcp_tw_recycle from the settings and from sysctl files; on "
+                    "this kernel it only causes boot-time errors."))
+                continue
+
+        reason = None
+        if not exists:
+            reason = absent_reason(key, context)
+        elif not _catalog.settable_in_namespace(key, context.get("initial_netns", True) is not False):
+            reason = _catalog.namespace_reason(key)
+        if reason:
+            if missing == "skip":
+                result["skipped"][key] = reason
+            else:
+                result["refused"].append(_refusal(
+                    key, value, "key-missing", reason, _missing_remediation(key, reason, missing)))
+            continue
+        result["desired"][key] = {"value": text, "bound": bound}
+
+    result["refusals"] = [(item["key"], item["reason"]) for item in result["refused"]]
+    values = planned_values(result["desired"], context, live)
+    result["findings"] = info + _rules.evaluate(values, context, focus=set(result["desired"]))
+    return result
+
+
+def planned_values(desired, context, live):
+    """The view the rules judge: live values with the desired values laid over them.
+
+    A bound keeps a live value that already satisfies it, otherwise its limit.
+    ``context["sysctl_live"]`` (from gather_context) supplies the live values of
+    catalog keys outside the desired set, which cross-key rules need.
+    """
+    values = dict((context or {}).get("sysctl_live") or {})
+    for key, text in (live or {}).items():
+        if text is not None:
+            values[key] = text
+    for key, wanted in (desired or {}).items():
+        if wanted.get("bound"):
+            op, limit = wanted["bound"]
+            current = values.get(key)
+            if current is None or not bound_satisfied(op, limit, current):
+                values[key] = str(limit)
+        elif wanted.get("value") is not None:
+            values[key] = wanted["value"]
+    return values

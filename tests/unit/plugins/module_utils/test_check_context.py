@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.tcp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""gather_context over fake /proc trees, and once over this machine's own /proc."""
+
+from ansible_collections.netfleet.tcp.plugins.module_utils import _check
+from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.check_proctree import build_proc
+
+FIELDS = {"kernel", "kernel_version", "initial_netns", "proc_sys_net_writable", "mem_total_bytes", "page_size",
+          "nat_facing", "nat_mode", "nat_evidence", "listen_ports", "time_wait", "active_opens",
+          "passive_opens", "sysctl_live"}
+
+
+def no_commands(name):
+    return None
+
+
+def test_context_from_a_fake_tree(tmp_path):
+    proc = build_proc(tmp_path, listeners=[("0.0.0.0", 22), ("127.0.0.1", 5432)], active=40, passive=900,
+                      time_wait=1234)
+    context = _check.gather_context(proc=proc, which=no_commands)
+    assert set(context) == FIELDS
+    assert context["kernel"] == "6.1.0-18-amd64" and context["kernel_version"] == [6, 1, 0]
+    assert context["initial_netns"] is True
+    assert context["mem_total_bytes"] == 8039600 * 1024
+    assert context["listen_ports"] == [22, 5432]
+    assert context["time_wait"] == 1234
+    assert (context["active_opens"], context["passive_opens"]) == (40, 900)
+    assert context["nat_facing"] is True and context["nat_mode"] == "server"
+    assert context["sysctl_live"]["net.ipv4.tcp_rmem"] == "4096 131072 6291456"
+    assert context["sysctl_live"]["net.ipv4.tcp_tw_recycle"] is None
+
+
+def test_child_namespace_tree(tmp_path):
+    proc = build_proc(tmp_path, drop=("net.ipv4.tcp_mem", "net.ipv4.tcp_max_orphans", "net.core.netdev_max_backlog"),
+                      listeners=[], active=3, passive=0)
+    context = _check.gather_context(proc=proc, nat_facing="false", which=no_commands)
+    assert context["initial_netns"] is False
+    assert context["nat_facing"] is False and context["nat_mode"] == "explicit"
+    assert context["listen_ports"] == []
+
+
+def test_gateway_detection_runs_the_injected_command(tmp_path):
+    proc = build_proc(tmp_path, sysctls={"net.ipv4.ip_forward": "1"}, listeners=[])
+    calls = []
+
+    def run(argv):
+        calls.append(argv)
+        return 0, '{"nftables": [{"rule": {"family": "ip", "table": "nat", "chain": "post", "expr": [{"masquerade": null}]}}]}', ""
+
+    context = _check.gather_context(proc=proc, run=run, which=lambda name: "/sbin/" + name)
+    assert context["nat_mode"] == "gateway"
+    assert context["nat_evidence"] == ["net.ipv4.ip_forward=1", "masquerade rule in table ip nat chain post"]
+    assert calls == [["/sbin/nft", "-j", "list", "ruleset"]]
+
+
+def test_missing_census_files_give_none(tmp_path):
+    proc = build_proc(tmp_path)
+    for name in ("snmp", "sockstat"):
+        (tmp_path / "proc" / "net" / name).unlink()
+    context = _check.gather_context(proc=proc, which=no_commands)
+    assert context["time_wait"] is None and context["active_opens"] is None
+
+
+def test_this_machine():
+    context = _check.gather_context(nat_facing=False)
+    assert set(context) == FIELDS
+    assert context["mem_total_bytes"] > 0 and context["page_size"] > 0
+    assert isinstance(context["listen_ports"], list)
