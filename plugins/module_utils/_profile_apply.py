@@ -36,7 +36,7 @@ import re
 import signal
 import threading
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _dropin
+from ansible_collections.netfleet.tcp.plugins.module_utils import _check, _dropin, _validate
 from ansible_collections.netfleet.tcp.plugins.module_utils import _state_record
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import (
     NetfleetError,
@@ -330,20 +330,15 @@ def _empty_result(name, path, state):
     }
 
 
-def _validation_modules():
-    from ansible_collections.netfleet.tcp.plugins.module_utils import _check, _validate
-    return _check, _validate
-
-
-def validate(settings, proc="/proc", missing="fail", nat_facing="auto", run_command=None, reader=read_value):
+def validate(settings, proc="/proc", missing="fail", nat_facing="auto", run_command=None, which=None,
+             reader=read_value):
     """Run the shared validation; returns ``(validation, live, context)``.
 
     Live values are read only for keys whose names are acceptable; a key that cannot
     be read, or whose path would leave /proc/sys, becomes a refusal of its own.
     """
-    _check, _validate = _validation_modules()
     sys_root = os.path.join(proc, "sys")
-    context = _check.gather_context(proc=proc, nat_facing=nat_facing, run=run_command)
+    context = _check.gather_context(proc=proc, nat_facing=nat_facing, run=run_command, which=which)
     live = {}
     extra = []
     if isinstance(settings, dict):
@@ -388,10 +383,11 @@ def _refused_result(result, settings, validation, live):
 
 
 def run(params, proc="/proc", root="/", check_mode=False, diff=False,
-        writer=write_value, reader=read_value, run_command=None):
+        writer=write_value, reader=read_value, run_command=None, which=None):
     """Apply (state=present) or remove (state=absent) a profile; returns the result dict.
 
-    ``params`` holds the module options. Raises ProfileError, whose ``result`` is the
+    ``params`` holds the module options; ``run_command(argv) -> (rc, out, err)`` and
+    ``which(name)`` are used for NAT detection only. Raises ProfileError, whose ``result`` is the
     partial result, when the profile is refused or cannot be applied.
     """
     state = params.get("state") or "present"
@@ -405,7 +401,7 @@ def run(params, proc="/proc", root="/", check_mode=False, diff=False,
             return _run_absent(params, result, name, path, real_state_dir, proc, root, check_mode, diff,
                                writer, reader)
         return _run_present(params, result, name, path, real_state_dir, proc, root, check_mode, diff,
-                            writer, reader, run_command)
+                            writer, reader, run_command, which)
     except ProfileError:
         raise
     except NetfleetError as error:
@@ -432,7 +428,7 @@ def _key_result(step, persisted):
 
 
 def _run_present(params, result, name, path, real_state_dir, proc, root, check_mode, diff,
-                 writer, reader, run_command):
+                 writer, reader, run_command, which):
     settings = params.get("settings")
     if not isinstance(settings, dict) or not settings:
         raise ProfileError(str(SysctlInputError([("settings", "state=present needs a non-empty dict of settings")])),
@@ -440,13 +436,20 @@ def _run_present(params, result, name, path, real_state_dir, proc, root, check_m
     persist = params.get("persist", True)
     sys_root = os.path.join(proc, "sys")
     validation, live, _context = validate(settings, proc, params.get("missing") or "fail",
-                                          params.get("nat_facing") or "auto", run_command, reader)
+                                          params.get("nat_facing") or "auto", run_command, which, reader)
     result["findings"] = list(validation.get("findings", []))
     if validation.get("refusals"):
         _refused_result(result, settings, validation, live)
         raise ProfileError(str(SysctlInputError(validation["refusals"])), result)
-    desired = validation.get("desired", {})
+    # validate_settings sorts; apply, diff and persist in the profile's own order.
+    desired = _in_order(settings, validation.get("desired", {}))
     skipped = validation.get("skipped", {})
+
+    if persist:
+        # Refuse a file that is not ours before creating anything, even the state dir.
+        problem = _dropin.ownership_problem(path, _dropin.read(path, root), name)
+        if problem:
+            raise ProfileError(problem, result)
 
     with _locked(real_state_dir, params.get("lock_timeout", 60), check_mode):
         # Under the lock: the state every decision below is made on.
@@ -640,6 +643,9 @@ def _add_shadowing(result, path, entries, root, persist):
 
 def _run_absent(params, result, name, path, real_state_dir, proc, root, check_mode, diff, writer, reader):
     sys_root = os.path.join(proc, "sys")
+    problem = _dropin.ownership_problem(path, _dropin.read(path, root), name)
+    if problem:
+        raise ProfileError(problem, result)
     with _locked(real_state_dir, params.get("lock_timeout", 60), check_mode):
         record = _state_record.load(real_state_dir, name)
         existing = _dropin.read(path, root)

@@ -1,0 +1,308 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.tcp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: sysctl_profile
+short_description: Apply a whole sysctl profile in one call, atomically, with diff and rollback
+version_added: 0.1.0
+description:
+  - Validates every key and value of a profile with the catalog and rules shared with
+    M(netfleet.tcp.sysctl_check), then writes the live values straight to C(/proc/sys), reads each
+    one back, and persists them in one drop-in file under C(/etc/sysctl.d) only once they stuck.
+  - When anything is invalid nothing is written, and the error names every offending key and why.
+    YAML booleans, quotes, newlines, V(=), V(#), control characters, paths posing as keys and keys
+    absent on this kernel (unless O(missing=skip)) are refused.
+  - Guards no value can switch off come from the shared rules. V(net.ipv4.tcp_tw_recycle=1) is refused
+    on NAT-facing hosts and on kernels without the key (Linux 4.12 and later). On such a kernel,
+    V(net.ipv4.tcp_tw_recycle=0) counts as satisfied and is never written to the file, where it would
+    fail at boot.
+  - When the kernel refuses a value part way through, every key already changed is restored to its
+    previous value (verified by reading it again) and the module fails saying what was applied, what
+    was restored and the kernel's error. When the drop-in cannot be written (read-only or full
+    directory) the live values are rolled back too. SIGHUP, SIGTERM and SIGINT are held back while
+    values are being changed, so a dropped connection leaves the host fully old or fully new.
+  - Values are compared after normalising whitespace (the kernel prints V(tcp_rmem) with tabs), integers
+    as numbers and port lists as sets, so a second run reports no change.
+  - The drop-in starts with a header naming the profile and saying it is managed. A file at O(path)
+    without that header, or one naming another profile, is never edited, overwritten or removed.
+  - When a file applied later at boot sets one of the profile's keys to another value, the module warns
+    and names that file (it also returns it in RV(shadowed)).
+  - The first run that changes a key records the value it had in a per-profile record under O(state_dir);
+    O(state=absent) removes the drop-in and restores those values.
+  - Two runs on one host never interleave; a lock file in O(state_dir) serialises them.
+author:
+  - netfleet.tcp maintainers
+extends_documentation_fragment:
+  - netfleet.tcp.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reports exactly what a real run would change and writes nothing, not even O(state_dir).
+  diff_mode:
+    support: full
+    details: Two diffs, the live values before and after, and the drop-in's content before and after.
+  idempotent:
+    support: full
+options:
+  name:
+    description:
+      - Profile id, used in the drop-in's name and header and in the record of original values.
+      - Lowercase letters, digits, V(_) and V(-), at most 64 characters.
+    type: str
+    required: true
+  settings:
+    description:
+      - Sysctl keys (dotted names such as V(net.ipv4.tcp_fin_timeout)) mapped to their values.
+      - A value is an integer, a string, a list for multi-value keys (V([4096, 131072, 6291456])), or a
+        bound V(">=N") / V("<=N") that keeps a live value already beyond it and otherwise sets V(N).
+        A bound persists the value the key holds after the run.
+      - Required with O(state=present); ignored with O(state=absent), which restores what the record holds.
+    type: dict
+  state:
+    description:
+      - V(present) applies the profile live and, with O(persist), in the drop-in.
+      - V(absent) removes the drop-in (only if this profile wrote it) and restores the live values recorded
+        when the profile first changed them.
+    type: str
+    choices: [present, absent]
+    default: present
+  persist:
+    description:
+      - Write the drop-in so a reboot brings the values back.
+      - With V(false) only the live values change; an existing drop-in is left alone (the module warns
+        when it persists other values).
+    type: bool
+    default: true
+  path:
+    description:
+      - The drop-in file. Default C(/etc/sysctl.d/99-zz-netfleet-tcp-<name>.conf), which sorts after
+        C(99-sysctl.conf), so C(/etc/sysctl.conf) cannot silently override the profile at boot.
+      - Must be an absolute, normalised path directly in C(/etc/sysctl.d), C(/run/sysctl.d) (volatile,
+        gone after a reboot) or C(/usr/local/lib/sysctl.d), with a file name ending in C(.conf).
+        C(/usr/lib/sysctl.d) belongs to the distribution's packages and is refused.
+    type: str
+  missing:
+    description:
+      - What to do with a key that does not exist on this kernel or in this network namespace.
+      - V(fail) refuses the whole profile; V(skip) applies the rest and reports the key as V(skipped-missing).
+    type: str
+    choices: [fail, skip]
+    default: fail
+  nat_facing:
+    description:
+      - Whether the host faces clients behind NAT, for the V(tcp_tw_recycle) guard. V(auto) detects it as
+        M(netfleet.tcp.sysctl_check) does.
+    type: str
+    choices: [auto, 'true', 'false']
+    default: auto
+  state_dir:
+    description:
+      - Directory for the record of original values (C(sysctl_profile-<name>.json), mode 0600) and the lock
+        file (C(sysctl_profile.lock)). Created with mode 0700; refused when writable by group or others.
+    type: str
+    default: /var/lib/netfleet-tcp
+  lock_timeout:
+    description:
+      - Seconds to wait for another run on the same host to finish before failing without changing anything.
+    type: int
+    default: 60
+notes:
+  - Runs on the managed host with Python's standard library only; no C(sysctl) binary is needed.
+  - C(/proc/sys/net) is per network namespace; the module changes the namespace it runs in.
+  - Removing a key from O(settings) leaves its live value alone; O(state=absent) restores it.
+seealso:
+  - module: netfleet.tcp.sysctl_check
+  - module: ansible.posix.sysctl
+"""
+
+EXAMPLES = r"""
+- name: Tune teardown on web servers, in one call per host
+  netfleet.tcp.sysctl_profile:
+    name: web
+    settings:
+      net.ipv4.tcp_fin_timeout: 30
+      net.ipv4.tcp_tw_reuse: 1
+      net.ipv4.ip_local_port_range: [10240, 65001]
+      net.ipv4.tcp_rmem: "4096 131072 6291456"
+      net.core.somaxconn: ">=4096"
+      net.ipv4.tcp_tw_recycle: 0
+
+- name: See what would change, with diffs
+  netfleet.tcp.sysctl_profile:
+    name: web
+    settings:
+      net.ipv4.tcp_fin_timeout: 30
+  check_mode: true
+  diff: true
+
+- name: Apply live only, skipping keys this namespace does not have
+  netfleet.tcp.sysctl_profile:
+    name: experiment
+    settings:
+      net.ipv4.tcp_max_orphans: 65536
+      net.ipv4.tcp_keepalive_time: 600
+    persist: false
+    missing: skip
+
+- name: Remove the profile and restore the values it replaced
+  netfleet.tcp.sysctl_profile:
+    name: web
+    state: absent
+"""
+
+RETURN = r"""
+keys:
+  description: Per key of the profile (or of the record with O(state=absent)).
+  returned: always
+  type: dict
+  contains:
+    before:
+      description: Live value before the run, whitespace normalised; null when the key does not exist.
+      type: str
+    after:
+      description: Live value after the run (predicted in check mode).
+      type: str
+    persisted:
+      description: Value the drop-in holds for the key after the run; null when not persisted.
+      type: str
+    status:
+      description:
+        - V(changed), V(unchanged), V(skipped-missing) (absent on this host, or V(tcp_tw_recycle=0) where
+          the kernel removed it), or V(refused) (by validation, or by the kernel on apply).
+      type: str
+    reason:
+      description: Why the key has this status.
+      type: str
+  sample:
+    net.ipv4.tcp_fin_timeout:
+      before: "60"
+      after: "30"
+      persisted: "30"
+      status: changed
+      reason: live value 60 differs from 30
+file:
+  description: The drop-in written, kept or removed; null with O(persist=false).
+  returned: always
+  type: str
+  sample: /etc/sysctl.d/99-zz-netfleet-tcp-web.conf
+file_changed:
+  description: Whether the drop-in was (or in check mode would be) created, rewritten or removed.
+  returned: always
+  type: bool
+removed_files:
+  description: Drop-ins removed with O(state=absent).
+  returned: when O(state=absent)
+  type: list
+  elements: str
+record:
+  description: The record of original values, when there is one.
+  returned: always
+  type: str
+  sample: /var/lib/netfleet-tcp/sysctl_profile-web.json
+shadowed:
+  description: Keys a file applied later at boot sets to another value than the profile persists.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: The sysctl key.
+      type: str
+    value:
+      description: The value the later file sets.
+      type: str
+    file:
+      description: The file that wins at boot.
+      type: str
+    ours:
+      description: The value the profile persists.
+      type: str
+findings:
+  description:
+    - Advisory findings of the shared rules on the desired values (same shape as M(netfleet.tcp.sysctl_check)'s).
+  returned: always
+  type: list
+  elements: dict
+applied:
+  description: Keys written before a failure (all rolled back unless listed in RV(unrestored)).
+  returned: on failure while applying
+  type: list
+  elements: str
+restored:
+  description: Keys restored to their previous value after a failure, each verified by reading it again.
+  returned: on failure while applying
+  type: list
+  elements: str
+unrestored:
+  description: Keys the rollback could not restore, with the error; empty when the host is as it was.
+  returned: on failure while applying
+  type: list
+  elements: dict
+error:
+  description: The kernel's (or the file system's) error that stopped the run.
+  returned: on failure while applying
+  type: str
+failed_key:
+  description: The key the kernel refused.
+  returned: on failure while applying
+  type: str
+diff:
+  description: Before/after of the live values and of the drop-in.
+  returned: in diff mode
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
+from ansible_collections.netfleet.tcp.plugins.module_utils._profile_apply import ProfileError, run
+
+# Roots the module reads and writes; unit tests point them at a fake tree.
+PROC = "/proc"
+ROOT = "/"
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", required=True),
+            settings=dict(type="dict"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            persist=dict(type="bool", default=True),
+            path=dict(type="str"),
+            missing=dict(type="str", choices=["fail", "skip"], default="fail"),
+            nat_facing=dict(type="str", choices=["auto", "true", "false"], default="auto"),
+            state_dir=dict(type="str", default="/var/lib/netfleet-tcp"),
+            lock_timeout=dict(type="int", default=60),
+        ),
+        required_if=[("state", "present", ("settings",))],
+        supports_check_mode=True,
+    )
+
+    def run_command(argv):
+        return module.run_command(argv, environ_update={"LC_ALL": "C"})
+
+    try:
+        result = run(module.params, proc=PROC, root=ROOT, check_mode=module.check_mode, diff=module._diff,
+                     run_command=run_command, which=module.get_bin_path)
+    except ProfileError as error:
+        partial = error.result
+        for warning in partial.pop("warnings", []):
+            module.warn(warning)
+        module.fail_json(msg=str(error), **partial)
+    except NetfleetError as error:
+        module.fail_json(msg=str(error), changed=False)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
