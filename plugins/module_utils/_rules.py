@@ -52,6 +52,9 @@ RETRIES_MIN = 3                 # syn/synack retries; 3 is about 15 s of trying
 ACCEPTING_SHARE = 0.8           # PassiveOpens share above which a host "mostly accepts"
 ACCEPTING_MIN_OPENS = 100       # fewer connections since boot prove nothing
 PRIVILEGED_PORTS = 1024
+# A tcp_mem maximum this many times memory was almost surely written in bytes
+# (read as pages it is page-size times too large).
+BYTES_MISTAKE_FACTOR = 64
 
 
 class Rule(object):
@@ -370,7 +373,7 @@ def _rule_tcp_mem(values, context):
     message = ("tcp_mem's maximum is %d pages x %d bytes = %s, more than this host's %s of memory."
                % (numbers[2], page, human_bytes(high_bytes), human_bytes(mem_total)))
     as_pages = " ".join(str(max(1, number // page)) for number in numbers)
-    if numbers[2] <= mem_total:
+    if high_bytes >= BYTES_MISTAKE_FACTOR * mem_total:
         message += " The numbers look like bytes; tcp_mem is counted in pages."
         remediation = ("tcp_mem is in pages of %d bytes, not bytes. If you meant bytes, write "
                        "'%s'; usually it is best to remove tcp_mem from the list and keep the "
@@ -474,8 +477,9 @@ def _rule_port_listeners(values, context, low, high):
         "port-range-listeners", K_PORT_RANGE, values.get(K_PORT_RANGE),
         "ip_local_port_range %d-%d covers port%s %s that local services listen on and that "
         "ip_local_reserved_ports does not reserve." % (low, high, "" if len(covered) == 1 else "s", listed),
-        "Add them to net.ipv4.ip_local_reserved_ports (for example '%s'), or move "
-        "ip_local_port_range so it does not cover them." % proposal)]
+        "Add %s to net.ipv4.ip_local_reserved_ports (for example '%s'), or move "
+        "ip_local_port_range so it does not cover %s." % (
+            "it" if len(covered) == 1 else "them", proposal, "it" if len(covered) == 1 else "them"))]
 
 
 def _rule_tw_buckets(values, context):
