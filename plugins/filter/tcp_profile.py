@@ -18,6 +18,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils import _rules
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
 from ansible_collections.netfleet.tcp.plugins.module_utils._profile_apply import values_equivalent
 from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import plan, render
+from ansible_collections.netfleet.tcp.plugins.module_utils._validate import validate_settings
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
     bound_satisfied,
     normalize_text,
@@ -117,12 +118,28 @@ def tcp_profile_findings(check, settings):
     return lines
 
 
+def _live_values(check, settings):
+    """``{key: live text or None}`` for the settings' keys that the check result read."""
+    keys = check.get("keys") or {}
+    fallback = (check.get("context") or {}).get("sysctl_live") or {}
+    live = {}
+    for key in settings:
+        entry = keys.get(key)
+        if isinstance(entry, dict) and "live" in entry:
+            live[key] = None if entry["live"] is None else normalize_text(str(entry["live"]))
+        elif key in fallback:
+            live[key] = fallback[key]
+    return live
+
+
 def tcp_profile_guard(check, settings, hostname, missing="skip", fail_on="error"):
     """Why the wanted ``settings`` must not be applied on ``hostname``; empty when they may.
 
-    Reads the result of sysctl_check run with those settings: blocking findings of the
-    shared rules (guards, invalid keys and values) always refuse; keys absent here
-    refuse when ``missing`` is ``fail``; other findings refuse at or above ``fail_on``;
+    ``check`` is the result of sysctl_check run with those settings. Refusals come from
+    the validation sysctl_profile itself runs (guards, invalid keys and values, absent
+    keys when ``missing`` is ``fail``), judged here on the context and live values the
+    check read, so the role refuses exactly what the module would, before any change.
+    Other findings of the check on the wanted keys refuse at or above ``fail_on``;
     a read-only /proc/sys refuses everything.
     """
     if missing not in ("skip", "fail"):
@@ -131,28 +148,37 @@ def tcp_profile_guard(check, settings, hostname, missing="skip", fail_on="error"
         raise _error("tcp_profile_guard", "fail_on must be error, warning or never, not %r" % (fail_on,))
     if not settings or _is_skipped(check):
         return []
+    if not isinstance(settings, dict):
+        raise _error("tcp_profile_guard", "settings must be a dict, not %s" % type(settings).__name__)
     context = check.get("context") or {}
     refusals = []
     if context.get("proc_sys_net_writable") is False:
         refusals.append(
             "nothing written on %s: /proc/sys/net is read-only here (a container or a read-only "
             "mount of /proc/sys); tune the host or namespace that owns these settings" % hostname)
+    try:
+        validation = validate_settings(settings, context, _live_values(check, settings), missing)
+    except NetfleetError as error:
+        raise _error("tcp_profile_guard", error)
+    refused_keys = set()
+    for item in validation.get("refused") or []:
+        refused_keys.add(item.get("key"))
+        message = "%s refused on %s: %s" % (_short(item.get("key")), hostname, item.get("reason"))
+        if item.get("remediation"):
+            message += " %s" % item["remediation"]
+        refusals.append(message)
     threshold = FAIL_ON_RANK[fail_on]
     for finding in _relevant_findings(check, settings):
         rule_id = finding.get("id")
-        if rule_id in NOT_A_PROBLEM:
-            continue
         rule = _rules.RULES.get(rule_id)
-        blocking = bool(rule and rule.blocking)
-        if rule_id == MISSING_RULE:
-            if missing == "skip":
-                continue
-            blocking = True
-        if not blocking and SEVERITY_RANK.get(finding.get("severity"), 0) < threshold:
+        if rule_id in NOT_A_PROBLEM or rule_id == MISSING_RULE or (rule and rule.blocking):
+            continue  # blocking rules were judged above, exactly as sysctl_profile judges them
+        if finding.get("key") in refused_keys:
             continue
-        why = "refused" if blocking else "refused (tuning_fail_on: %s)" % fail_on
-        message = "%s %s on %s: %s" % (_short(finding.get("key")), why, hostname,
-                                       finding.get("message") or rule_id)
+        if SEVERITY_RANK.get(finding.get("severity"), 0) < threshold:
+            continue
+        message = "%s refused on %s (tuning_fail_on: %s): %s" % (
+            _short(finding.get("key")), hostname, fail_on, finding.get("message") or rule_id)
         if finding.get("remediation"):
             message += " %s" % finding["remediation"]
         refusals.append(message)

@@ -107,9 +107,11 @@ def _parse_ints(text):
 
 
 def _live(host, key):
-    """Live value of ``key`` from a sysctl_check result, or None."""
+    """Live value of ``key`` from a sysctl_check result (its keys, else its context), or None."""
     entry = (host.get("keys") or {}).get(key) or {}
     live = entry.get("live")
+    if live is None:
+        live = ((host.get("context") or {}).get("sysctl_live") or {}).get(key)
     return None if live is None else normalize_text(str(live))
 
 

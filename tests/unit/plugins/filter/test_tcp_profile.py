@@ -101,16 +101,6 @@ def test_ansible_doc_renders_the_filter():
 
 # --- guard ----------------------------------------------------------------------
 
-NAT_FINDING = {
-    "id": "tw-recycle-nat", "severity": "error", "key": "net.ipv4.tcp_tw_recycle", "value": "1",
-    "message": "tcp_tw_recycle=1 on a NAT-facing host drops connections from clients that share a "
-               "NAT address (evidence: masquerade rule in table ip nat).",
-    "remediation": "Set net.ipv4.tcp_tw_recycle=0 (or remove it) on this host.",
-}
-MISSING_FINDING = {
-    "id": "key-missing", "severity": "error", "key": "net.ipv4.tcp_mem", "value": "1 2 3",
-    "message": "net.ipv4.tcp_mem exists only in the initial network namespace.", "remediation": "",
-}
 FIN_FINDING = {
     "id": "fin-timeout-low", "severity": "warning", "key": "net.ipv4.tcp_fin_timeout", "value": "5",
     "message": "tcp_fin_timeout=5 resets slow peers.", "remediation": "Use 10 or more.",
@@ -120,58 +110,86 @@ DRIFT_FINDING = {
     "value": "5", "message": "live 60, desired 5", "remediation": "apply it",
 }
 UNRELATED = dict(FIN_FINDING, key="net.ipv4.tcp_syn_retries", id="retries-low")
-WANTED = {"net.ipv4.tcp_tw_recycle": 1, "net.ipv4.tcp_mem": "1 2 3", "net.ipv4.tcp_fin_timeout": 5}
+NAT_EVIDENCE = ["ip_forward=1", "masquerade rule in table ip nat"]
 
 
 def _check(*findings, **context):
-    base = dict(CONTEXT, proc_sys_net_writable=True)
+    base = dict(CONTEXT, proc_sys_net_writable=True, nat_facing=False, nat_evidence=[])
+    live = base.pop("live", None) or {}
     base.update(context)
-    return {"context": base, "keys": {}, "findings": list(findings)}
+    live = base.pop("live", live)
+    keys = dict((key, {"live": value, "exists": value is not None}) for key, value in live.items())
+    return {"context": base, "keys": keys, "findings": list(findings)}
 
 
 def test_guard_refuses_tw_recycle_on_a_nat_gateway_naming_host_and_evidence():
-    refusals = tcp_profile_guard(_check(NAT_FINDING, DRIFT_FINDING), WANTED, "natgw")
+    # An old kernel that still has the key: only the NAT evidence refuses it.
+    check = _check(DRIFT_FINDING, kernel_version=[4, 9, 0], nat_facing=True,
+                   nat_evidence=NAT_EVIDENCE, live={"net.ipv4.tcp_tw_recycle": "0"})
+    refusals = tcp_profile_guard(check, {"net.ipv4.tcp_tw_recycle": 1}, "natgw")
     assert len(refusals) == 1
     assert refusals[0].startswith("tcp_tw_recycle refused on natgw: ")
     assert "masquerade rule in table ip nat" in refusals[0]
-    assert "Set net.ipv4.tcp_tw_recycle=0" in refusals[0]
+    assert "tcp_tw_reuse" in refusals[0]
+
+
+def test_guard_refuses_tw_recycle_where_the_kernel_removed_it():
+    check = _check(live={"net.ipv4.tcp_tw_recycle": None})
+    refusals = tcp_profile_guard(check, {"net.ipv4.tcp_tw_recycle": 1}, "web3")
+    assert len(refusals) == 1 and "removed in Linux 4.12" in refusals[0]
+    # 0 is what such a kernel does anyway: satisfied, not refused.
+    assert tcp_profile_guard(check, {"net.ipv4.tcp_tw_recycle": 0}, "web3") == []
 
 
 def test_guard_missing_policy():
-    check = _check(MISSING_FINDING)
-    assert tcp_profile_guard(check, WANTED, "web1", "skip") == []
-    refusals = tcp_profile_guard(check, WANTED, "web1", "fail")
-    assert refusals == ["tcp_mem refused on web1: net.ipv4.tcp_mem exists only in the initial "
-                        "network namespace."]
+    check = _check(initial_netns=False, live={"net.ipv4.tcp_mem": None})
+    wanted = {"net.ipv4.tcp_mem": "1 2 3"}
+    assert tcp_profile_guard(check, wanted, "web1", "skip") == []
+    refusals = tcp_profile_guard(check, wanted, "web1", "fail")
+    assert len(refusals) == 1
+    assert refusals[0].startswith("tcp_mem refused on web1: ")
+    assert "initial network namespace" in refusals[0]
+
+
+def test_guard_refuses_invalid_values_naming_every_key():
+    wanted = {"net.ipv4.tcp_fin_timeout": True, "net.ipv4.tcp_rmem": "1 2"}
+    refusals = tcp_profile_guard(_check(), wanted, "web1")
+    assert sorted(r.split(" ", 1)[0] for r in refusals) == ["tcp_fin_timeout", "tcp_rmem"]
 
 
 def test_guard_fail_on_threshold_and_unrelated_findings():
     check = _check(FIN_FINDING, UNRELATED, DRIFT_FINDING)
-    assert tcp_profile_guard(check, WANTED, "web1", "skip", "error") == []
-    refusals = tcp_profile_guard(check, WANTED, "web1", "skip", "warning")
-    assert len(refusals) == 1 and "tcp_fin_timeout refused (tuning_fail_on: warning)" in refusals[0]
-    assert tcp_profile_guard(check, WANTED, "web1", "skip", "never") == []
+    wanted = {"net.ipv4.tcp_fin_timeout": 5}
+    assert tcp_profile_guard(check, wanted, "web1", "skip", "error") == []
+    refusals = tcp_profile_guard(check, wanted, "web1", "skip", "warning")
+    assert len(refusals) == 1 and "tcp_fin_timeout refused on web1 (tuning_fail_on: warning)" in refusals[0]
+    assert tcp_profile_guard(check, wanted, "web1", "skip", "never") == []
 
 
 def test_guard_refuses_a_read_only_proc_sys():
-    refusals = tcp_profile_guard(_check(proc_sys_net_writable=False), WANTED, "box1")
+    refusals = tcp_profile_guard(_check(proc_sys_net_writable=False),
+                                 {"net.ipv4.tcp_fin_timeout": 20}, "box1")
     assert len(refusals) == 1 and "read-only" in refusals[0] and "box1" in refusals[0]
 
 
 def test_guard_passes_skipped_checks_and_empty_settings():
-    assert tcp_profile_guard({"skipped": True}, WANTED, "web1") == []
-    assert tcp_profile_guard(_check(NAT_FINDING), {}, "web1") == []
+    assert tcp_profile_guard({"skipped": True}, {"net.ipv4.tcp_tw_recycle": 1}, "web1") == []
+    assert tcp_profile_guard(_check(), {}, "web1") == []
 
 
-def test_guard_validates_its_policy_arguments():
+def test_guard_validates_its_arguments():
+    wanted = {"net.ipv4.tcp_fin_timeout": 20}
     with pytest.raises(AnsibleFilterError, match="missing must be"):
-        tcp_profile_guard(_check(), WANTED, "web1", "ignore")
+        tcp_profile_guard(_check(), wanted, "web1", "ignore")
     with pytest.raises(AnsibleFilterError, match="fail_on must be"):
-        tcp_profile_guard(_check(), WANTED, "web1", "skip", "info")
+        tcp_profile_guard(_check(), wanted, "web1", "skip", "info")
+    with pytest.raises(AnsibleFilterError, match="settings must be a dict"):
+        tcp_profile_guard(_check(), ["net.ipv4.tcp_fin_timeout"], "web1")
 
 
 def test_findings_lines_leave_out_the_change_itself():
-    lines = tcp_profile_findings(_check(FIN_FINDING, DRIFT_FINDING, UNRELATED), WANTED)
+    lines = tcp_profile_findings(_check(FIN_FINDING, DRIFT_FINDING, UNRELATED),
+                                 {"net.ipv4.tcp_fin_timeout": 5})
     assert lines == ["warning fin-timeout-low: tcp_fin_timeout=5 resets slow peers. Fix: Use 10 or more."]
 
 
