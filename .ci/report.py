@@ -1,6 +1,7 @@
 """Record the outcome of one `make` test stage, and print the summary of all of them.
 
-    report.py stage NAME RC [--junit FILE] [--sanity-log FILE] [--lint-log FILE] [--extra N]
+    report.py stage NAME RC [--junit FILE] [--lint-log FILE]
+                           [--sanity-log FILE --extra N --changelog-rc RC]
         writes .build/reports/NAME.json and prints one line for the stage
     report.py summary
         prints the one summary line of `make test`; exit status 1 unless every stage passed
@@ -86,7 +87,7 @@ def stage(argv):
         extra = int(opts.get("--extra", "0"))
         result.update(passed=passed + extra, failed=failed, skipped=skipped)
         if names:
-            result["note"] = "failed: " + " ".join(names)
+            result["note"] = " ".join(names)
         if opts.get("--changelog-rc", "0") != "0":
             result["failed"] += 1
             result["passed"] -= 1
@@ -96,6 +97,9 @@ def stage(argv):
         result.update(passed=0 if rc else 1, failed=1 if rc else 0)
         if files is not None:
             result["note"] = "%d files" % files
+        violations = re.search(r"(\d+) failure\(s\), (\d+) warning\(s\)", _read(opts["--lint-log"]))
+        if rc and violations:
+            result["note"] = "%s violations in %s" % (violations.group(1), result["note"] or "the tree")
     result["ok"] = rc == 0 and result["failed"] == 0
     if not result["ok"] and not result["failed"]:
         result["failed"] = 1  # the stage failed without a countable test failing
@@ -107,12 +111,22 @@ def stage(argv):
 
 
 def describe(result):
-    word = "OK" if result["ok"] else "FAILED"
-    counts = "%d passed, %d failed" % (result["passed"], result["failed"])
+    """Stage detail for humans. Deliberately not in the "N passed, N failed" form, which
+    only the final summary line uses, so log scrapers count each test once."""
+    total = result["passed"] + result["failed"] + result["skipped"]
+    if result["ok"]:
+        if result.get("stage") == "lint":
+            return "OK (%s)" % (result["note"] or "clean")
+        text = "OK (%d %s" % (total, "test" if total == 1 else "tests")
+    elif result.get("stage") == "lint":
+        return "FAILED (%s)" % (result["note"] or "see ansible-lint output")
+    else:
+        text = "FAILED (%d of %d failed" % (result["failed"], total)
     if result["skipped"]:
-        counts += ", %d skipped" % result["skipped"]
-    note = "; " + result["note"] if result["note"] else ""
-    return "%s (%s%s)" % (word, counts, note)
+        text += ", %d skipped" % result["skipped"]
+    if result["note"]:
+        text += "; " + result["note"]
+    return text + ")"
 
 
 def summary(_argv):
