@@ -63,7 +63,7 @@ OFFENDER_METRICS = (
 _PRESSURE_SEVERITY = {"warning": "warning", "critical": "error"}
 _PRESSURE_RULES = {
     "time_wait": (
-        "pressure_time_wait",
+        "pressure-time-wait",
         "net.ipv4.tcp_max_tw_buckets",
         "TIME_WAIT sockets fill {pct} of tcp_max_tw_buckets ({count} of {limit}); at 100% the kernel "
         "destroys TIME_WAIT sockets early and logs 'time wait bucket table overflow'.",
@@ -72,7 +72,7 @@ _PRESSURE_RULES = {
         "with memory to spare, and enable tcp_tw_reuse (with tcp_timestamps=1) on the connecting side.",
     ),
     "orphans": (
-        "pressure_orphans",
+        "pressure-orphans",
         "net.ipv4.tcp_max_orphans",
         "Orphaned sockets fill {pct} of tcp_max_orphans ({count} of {limit}); past the limit the "
         "kernel resets them and logs 'too many orphaned sockets'.",
@@ -81,7 +81,7 @@ _PRESSURE_RULES = {
         "to spare (each orphan may hold up to 64 KiB).",
     ),
     "ephemeral_ports": (
-        "pressure_ephemeral_ports",
+        "pressure-ephemeral-ports",
         "net.ipv4.ip_local_port_range",
         "Connections to {destination} use {pct} of the usable ephemeral ports ({count} of {limit}); "
         "when they run out, connect() fails with EADDRNOTAVAIL for that destination.",
@@ -90,7 +90,7 @@ _PRESSURE_RULES = {
         "tcp_timestamps=1, or spread the load over more destination addresses or ports.",
     ),
     "accept_queue": (
-        "pressure_accept_queue",
+        "pressure-accept-queue",
         "net.core.somaxconn",
         "The accept queue of {destination} holds {count} connections for a backlog of {limit} "
         "({pct}); when full, new connections are dropped and ListenOverflows grows.",
@@ -488,13 +488,19 @@ def fleet_totals(entries):
 
 
 def evaluate_gate(entries, fail_on):
-    hosts = []
+    """Which hosts have findings at or above ``fail_on``, and the rule ids that put them there."""
+    by_host = {}
     count = 0
     for entry in entries:
         hits = [item for item in entry["findings"] if gate_reached(item["severity"], fail_on)]
         if hits:
-            hosts.append(entry["host"])
+            rules = []
+            for item in hits:
+                if item["id"] not in rules:
+                    rules.append(item["id"])
+            by_host[entry["host"]] = rules
             count += len(hits)
+    hosts = [entry["host"] for entry in entries if entry["host"] in by_host]
     if fail_on == "never":
         message = "gate off (audit_fail_on: never)"
     elif hosts:
@@ -502,7 +508,8 @@ def evaluate_gate(entries, fail_on):
             count, "" if count == 1 else "s", fail_on, len(hosts), "" if len(hosts) == 1 else "s", ", ".join(hosts))
     else:
         message = "no finding at or above '%s'" % fail_on
-    return {"fail_on": fail_on, "failed": bool(hosts), "hosts": hosts, "findings": count, "message": message}
+    return {"fail_on": fail_on, "failed": bool(hosts), "hosts": hosts, "by_host": by_host, "findings": count,
+            "message": message}
 
 
 def _missing_status(variables, probe_vars):

@@ -38,7 +38,7 @@ def test_pressure_projection(report):
 
 
 def test_hosts_hit_by_rule(report):
-    assert fq.fleet_query(report, "[?findings[?id == 'tw_reuse_without_timestamps']].host") == ["natgw"]
+    assert fq.fleet_query(report, "[?findings[?id == 'tw-reuse-no-timestamps']].host") == ["natgw"]
 
 
 def test_status_and_functions(report):

@@ -121,43 +121,43 @@ def test_record_without_facts_is_failed():
 def test_findings_sources_and_order(report):
     natgw = entry(report, "natgw")
     assert [(item["id"], item["severity"]) for item in natgw["findings"]] == [
-        ("persisted_missing_key", "error"), ("tw_reuse_without_timestamps", "warning")]
+        ("persisted-missing-key", "error"), ("tw-reuse-no-timestamps", "warning")]
     web1 = entry(report, "web1")
     assert sorted(item["id"] for item in web1["findings"] if item["source"] == "pressure") == [
-        "pressure_ephemeral_ports", "pressure_time_wait"]
-    assert "25087 of 32768" in [item for item in web1["findings"] if item["id"] == "pressure_time_wait"][0]["message"]
+        "pressure-ephemeral-ports", "pressure-time-wait"]
+    assert "25087 of 32768" in [item for item in web1["findings"] if item["id"] == "pressure-time-wait"][0]["message"]
 
 
 def test_pressure_findings_can_be_left_out(records):
     result = ar.build_report(hostvars(records), hosts=HOSTS, pressure_findings=False, generated_at=STAMP)
-    assert [item["id"] for item in entry(result, "web1")["findings"]] == ["tw_buckets_below_time_wait"]
+    assert [item["id"] for item in entry(result, "web1")["findings"]] == ["tw-buckets-below-current"]
 
 
 def test_critical_pressure_is_an_error(records):
     data = hostvars(records)
     data["web1"]["__audit_record"]["tcp_state"]["states"]["TIME_WAIT"] = 30000
     result = ar.build_report(data, hosts=["web1"], generated_at=STAMP)
-    finding = [item for item in entry(result, "web1")["findings"] if item["id"] == "pressure_time_wait"][0]
+    finding = [item for item in entry(result, "web1")["findings"] if item["id"] == "pressure-time-wait"][0]
     assert finding["severity"] == "error"
     assert result["gate"]["failed"] is True
 
 
 def test_findings_by_rule(report):
     rules = dict((rule["id"], rule) for rule in report["findings_by_rule"])
-    assert rules["persisted_missing_key"]["hosts"] == ["natgw"]
-    assert rules["persisted_missing_key"]["gate"] is True
-    assert rules["tw_reuse_without_timestamps"]["gate"] is False
-    assert rules["pressure_time_wait"]["hosts"] == ["web1"]
-    assert report["findings_by_rule"][0]["id"] == "persisted_missing_key"
+    assert rules["persisted-missing-key"]["hosts"] == ["natgw"]
+    assert rules["persisted-missing-key"]["gate"] is True
+    assert rules["tw-reuse-no-timestamps"]["gate"] is False
+    assert rules["pressure-time-wait"]["hosts"] == ["web1"]
+    assert report["findings_by_rule"][0]["id"] == "persisted-missing-key"
 
 
 def test_rule_grouping_across_hosts(records):
     data = hostvars(records)
     finding = [dict(item) for item in data["natgw"]["__audit_record"]["check"]["findings"]
-               if item["id"] == "tw_reuse_without_timestamps"][0]
+               if item["id"] == "tw-reuse-no-timestamps"][0]
     data["db1"]["__audit_record"]["check"]["findings"] = [finding]
     result = ar.build_report(data, hosts=HOSTS, generated_at=STAMP)
-    rule = [item for item in result["findings_by_rule"] if item["id"] == "tw_reuse_without_timestamps"][0]
+    rule = [item for item in result["findings_by_rule"] if item["id"] == "tw-reuse-no-timestamps"][0]
     assert rule["hosts"] == ["natgw", "db1"]
     assert rule["count"] == 2
 
@@ -171,10 +171,12 @@ def test_gate(records, fail_on, failed, hosts):
     result = ar.build_report(hostvars(records), hosts=HOSTS, fail_on=fail_on, generated_at=STAMP)
     assert result["gate"]["failed"] is failed
     assert result["gate"]["hosts"] == hosts
+    assert sorted(result["gate"]["by_host"]) == sorted(hosts)
 
 
 def test_gate_message(report):
     assert report["gate"]["message"] == "1 finding at or above 'error' on 1 host: natgw"
+    assert report["gate"]["by_host"] == {"natgw": ["persisted-missing-key"]}
 
 
 def test_unreachable_hosts_do_not_trip_the_gate(records):
@@ -362,7 +364,7 @@ def test_markdown(report):
     assert "**FAILED**" in text
     assert "| web1 | ok | 6.1.0-18-amd64 | no | 1852 | 25087 | 41 | 310 | 220 | 77% | 10.20.0.15:5432 16939 (60%) | 1532 | 1 | 0 | 3 |" in text
     assert "| web2 | unreachable |" in text
-    assert "### `persisted_missing_key` (error, fails the gate): 1 host" in text
+    assert "### `persisted-missing-key` (error, fails the gate): 1 host" in text
     assert "Remediation: Remove the line from /etc/sysctl.d/60-nat.conf." in text
     assert "| web1 | net.ipv4.tcp_fin_timeout | 60 | 30 | /etc/sysctl.d/99-tuning.conf | - |" in text
     assert "| app9 | failed | permission denied: /proc/net/netstat |" in text
@@ -394,7 +396,7 @@ def test_junit(report):
     assert (root.get("failures"), root.get("errors")) == ("1", "2")
     natgw = suites["natgw"]
     failed = [case.get("name") for case in natgw.findall("testcase") if case.find("failure") is not None]
-    assert failed == ["persisted_missing_key net.ipv4.tcp_tw_recycle"]
+    assert failed == ["persisted-missing-key net.ipv4.tcp_tw_recycle"]
     assert natgw.get("tests") == "3" and natgw.get("failures") == "1"
     assert suites["web2"].find("testcase/error").get("type") == "unreachable"
     assert suites["app9"].find("testcase/error").get("type") == "failed"
