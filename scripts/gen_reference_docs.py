@@ -116,8 +116,11 @@ def plain(text):
     """Ansible doc markup (C(x), V(x), M(x), O(x), I(x), B(x), U(x), L(t,u)) as Markdown."""
     def replace(match):
         kind, body = match.group(1), match.group(2)
+        if kind in ("M", "P") and "#" in body:
+            name, _sep, plugin_type = body.partition("#")
+            return "`%s` %s" % (name, plugin_type)
         if kind in ("C", "V", "O", "M", "P"):
-            return "`%s`" % body.split("=", 1)[0] if kind == "O" and "=" not in body else "`%s`" % body
+            return "`%s`" % body
         if kind == "I":
             return "*%s*" % body
         if kind == "B":
