@@ -36,6 +36,7 @@ export PIP_CACHE_DIR ?= $(CACHE)/pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export NETFLEET_FLEET_ID ?= 0
 export PYTHONDONTWRITEBYTECODE := 1
+export LANG ?= C.UTF-8
 
 .PHONY: help venv deps link sanity lint unit integration test audit build changelog clean distclean
 
@@ -181,7 +182,7 @@ changelog: venv
 # --- housekeeping ------------------------------------------------------------
 
 clean:
-	rm -rf "$(BUILD)" "$(REPO)/tests/output" "$(REPO)/.hypothesis" "$(REPO)/.pytest_cache" \
+	rm -rf "$(BUILD)" "$(REPO)/tests/output" "$(REPO)/.hypothesis" "$(REPO)/.pytest_cache" "$(REPO)/.ansible" \
 	  "$(REPO)/.tmp/pytest-unit" "$(REPO)/.tmp/pytest-integration" "$(REPO)/.tmp/hypothesis" "$(REPO)/.tmp/ansible"
 	@if [ -d "$(REPO)/collections/ansible_collections/netfleet/tcp" ] && ! git -C "$(REPO)" ls-files --error-unmatch collections >/dev/null 2>&1; then \
 	  rm -rf "$(REPO)/collections"; fi  # pytest-ansible's symlink farm (rm does not follow the links)
