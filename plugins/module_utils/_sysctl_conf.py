@@ -1,0 +1,425 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.tcp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""sysctl.conf and sysctl.d files: parse, render, and resolve what wins at boot.
+
+PRIVATE: internal to the netfleet.tcp collection.
+
+File format (sysctl.d(5)): one ``key = value`` per line; blank lines and lines
+whose first non-blank character is ``#`` or ``;`` are comments; a leading ``-``
+means "ignore errors when writing this key"; a key may use ``/`` instead of ``.``
+as separator (when the first separator is ``/``, dots inside stay part of the
+name, as in ``net/ipv4/conf/eth0.100/rp_filter``); a key may be a glob
+(``net.ipv4.conf.*.rp_filter``), and ``-pattern`` without ``=`` excludes a key
+from the globs. Neither systemd-sysctl nor the kernel removes quotes, and
+nothing supports comments after a value.
+
+Boot precedence (``resolve``):
+
+* systemd-sysctl reads ``*.conf`` from /etc/sysctl.d, /run/sysctl.d,
+  /usr/local/lib/sysctl.d and /usr/lib/sysctl.d. A file in an earlier directory
+  masks a file of the same name in a later one (a link to /dev/null masks it
+  entirely). All files are sorted by their name regardless of directory; the
+  last assignment of a key wins; an explicit key wins over any glob.
+  /etc/sysctl.conf is not read, unless a file in those directories links to it
+  (Debian and Fedora ship /etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf).
+* procps ``sysctl --system`` reads the same files the same way and then
+  /etc/sysctl.conf last. (It also reads /lib/sysctl.d, the same directory as
+  /usr/lib/sysctl.d on merged-/usr systems; not modelled here.)
+
+When the two leave a key with different values, ``resolve`` says so.
+Every function takes a ``root`` so tests can point it at a fake tree.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fnmatch
+import os
+
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import normalize_text
+
+SYSCTL_D_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d")
+SYSCTL_CONF = "/etc/sysctl.conf"
+GLOB_CHARS = "*?["
+SYSTEMD = "systemd-sysctl"
+PROCPS = "sysctl --system"
+
+
+def dotted_key(raw):
+    """A key as written in a file -> the dotted form (``net/ipv4/conf/eth0.100/x`` -> ``net.ipv4.conf.eth0/100.x``)."""
+    raw = raw.strip()
+    slash, dot = raw.find("/"), raw.find(".")
+    if slash != -1 and (dot == -1 or slash < dot):
+        return ".".join(part.replace(".", "/") for part in raw.strip("/").split("/"))
+    return raw
+
+
+def is_quoted(raw_value):
+    """True when a value as written contains quote characters."""
+    return '"' in raw_value or "'" in raw_value
+
+
+def parse(text, source="<string>"):
+    """Parse the text of one sysctl.conf/sysctl.d file.
+
+    Returns a list of entries, one per meaningful line, in file order::
+
+        {"key", "value", "raw_key", "raw_value", "line", "source",
+         "ignore_errors", "glob", "quoted", "kind", "reason"}
+
+    ``kind`` is ``assign`` (``key = value``; value whitespace-normalised, may be ""),
+    ``exclude`` (``-pattern`` with no ``=``: keeps a key out of the globs; value None)
+    or ``invalid`` (not an assignment; ``reason`` says why). Comments and blank lines
+    produce nothing.
+    """
+    entries = []
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        ignore = stripped.startswith("-")
+        body = stripped[1:].lstrip() if ignore else stripped
+        entry = {
+            "key": None, "value": None, "raw_key": None, "raw_value": None, "line": number,
+            "source": source, "ignore_errors": ignore, "glob": False, "quoted": False,
+            "kind": "assign", "reason": None,
+        }
+        if "=" not in body:
+            raw_key = body.strip()
+            if ignore and raw_key and not any(char.isspace() for char in raw_key):
+                entry.update(kind="exclude", raw_key=raw_key, key=dotted_key(raw_key),
+                             glob=any(char in raw_key for char in GLOB_CHARS))
+            else:
+                entry.update(kind="invalid", raw_key=raw_key or None,
+                             reason="line %d is not a 'key = value' assignment: %r" % (number, stripped))
+            entries.append(entry)
+            continue
+        raw_key, _sep, raw_value = body.partition("=")
+        raw_key, raw_value = raw_key.strip(), raw_value.strip()
+        if not raw_key or any(char.isspace() for char in raw_key):
+            entry.update(kind="invalid", raw_key=raw_key or None, raw_value=raw_value,
+                         reason="line %d has no valid key before '=': %r" % (number, stripped))
+            entries.append(entry)
+            continue
+        entry.update(key=dotted_key(raw_key), raw_key=raw_key, raw_value=raw_value,
+                     value=normalize_text(raw_value), quoted=is_quoted(raw_value),
+                     glob=any(char in raw_key for char in GLOB_CHARS))
+        entries.append(entry)
+    return entries
+
+
+def _render_value(value):
+    if isinstance(value, (list, tuple)):
+        return " ".join(normalize_text(str(item)) for item in value)
+    if isinstance(value, bool):
+        raise ValueError("YAML boolean %r is not a sysctl value; write 1 or 0" % value)
+    return normalize_text(str(value)) if value is not None else ""
+
+
+def render(entries, header=None):
+    """Render entries (``parse`` output, or a ``{key: value}`` mapping) as file text.
+
+    One ``key = value`` line per assignment (``-`` prefixed when ``ignore_errors``),
+    ``-pattern`` for exclusions; invalid entries are dropped. ``header`` lines are
+    written first as ``#`` comments. ``parse(render(entries))`` gives back the same
+    keys, values, flags and order.
+    """
+    if isinstance(entries, dict):
+        entries = [{"key": key, "value": value, "kind": "assign"} for key, value in sorted(entries.items())]
+    lines = []
+    for line in (header or "").splitlines() if isinstance(header, str) else (header or []):
+        lines.append(("# " + line).rstrip())
+    for entry in entries:
+        kind = entry.get("kind", "assign")
+        prefix = "-" if entry.get("ignore_errors") else ""
+        if kind == "exclude":
+            lines.append("-%s" % entry["key"])
+        elif kind == "assign":
+            if not entry.get("key"):
+                raise ValueError("entry without a key: %r" % (entry,))
+            value = _render_value(entry.get("value"))
+            lines.append(("%s%s = %s" % (prefix, entry["key"], value)).rstrip())
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def parse_file(path, source=None):
+    """Parse one file from disk; raises IOError/OSError when it cannot be read."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    return parse(data.decode("utf-8", "replace"), source or path)
+
+
+# ---------------------------------------------------------------------------
+# Precedence
+
+def _host(root, path):
+    return os.path.join(root, path.lstrip("/")) if root not in ("", "/") else path
+
+
+def _display(root, path):
+    if root in ("", "/"):
+        return path
+    real_root = os.path.abspath(root).rstrip("/")
+    absolute = os.path.abspath(path)
+    if absolute.startswith(real_root + "/"):
+        return absolute[len(real_root):]
+    return path
+
+
+def _is_dev_null(path):
+    try:
+        return os.path.realpath(path) == "/dev/null" or (os.path.islink(path) and os.readlink(path) == "/dev/null")
+    except OSError:
+        return False
+
+
+def _link_target_in_root(root, path):
+    """Where ``path`` points, as a path on the managed host (links resolved inside ``root``)."""
+    current = path
+    for _hop in range(20):
+        if not os.path.islink(current):
+            return _display(root, current)
+        target = os.readlink(current)
+        if target.startswith("/"):
+            current = _host(root, target)
+        else:
+            current = os.path.normpath(os.path.join(os.path.dirname(current), target))
+    return _display(root, current)
+
+
+def list_files(root="/", dirs=SYSCTL_D_DIRS):
+    """``(files, masked)``: the sysctl.d files systemd-sysctl reads, in boot order.
+
+    ``files`` is ``[{"path", "host_path", "name", "dev_null"}]`` sorted by name;
+    ``masked`` is ``[{"file", "masked_by"}]`` for same-named files in later directories.
+    """
+    chosen = {}
+    masked = []
+    for directory in dirs:
+        real = _host(root, directory)
+        try:
+            names = sorted(os.listdir(real))
+        except (IOError, OSError):
+            continue
+        for name in names:
+            if not name.endswith(".conf"):
+                continue
+            host_path = os.path.join(real, name)
+            if os.path.isdir(host_path) and not os.path.islink(host_path):
+                continue
+            path = os.path.join(directory, name)
+            if name in chosen:
+                masked.append({"file": path, "masked_by": chosen[name]["path"]})
+                continue
+            chosen[name] = {"path": path, "host_path": host_path, "name": name, "dev_null": _is_dev_null(host_path)}
+    files = [chosen[name] for name in sorted(chosen)]
+    return files, masked
+
+
+def _apply(entries, effective, assignments, globs, excluded):
+    for entry in entries:
+        if entry["kind"] == "exclude":
+            excluded.append(entry)
+            continue
+        if entry["kind"] != "assign":
+            continue
+        record = {"value": entry["value"], "file": entry["source"], "line": entry["line"],
+                  "ignore_errors": entry["ignore_errors"], "quoted": entry["quoted"]}
+        if entry["glob"]:
+            globs.append(dict(record, pattern=entry["key"]))
+            continue
+        if assignments is not None:
+            assignments.setdefault(entry["key"], []).append(record)
+        effective[entry["key"]] = record
+
+
+def resolve(root="/", dirs=SYSCTL_D_DIRS, sysctl_conf=SYSCTL_CONF, overlay=None):
+    """Work out what each loader applies at boot.
+
+    ``overlay`` maps host paths to file text (or parsed entries) that replace or add
+    files before resolving: how a caller asks "what if my drop-in were there?".
+
+    Returns::
+
+        sources           files systemd-sysctl applies, in order (masked and /dev/null ones left out)
+        procps_sources    the same plus /etc/sysctl.conf last, as 'sysctl --system' applies them
+        effective         {key: {value, file, line, ignore_errors, quoted}} systemd-sysctl's result
+        procps_effective  the same for 'sysctl --system'
+        assignments       {key: [every assignment in systemd-sysctl's order]}
+        globs             [{pattern, value, file, line, ...}] glob assignments (explicit keys win over them)
+        excluded          [{key, file, line}] '-pattern' exclusions
+        masked            [{file, masked_by}]
+        sysctl_conf       {path, exists, linked_as}
+        disagreements     {key: {"systemd-sysctl": {value, file} or None, "sysctl --system": ...}}
+        invalid           [{file, line, text, reason}] lines that are not assignments
+        quoted            [{file, line, key, value}]
+        unreadable        [{file, error}]
+        notes             [str] what a reader should know, in words
+    """
+    overlay = dict(overlay or {})
+    files, masked = list_files(root, dirs)
+    known = set(item["path"] for item in files)
+    for item in files:
+        if item["path"] in overlay:
+            item["dev_null"] = False
+    for path in sorted(overlay):
+        directory = os.path.dirname(path)
+        if path in known or directory not in dirs or not path.endswith(".conf"):
+            continue
+        name = os.path.basename(path)
+        same = [item for item in files if item["name"] == name]
+        if same:
+            existing = same[0]
+            if dirs.index(directory) > dirs.index(os.path.dirname(existing["path"])):
+                masked.append({"file": path, "masked_by": existing["path"]})
+                continue
+            files.remove(existing)
+            masked.append({"file": existing["path"], "masked_by": path})
+        files.append({"path": path, "host_path": _host(root, path), "name": name, "dev_null": False})
+    files.sort(key=lambda item: item["name"])
+
+    conf_host = _host(root, sysctl_conf)
+    conf_exists = os.path.isfile(conf_host) or sysctl_conf in overlay
+    linked_as = None
+    result = {
+        "sources": [], "procps_sources": [], "effective": {}, "procps_effective": {}, "assignments": {},
+        "globs": [], "excluded": [], "masked": masked, "invalid": [], "quoted": [], "unreadable": [],
+        "disagreements": {}, "notes": [],
+        "sysctl_conf": {"path": sysctl_conf, "exists": bool(conf_exists), "linked_as": None},
+    }
+    parsed = []
+    for item in files:
+        if item["dev_null"]:
+            result["notes"].append("%s is a link to /dev/null: it masks any file of that name and applies nothing"
+                                   % item["path"])
+            continue
+        entries = _load(item["path"], item["host_path"], overlay, result)
+        if entries is None:
+            continue
+        if conf_exists and os.path.islink(item["host_path"]) and \
+                _link_target_in_root(root, item["host_path"]) == sysctl_conf:
+            linked_as = item["path"]
+        parsed.append((item["path"], entries))
+    for entry in result["masked"]:
+        result["notes"].append("%s is masked by %s, which has the same name in a higher-priority directory"
+                               % (entry["file"], entry["masked_by"]))
+
+    globs, excluded = [], []
+    for path, entries in parsed:
+        result["sources"].append(path)
+        _apply(entries, result["effective"], result["assignments"], globs, excluded)
+        _collect_problems(entries, result)
+    result["globs"] = globs
+    result["excluded"] = [{"key": entry["key"], "file": entry["source"], "line": entry["line"]} for entry in excluded]
+
+    procps_effective = {}
+    procps_globs = []
+    for path, entries in parsed:
+        result["procps_sources"].append(path)
+        _apply(entries, procps_effective, None, procps_globs, [])
+    if conf_exists:
+        entries = _load(sysctl_conf, conf_host, overlay, result)
+        if entries is not None:
+            result["procps_sources"].append(sysctl_conf)
+            _apply(entries, procps_effective, None, procps_globs, [])
+            if linked_as is None:
+                _collect_problems(entries, result)
+    result["procps_effective"] = procps_effective
+    result["sysctl_conf"]["linked_as"] = linked_as
+
+    if conf_exists and linked_as is None:
+        result["notes"].append(
+            "%s is not linked into the sysctl.d directories (no 99-sysctl.conf link): systemd-sysctl skips it "
+            "at boot, while 'sysctl --system' applies it last" % sysctl_conf)
+    elif conf_exists:
+        later = [path for path in result["sources"] if os.path.basename(path) > os.path.basename(linked_as)]
+        if later:
+            result["notes"].append(
+                "%s is applied through %s by systemd-sysctl, before %s; 'sysctl --system' applies it again last"
+                % (sysctl_conf, linked_as, ", ".join(later)))
+
+    for key in sorted(set(result["effective"]) | set(procps_effective)):
+        first, second = result["effective"].get(key), procps_effective.get(key)
+        if (first or {}).get("value") == (second or {}).get("value"):
+            continue
+        result["disagreements"][key] = {
+            SYSTEMD: {"value": first["value"], "file": first["file"]} if first else None,
+            PROCPS: {"value": second["value"], "file": second["file"]} if second else None,
+        }
+        result["notes"].append(
+            "%s: systemd-sysctl leaves %s, 'sysctl --system' leaves %s" % (
+                key, _describe(first), _describe(second)))
+    return result
+
+
+def _describe(record):
+    if not record:
+        return "the kernel's value (no file sets it)"
+    return "%s (from %s)" % (record["value"], record["file"])
+
+
+def _load(path, host_path, overlay, result):
+    if path in overlay:
+        content = overlay[path]
+        if isinstance(content, list):
+            return [dict(entry, source=path) for entry in content]
+        return parse(content, path)
+    try:
+        return parse_file(host_path, path)
+    except (IOError, OSError) as error:
+        result["unreadable"].append({"file": path, "error": error.strerror or str(error)})
+        result["notes"].append("%s could not be read: %s" % (path, error.strerror or error))
+        return None
+
+
+def _collect_problems(entries, result):
+    for entry in entries:
+        if entry["kind"] == "invalid":
+            result["invalid"].append({"file": entry["source"], "line": entry["line"],
+                                      "text": entry["raw_key"], "reason": entry["reason"]})
+        elif entry["kind"] == "assign" and entry["quoted"]:
+            result["quoted"].append({"file": entry["source"], "line": entry["line"],
+                                     "key": entry["key"], "value": entry["raw_value"]})
+
+
+def effective_for(resolution, key, loader=SYSTEMD):
+    """The record that sets ``key`` at boot for ``loader``, globs included, or None.
+
+    Explicit assignments win over globs; among globs the last matching one wins,
+    unless a ``-key`` exclusion names the key (systemd-sysctl only).
+    """
+    table = resolution["effective"] if loader == SYSTEMD else resolution["procps_effective"]
+    if key in table:
+        return table[key]
+    if loader == SYSTEMD and any(item["key"] == key for item in resolution.get("excluded", [])):
+        return None
+    found = None
+    for glob in resolution.get("globs", []):
+        if fnmatch.fnmatchcase(key, glob["pattern"]):
+            found = dict(glob)
+    return found
+
+
+def shadows(path, settings, root="/", dirs=SYSCTL_D_DIRS, sysctl_conf=SYSCTL_CONF):
+    """Keys of ``settings`` that another file overrides at boot if ``path`` holds them.
+
+    ``settings`` is ``{key: value}`` as it would be written to ``path``. Returns
+    ``[{key, value, ours, file, line, loader}]``: for each loader (systemd-sysctl,
+    'sysctl --system') whose boot result for a key comes from another file with
+    another value.
+    """
+    ours = dict((key, _render_value(value)) for key, value in settings.items())
+    overlay = {path: [{"key": key, "value": value, "kind": "assign", "line": index + 1, "ignore_errors": False,
+                       "glob": False, "quoted": False}
+                      for index, (key, value) in enumerate(sorted(ours.items()))]}
+    resolution = resolve(root, dirs, sysctl_conf, overlay)
+    found = []
+    for key in sorted(ours):
+        for loader in (SYSTEMD, PROCPS):
+            record = effective_for(resolution, key, loader)
+            if record and record["file"] != path and record["value"] != ours[key]:
+                found.append({"key": key, "value": record["value"], "ours": ours[key], "file": record["file"],
+                              "line": record["line"], "loader": loader})
+    return found
