@@ -14,7 +14,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _rules
+from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _rules
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
 from ansible_collections.netfleet.tcp.plugins.module_utils._profile_apply import values_equivalent
 from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import plan, render
@@ -132,6 +132,27 @@ def _live_values(check, settings):
     return live
 
 
+TW_RECYCLE_GUARDS = ("tw-recycle-nat", "tw-recycle-removed")
+
+
+def _tw_recycle_refusal(hostname, context, item):
+    """Every reason tcp_tw_recycle=1 is refused here, in one sentence.
+
+    The shared guard stops at the first reason; the operator deserves all of them,
+    since removing the key from one list must not leave it in another for old kernels.
+    """
+    reasons = []
+    if context.get("nat_facing"):
+        evidence = context.get("nat_evidence") or []
+        reasons.append("NAT-facing (%s)" % ("; ".join(evidence) if evidence else "nat_facing: true"))
+    if item.get("id") == "tw-recycle-removed" or _catalog.exists_on_kernel(
+            _rules.K_TW_RECYCLE, context.get("kernel_version")) is False:
+        reasons.append("removed in Linux 4.12 (this host runs %s)"
+                       % _catalog.version_text(context.get("kernel_version")))
+    return ("tcp_tw_recycle refused on %s: %s; use tcp_tw_reuse=1 on the connecting side instead, "
+            "which is safe with clients behind NAT" % (hostname, " and ".join(reasons) or item.get("reason")))
+
+
 def tcp_profile_guard(check, settings, hostname, missing="skip", fail_on="error"):
     """Why the wanted ``settings`` must not be applied on ``hostname``; empty when they may.
 
@@ -163,6 +184,9 @@ def tcp_profile_guard(check, settings, hostname, missing="skip", fail_on="error"
     refused_keys = set()
     for item in validation.get("refused") or []:
         refused_keys.add(item.get("key"))
+        if item.get("id") in TW_RECYCLE_GUARDS:
+            refusals.append(_tw_recycle_refusal(hostname, context, item))
+            continue
         message = "%s refused on %s: %s" % (_short(item.get("key")), hostname, item.get("reason"))
         if item.get("remediation"):
             message += " %s" % item["remediation"]

@@ -128,15 +128,27 @@ def test_guard_refuses_tw_recycle_on_a_nat_gateway_naming_host_and_evidence():
                    nat_evidence=NAT_EVIDENCE, live={"net.ipv4.tcp_tw_recycle": "0"})
     refusals = tcp_profile_guard(check, {"net.ipv4.tcp_tw_recycle": 1}, "natgw")
     assert len(refusals) == 1
-    assert refusals[0].startswith("tcp_tw_recycle refused on natgw: ")
-    assert "masquerade rule in table ip nat" in refusals[0]
-    assert "tcp_tw_reuse" in refusals[0]
+    assert refusals == [
+        "tcp_tw_recycle refused on natgw: NAT-facing (ip_forward=1; masquerade rule in table ip nat); "
+        "use tcp_tw_reuse=1 on the connecting side instead, which is safe with clients behind NAT"]
+
+
+def test_guard_gives_every_reason_for_tw_recycle():
+    # A current kernel on a NAT gateway: both reasons, as one sentence.
+    check = _check(kernel_version=[6, 1, 0], nat_facing=True, nat_evidence=NAT_EVIDENCE,
+                   live={"net.ipv4.tcp_tw_recycle": None})
+    refusals = tcp_profile_guard(check, {"net.ipv4.tcp_tw_recycle": 1}, "web3")
+    assert refusals == [
+        "tcp_tw_recycle refused on web3: NAT-facing (ip_forward=1; masquerade rule in table ip nat) "
+        "and removed in Linux 4.12 (this host runs 6.1); use tcp_tw_reuse=1 on the connecting side "
+        "instead, which is safe with clients behind NAT"]
 
 
 def test_guard_refuses_tw_recycle_where_the_kernel_removed_it():
     check = _check(live={"net.ipv4.tcp_tw_recycle": None})
     refusals = tcp_profile_guard(check, {"net.ipv4.tcp_tw_recycle": 1}, "web3")
-    assert len(refusals) == 1 and "removed in Linux 4.12" in refusals[0]
+    assert len(refusals) == 1 and "removed in Linux 4.12 (this host runs 6.1)" in refusals[0]
+    assert "NAT-facing" not in refusals[0]
     # 0 is what such a kernel does anyway: satisfied, not refused.
     assert tcp_profile_guard(check, {"net.ipv4.tcp_tw_recycle": 0}, "web3") == []
 
