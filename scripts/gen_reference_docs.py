@@ -327,28 +327,30 @@ def render_knobs():
         "fail a run.",
         "",
     ]
-    for family, title, intro in FAMILY_TEXT:
-        members = [rule for rule in rules if rule.get("family") == family]
+    families = [item[0] for item in FAMILY_TEXT]
+    groups = [(title, intro, [rule for rule in rules if rule.get("family") == family])
+              for family, title, intro in FAMILY_TEXT]
+    groups.append(("Other rules", "", [rule for rule in rules if rule.get("family") not in families]))
+    for title, intro, members in groups:
         if not members:
             continue
-        out += ["### %s" % title, "", intro, ""]
-        out += _table(["Rule", "Severity", "Finds", "Keys", "Means"], [
-            ['<a id="rule-%s"></a>`%s`' % (rule["id"], rule["id"]),
+        out += ["### %s" % title, ""]
+        if intro:
+            out += [intro, ""]
+        out += _table(["Rule", "Severity", "Finds"], [
+            ["[`%s`](#%s)" % (rule["id"], anchor("rule: " + rule["id"])),
              rule["severity"] + (", blocking" if rule.get("blocking") else ""),
-             rule["title"],
-             ", ".join("[`%s`](#%s)" % (key, anchor(key)) if catalog.knob(key) else code(key)
-                       for key in _rule_keys(rule)) or "any",
-             rule["description"]]
+             rule["title"]]
             for rule in members])
         out.append("")
-    others = [rule for rule in rules if rule.get("family") not in [item[0] for item in FAMILY_TEXT]]
-    if others:
-        out += ["### Other rules", ""]
-        out += _table(["Rule", "Severity", "Finds", "Means"], [
-            ['<a id="rule-%s"></a>`%s`' % (rule["id"], rule["id"]), rule["severity"], rule["title"],
-             rule["description"]]
-            for rule in others])
-        out.append("")
+        for rule in members:
+            out += ["#### rule: %s" % rule["id"], "", "**%s.**" % rule["title"].rstrip("."), ""]
+            out.append("Severity: %s%s." % (rule["severity"], ", blocking" if rule.get("blocking") else ""))
+            keys = _rule_keys(rule)
+            out.append("Keys: %s." % (", ".join(
+                "[`%s`](#%s)" % (key, anchor(key)) if catalog.knob(key) else code(key)
+                for key in keys) if keys else "any key"))
+            out += ["", rule["description"], ""]
     return "\n".join(out).rstrip() + "\n"
 
 
