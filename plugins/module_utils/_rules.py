@@ -286,33 +286,36 @@ def _count(context, field):
 # ---------------------------------------------------------------------------
 # Guards (input family, also judged on live values)
 
-def tw_recycle_guard(value_text, context, exists):
-    """The finding that refuses tcp_tw_recycle=``value_text``, or None.
+def tw_recycle_guards(value_text, context, exists):
+    """The findings that refuse tcp_tw_recycle=``value_text``: [] when it may be set.
 
-    ``exists`` says whether the key exists here (False on 4.12 and later).
+    ``exists`` says whether the key exists here (False on 4.12 and later). A
+    NAT-facing host on such a kernel gets both findings, so a pasted list shows
+    every reason at once.
     """
     number = _catalog.parse_ints(value_text)
     if number != [1]:
-        return None
+        return []
+    found = []
     kernel = _catalog.version_text((context or {}).get("kernel_version"))
     if not exists:
-        return finding(
+        found.append(finding(
             "tw-recycle-removed", K_TW_RECYCLE, value_text,
             "tcp_tw_recycle=1 cannot be set: the key was removed in Linux 4.12 and this host runs %s."
             % kernel,
             "Delete net.ipv4.tcp_tw_recycle from the settings and from every sysctl file. For "
             "ports held in TIME_WAIT, use tcp_tw_reuse=1 on hosts that open many outgoing "
-            "connections, or widen ip_local_port_range.")
+            "connections, or widen ip_local_port_range."))
     if (context or {}).get("nat_facing"):
         evidence = (context or {}).get("nat_evidence") or []
-        return finding(
+        found.append(finding(
             "tw-recycle-nat", K_TW_RECYCLE, value_text,
             "tcp_tw_recycle=1 on a NAT-facing host drops connections from clients that share a "
             "NAT address (evidence: %s)." % ("; ".join(evidence) or "nat_facing=true"),
             "Set net.ipv4.tcp_tw_recycle=0 (or remove it) on this host. It was removed from Linux "
             "in 4.12 for this reason; tcp_tw_reuse=1 is the safe alternative on the side that "
-            "opens connections.")
-    return None
+            "opens connections."))
+    return found
 
 
 # ---------------------------------------------------------------------------
@@ -323,8 +326,7 @@ def _rule_tw_recycle_live(values, context):
     text = values.get(K_TW_RECYCLE)
     if text is None:
         return []
-    found = tw_recycle_guard(text, context, exists=True)
-    return [found] if found else []
+    return tw_recycle_guards(text, context, exists=True)
 
 
 def _rule_tw_reuse_no_timestamps(values, context):

@@ -107,7 +107,7 @@ def absent_reason(key, context):
     return reason
 
 
-def _missing_remediation(key, reason, missing):
+def missing_remediation(key, reason):
     if "initial network namespace" in reason or "machine-wide" in reason:
         return ("Set %s on the host itself (the initial network namespace), not inside this "
                 "container or namespace, or use missing: skip to leave it out here." % key)
@@ -123,11 +123,11 @@ def _refusal(key, value, rule_id, reason, remediation=None):
         "value": display_value(value),
         "id": rule_id,
         "reason": reason,
-        "remediation": remediation or _REMEDIATION.get(rule_id, ""),
+        "remediation": remediation or REMEDIATION.get(rule_id, ""),
     }
 
 
-_REMEDIATION = {
+REMEDIATION = {
     "key-invalid": "Write the dotted sysctl name as 'sysctl -a' prints it, e.g. net.ipv4.tcp_fin_timeout.",
     "value-invalid": "Give an integer, a string such as '4096 131072 6291456', or a list of integers.",
     "value-boolean": "Write 1 or 0 (an integer, unquoted in YAML), never yes/no/on/off/true/false.",
@@ -184,9 +184,10 @@ def validate_settings(settings, context, live, missing="fail"):
         exists = key_exists(key, context, live)
 
         if key == _rules.K_TW_RECYCLE:
-            guard = _rules.tw_recycle_guard(text if text is not None else str(bound[1]), context, exists)
-            if guard:
-                result["refused"].append(_refusal(key, value, guard["id"], guard["message"], guard["remediation"]))
+            guards = _rules.tw_recycle_guards(text if text is not None else str(bound[1]), context, exists)
+            if guards:
+                for guard in guards:
+                    result["refused"].append(_refusal(key, value, guard["id"], guard["message"], guard["remediation"]))
                 continue
             if not exists:
                 reason = ("tcp_tw_recycle=0 is already what this kernel does: the key was removed in "
@@ -209,7 +210,7 @@ def validate_settings(settings, context, live, missing="fail"):
                 result["skipped"][key] = reason
             else:
                 result["refused"].append(_refusal(
-                    key, value, "key-missing", reason, _missing_remediation(key, reason, missing)))
+                    key, value, "key-missing", reason, missing_remediation(key, reason)))
             continue
         result["desired"][key] = {"value": text, "bound": bound}
 

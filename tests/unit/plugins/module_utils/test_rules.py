@@ -65,9 +65,16 @@ def test_live_tw_recycle_on_nat_facing_host():
 
 
 def test_guard_removed_kernel():
-    item = _rules.tw_recycle_guard("1", CONTEXT, exists=False)
+    [item] = _rules.tw_recycle_guards("1", CONTEXT, exists=False)
     assert item["id"] == "tw-recycle-removed" and "6.1" in item["message"]
-    assert _rules.tw_recycle_guard("0", CONTEXT, exists=False) is None
+    assert _rules.tw_recycle_guards("0", CONTEXT, exists=False) == []
+    assert _rules.tw_recycle_guards("1", CONTEXT, exists=True) == []
+
+
+def test_guard_gives_every_reason_at_once():
+    context = dict(CONTEXT, nat_facing=True, nat_evidence=["net.ipv4.ip_forward=1"])
+    assert [item["id"] for item in _rules.tw_recycle_guards("1", context, exists=False)] == [
+        "tw-recycle-removed", "tw-recycle-nat"]
 
 
 # --- tcp_tw_reuse ---------------------------------------------------------------------------

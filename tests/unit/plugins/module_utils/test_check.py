@@ -1,0 +1,246 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.tcp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""run_check over fake /proc and / trees: persisted rules both ways, drift, a clean host, a blog list."""
+
+import os
+
+import pytest
+
+from ansible_collections.netfleet.tcp.plugins.module_utils import _check
+from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.check_proctree import build_proc, write
+
+
+@pytest.fixture
+def host(tmp_path):
+    class Host(object):
+        root = str(tmp_path / "root")
+        proc_kwargs = {}
+
+        def file(self, path, text):
+            write(os.path.join(self.root, path.lstrip("/")), text)
+
+        def link(self, path, target):
+            full = os.path.join(self.root, path.lstrip("/"))
+            if not os.path.isdir(os.path.dirname(full)):
+                os.makedirs(os.path.dirname(full))
+            os.symlink(target, full)
+
+        def check(self, settings=None, keys=None, nat_facing="false", **proc_kwargs):
+            proc = build_proc(tmp_path, **proc_kwargs)
+            return _check.run_check(settings=settings, proc=proc, root=self.root, nat_facing=nat_facing,
+                                    keys=keys, which=lambda name: None)
+
+    os.makedirs(os.path.join(str(tmp_path), "root"))
+    return Host()
+
+
+def ids(result, key=None):
+    return sorted(item["id"] for item in result["findings"] if key is None or item["key"] == key)
+
+
+def only(result, rule_id):
+    found = [item for item in result["findings"] if item["id"] == rule_id]
+    assert len(found) == 1, result["findings"]
+    return found[0]
+
+
+def test_clean_host_clean_settings_finds_nothing(host):
+    host.file("/usr/lib/sysctl.d/50-default.conf", "net.ipv4.tcp_syncookies = 1\nkernel.sysrq = 16\n")
+    result = host.check(settings={"net.ipv4.tcp_fin_timeout": 60, "net.core.somaxconn": ">=1024",
+                                  "net.ipv4.tcp_rmem": "4096 131072 6291456"},
+                        sysctls={"kernel.sysrq": "16"})
+    assert result["findings"] == []
+    assert result["summary"] == {"errors": 0, "warnings": 0, "infos": 0, "drift": 0,
+                                 "keys_checked": len(result["keys"])}
+    assert result["keys"]["net.ipv4.tcp_rmem"]["live"] == "4096 131072 6291456"
+    assert result["keys"]["net.core.somaxconn"]["desired"] == ">=1024"
+    assert result["keys"]["net.ipv4.tcp_syncookies"]["persisted_file"] == "/usr/lib/sysctl.d/50-default.conf"
+    assert "sysctl_live" not in result["context"]
+    assert result["persisted"]["sources"] == ["/usr/lib/sysctl.d/50-default.conf"]
+    assert not _check.should_fail(result, "warning")
+
+
+def test_catalog_keys_absent_here_are_not_judged_by_default(host):
+    result = host.check()
+    assert "net.ipv4.tcp_tw_recycle" not in result["keys"]
+    assert result["keys"]["net.ipv4.tcp_fin_timeout"] == {
+        "live": "60", "persisted": None, "persisted_file": None, "desired": None, "in_catalog": True, "exists": True}
+
+
+def test_explicit_keys_outside_the_catalog(host):
+    result = host.check(keys=["net.ipv4.tcp_congestion_control", "net.ipv4.tcp_nonexistent", "Bad Key"],
+                        sysctls={"net.ipv4.tcp_congestion_control": "cubic"})
+    assert set(result["keys"]) == {"net.ipv4.tcp_congestion_control", "net.ipv4.tcp_nonexistent"}
+    assert result["keys"]["net.ipv4.tcp_congestion_control"]["in_catalog"] is False
+    assert ids(result) == ["key-invalid", "key-missing"]
+    assert "no such key under /proc/sys" in only(result, "key-missing")["message"]
+
+
+# --- drift ------------------------------------------------------------------------------------------------------
+
+def test_live_differs_desired_both_ways(host):
+    result = host.check(settings={"net.ipv4.tcp_fin_timeout": 30})
+    item = only(result, "live-differs-desired")
+    assert item["value"] == "60" and "desired value is 30" in item["message"]
+    assert result["summary"]["drift"] == 1
+    assert ids(host.check(settings={"net.ipv4.tcp_rmem": "4096  131072\t6291456"})) == []
+    assert ids(host.check(settings={"net.core.somaxconn": ">=8192"})) == ["live-differs-desired"]
+    assert ids(host.check(settings={"net.core.somaxconn": "<=8192"})) == []
+
+
+def test_persisted_drift_both_ways(host):
+    host.file("/etc/sysctl.d/60-tune.conf", "net.ipv4.tcp_fin_timeout = 45\n")
+    item = only(host.check(), "persisted-drift")
+    assert item["key"] == "net.ipv4.tcp_fin_timeout" and item["value"] == "60"
+    assert "/etc/sysctl.d/60-tune.conf line 1 sets 45" in item["message"]
+    assert host.check(sysctls={"net.ipv4.tcp_fin_timeout": "45"})["findings"] == []
+
+
+def test_shadowing_file_is_named(host):
+    host.file("/etc/sysctl.d/90-netfleet.conf", "net.ipv4.tcp_fin_timeout = 30\n")
+    host.file("/etc/sysctl.d/99-zzz-local-override.conf", "net.ipv4.tcp_fin_timeout = 45\n")
+    result = host.check(settings={"net.ipv4.tcp_fin_timeout": 30}, sysctls={"net.ipv4.tcp_fin_timeout": "45"})
+    item = only(result, "persisted-shadows-desired")
+    assert "/etc/sysctl.d/99-zzz-local-override.conf" in item["message"] and "desired 30" in item["message"]
+    conflict = only(result, "persisted-conflict")
+    assert "/etc/sysctl.d/99-zzz-local-override.conf line 1 wins" in conflict["message"]
+    assert "30 in /etc/sysctl.d/90-netfleet.conf line 1" in conflict["message"]
+    assert result["keys"]["net.ipv4.tcp_fin_timeout"]["persisted_file"] == "/etc/sysctl.d/99-zzz-local-override.conf"
+    # the same file agreeing with the desired value shadows nothing
+    result = host.check(settings={"net.ipv4.tcp_fin_timeout": 45}, sysctls={"net.ipv4.tcp_fin_timeout": "45"})
+    assert "persisted-shadows-desired" not in ids(result)
+
+
+def test_conflict_only_when_values_differ(host):
+    host.file("/etc/sysctl.d/10-a.conf", "net.core.somaxconn = 4096\n")
+    host.file("/etc/sysctl.d/20-b.conf", "net.core.somaxconn =   4096\n")
+    assert host.check()["findings"] == []
+
+
+# --- file problems ------------------------------------------------------------------------------------------------
+
+def test_persisted_missing_key_names_the_kernel(host):
+    host.file("/etc/sysctl.conf", "net.ipv4.tcp_tw_recycle = 1\n-net.ipv4.tcp_tw_reuse_delay = 100\n")
+    host.link("/etc/sysctl.d/99-sysctl.conf", "../sysctl.conf")
+    item = only(host.check(), "persisted-missing-key")
+    assert item["key"] == "net.ipv4.tcp_tw_recycle"
+    assert "removed in Linux 4.12; this host runs 6.1" in item["message"]
+    assert "/etc/sysctl.d/99-sysctl.conf" in item["remediation"]
+    # on a kernel that still has it: no missing key (but recycle=1 itself is judged as a value)
+    result = host.check(release="4.9.0-8-amd64", sysctls={"net.ipv4.tcp_tw_recycle": "1"})
+    assert "persisted-missing-key" not in ids(result)
+
+
+def test_persisted_missing_key_outside_the_catalog(host):
+    host.file("/etc/sysctl.d/30-x.conf", "net.netfilter.nf_conntrack_max = 262144\n")
+    item = only(host.check(), "persisted-missing-key")
+    assert "no such key under /proc/sys on kernel 6.1" in item["message"]
+    assert host.check(sysctls={"net.netfilter.nf_conntrack_max": "262144"})["findings"] == []
+
+
+def test_persisted_quoted_and_invalid(host):
+    host.file("/etc/sysctl.d/40-blog.conf",
+              'net.ipv4.ip_local_port_range = "32768 60999"\nthis is not a line\nnet.ipv4.tcp_tw_reuse = 5\n')
+    result = host.check(sysctls={"net.ipv4.ip_local_port_range": "32768 60999", "net.ipv4.tcp_tw_reuse": "2"})
+    quoted = only(result, "persisted-quoted")
+    assert "/etc/sysctl.d/40-blog.conf line 1" in quoted["message"]
+    assert "'net.ipv4.ip_local_port_range = 32768 60999'" in quoted["remediation"]
+    invalid = sorted(item["message"] for item in result["findings"] if item["id"] == "persisted-invalid")
+    assert len(invalid) == 2
+    assert "not a 'key = value' assignment" in invalid[0]
+    assert "net.ipv4.tcp_tw_reuse in /etc/sysctl.d/40-blog.conf line 3: 5 is not a known value" in invalid[1]
+
+
+def test_invalid_key_in_a_file(host):
+    host.file("/etc/sysctl.d/40-x.conf", "net.ipv4.Bad_Key = 1\n")
+    assert "not a valid sysctl name" in only(host.check(), "persisted-invalid")["message"]
+
+
+def test_loaders_disagree_without_the_99_link(host):
+    host.file("/etc/sysctl.conf", "net.ipv4.tcp_fin_timeout = 15\n")
+    result = host.check(sysctls={"net.ipv4.tcp_fin_timeout": "15"})
+    item = only(result, "persisted-boot-disagree")
+    assert "systemd-sysctl leaves the kernel's value" in item["message"]
+    assert "15 (from /etc/sysctl.conf)" in item["message"]
+    assert "99-sysctl.conf" in item["remediation"]
+    host.link("/etc/sysctl.d/99-sysctl.conf", "../sysctl.conf")
+    assert host.check(sysctls={"net.ipv4.tcp_fin_timeout": "15"})["findings"] == []
+
+
+# --- settings problems end up as findings ----------------------------------------------------------------------------
+
+def test_refusals_become_error_findings(host):
+    result = host.check(settings={"net.ipv4.tcp_sack": "yes", "net.ipv4.tcp_mem": "1 2 3"},
+                        drop=("net.ipv4.tcp_mem", "net.ipv4.tcp_max_orphans", "net.core.netdev_max_backlog"))
+    assert ids(result) == ["key-missing", "value-boolean"]
+    assert "initial network namespace" in only(result, "key-missing")["message"]
+    assert result["keys"]["net.ipv4.tcp_sack"]["desired"] == "yes"
+    assert result["keys"]["net.ipv4.tcp_mem"]["exists"] is False
+    assert _check.should_fail(result, "error")
+
+
+def test_tw_recycle_zero_where_removed_is_only_info(host):
+    result = host.check(settings={"net.ipv4.tcp_tw_recycle": 0})
+    assert ids(result) == ["tw-recycle-obsolete"]
+    assert not _check.should_fail(result, "warning") and _check.should_fail(result, "error") is False
+
+
+def test_live_tw_recycle_on_a_nat_gateway(host):
+    result = host.check(release="4.9.0-8-amd64", sysctls={"net.ipv4.tcp_tw_recycle": "1"}, nat_facing="true")
+    assert ids(result) == ["tw-recycle-nat"]
+
+
+BLOG = {
+    "net.ipv4.tcp_syncookies": 1,
+    "net.ipv4.tcp_tw_reuse": 1,
+    "net.ipv4.tcp_tw_recycle": 1,
+    "net.ipv4.tcp_timestamps": 0,
+    "net.ipv4.tcp_fin_timeout": 5,
+    "net.ipv4.tcp_max_tw_buckets": 5000,
+    "net.ipv4.tcp_max_syn_backlog": 40240,
+    "net.core.somaxconn": 4096,
+    "net.ipv4.tcp_keepalive_time": 1200,
+    "net.ipv4.ip_local_port_range": "1024 65000",
+    "net.ipv4.tcp_mem": "94500000 915000000 927000000",
+    "net.ipv4.tcp_max_orphans": 3276800,
+    "net.ipv4.tcp_syn_retries": 2,
+    "net.ipv4.tcp_synack_retries": 2,
+    "net.ipv4.tcp_rmem": "87380 4096 4194304",
+    "net.ipv4.tcp_sack": "on",
+    "net.ipv4.tcp_window_scaling": '"1"',
+}
+
+
+def test_blog_list_reports_every_problem_in_one_run(host):
+    host.file("/etc/sysctl.d/99-zzz-local-override.conf", "net.ipv4.tcp_fin_timeout = 45\n")
+    result = host.check(settings=BLOG, listeners=[("0.0.0.0", 22), ("0.0.0.0", 8080)], time_wait=12000,
+                        active=10, passive=9000, nat_facing="auto")
+    found = set(ids(result))
+    assert {"tw-recycle-nat", "tw-reuse-no-timestamps", "tw-reuse-accepting-host", "tcp-mem-above-ram",
+            "orphans-above-ram", "triple-order", "port-range-parity", "port-range-listeners",
+            "tw-buckets-below-current", "fin-timeout-low", "retries-low", "syn-backlog-above-somaxconn",
+            "value-boolean", "value-quoted", "live-differs-desired", "persisted-shadows-desired"} <= found
+    assert result["context"]["nat_mode"] == "server"
+    for item in result["findings"]:
+        assert item["message"] and item["remediation"], item
+    assert result["findings"][0]["severity"] == "error"
+    assert "8080" in only(result, "port-range-listeners")["message"]
+
+
+def test_blog_list_on_a_kernel_without_tw_recycle_and_no_nat(host):
+    result = host.check(settings={"net.ipv4.tcp_tw_recycle": 1, "net.ipv4.ip_local_port_range": "1000 65000"},
+                        listeners=[])
+    assert set(ids(result)) >= {"tw-recycle-removed", "port-range-privileged", "port-range-parity"}
+
+
+def test_should_fail_thresholds():
+    def result(*severities):
+        return {"findings": [{"severity": severity} for severity in severities]}
+    assert _check.should_fail(result("error"), "error")
+    assert not _check.should_fail(result("warning", "info"), "error")
+    assert _check.should_fail(result("warning"), "warning")
+    assert not _check.should_fail(result("info"), "warning")
+    assert not _check.should_fail(result("error"), "never")
+    with pytest.raises(ValueError):
+        _check.should_fail(result(), "sometimes")
