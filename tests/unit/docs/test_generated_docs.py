@@ -186,3 +186,59 @@ def test_execution_environment_installs_this_version():
     names = [item["name"] for item in ee["dependencies"]["galaxy"]["collections"]]
     assert "collections/%s" % tarball in names
     assert any(requirement.startswith("jmespath") for requirement in ee["dependencies"]["python"])
+
+
+# ---------------------------------------------------------------------------
+# Fact and result paths named in the pages
+# ---------------------------------------------------------------------------
+
+_FACT_PATH = re.compile(r"`(?:ansible_facts\.)?tcp_state\.([A-Za-z0-9_.]+)")
+
+
+def _module_return(name):
+    import ast
+
+    path = os.path.join(REPO, "plugins", "modules", "%s.py" % name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as handle:
+        tree = ast.parse(handle.read(), path)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(target, ast.Name) and target.id == "RETURN" for target in node.targets):
+            return yaml.safe_load(ast.literal_eval(node.value))
+    return None
+
+
+def _documented(spec, parts):
+    """True when ``parts`` is a path RETURN documents, or lies under a free-form dict it documents."""
+    node = {"contains": spec}
+    for index, part in enumerate(parts):
+        contains = node.get("contains")
+        if not isinstance(contains, dict):
+            # a dict whose keys are data (counters, per-key entries): any key below is fine
+            return node.get("type") == "dict" and index > 0
+        if part not in contains:
+            return False
+        node = contains[part] or {}
+    return True
+
+
+def test_fact_paths_in_the_pages_are_documented():
+    documented = _module_return("tcp_state_facts")
+    if documented is None:
+        pytest.skip("plugins/modules/tcp_state_facts.py is not there yet")
+    spec = documented
+    for wrapper in ("ansible_facts", "tcp_state"):
+        if isinstance(spec.get(wrapper), dict) and isinstance(spec[wrapper].get("contains"), dict):
+            spec = spec[wrapper]["contains"]
+    problems = []
+    for path in _markdown_files():
+        with open(path) as handle:
+            text = handle.read()
+        for dotted in sorted(set(_FACT_PATH.findall(text))):
+            parts = [part for part in dotted.rstrip(".").split(".") if part]
+            if not _documented(spec, parts):
+                problems.append("%s: tcp_state.%s is not in tcp_state_facts' RETURN"
+                                % (os.path.relpath(path, REPO), dotted))
+    assert not problems, "\n".join(problems)
