@@ -36,7 +36,7 @@ import re
 import signal
 import threading
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _check, _dropin, _validate
+from ansible_collections.netfleet.tcp.plugins.module_utils import _check, _dropin, _sysctl_conf, _validate
 from ansible_collections.netfleet.tcp.plugins.module_utils import _state_record
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import (
     NetfleetError,
@@ -280,16 +280,24 @@ def apply_live(steps, sys_root, writer=write_value, reader=read_value):
 # Precedence: does a file that wins at boot set one of our keys to something else?
 
 def shadowing(path, entries, root="/"):
-    """``[{key, value, file, ours}]`` for keys a file applied after ``path`` at boot sets differently."""
-    try:
-        from ansible_collections.netfleet.tcp.plugins.module_utils import _sysctl_conf
-    except ImportError:  # pragma: no cover - only while the resolver is not there
-        return []
-    return _sysctl_conf_shadowing(_sysctl_conf, path, entries, root)
+    """``[{key, value, ours, file, line, loaders}]``: keys another file sets differently at boot.
 
-
-def _sysctl_conf_shadowing(_sysctl_conf, path, entries, root):  # pragma: no cover - replaced below
-    return []
+    Uses _sysctl_conf's boot precedence resolver with our drop-in laid over the files
+    on disk (so check mode sees the file it would write). ``loaders`` says which boot
+    loader lets that file win: systemd-sysctl, 'sysctl --system', or both.
+    """
+    found = []
+    index = {}
+    for item in _sysctl_conf.shadows(path, dict(entries), root=root):
+        ident = (item["key"], item["file"], item["value"])
+        if ident in index:
+            index[ident]["loaders"].append(item["loader"])
+            continue
+        entry = {"key": item["key"], "value": item["value"], "ours": item["ours"], "file": item["file"],
+                 "line": item.get("line"), "loaders": [item["loader"]]}
+        index[ident] = entry
+        found.append(entry)
+    return found
 
 
 # ---------------------------------------------------------------------------
@@ -633,9 +641,10 @@ def _add_shadowing(result, path, entries, root, persist):
     result["shadowed"] = found
     for item in found:
         result["warnings"].append(
-            "%s sets %s = %s and is applied after %s at boot, so the persisted %s = %s does not "
-            "survive a reboot; remove it from that file or give this profile's value there"
-            % (item["file"], item["key"], item["value"], path, item["key"], item["ours"]))
+            "%s sets %s = %s and wins over %s at boot (%s), so the persisted %s = %s does not "
+            "survive a reboot; remove the key from that file or give it this profile's value there"
+            % (item["file"], item["key"], item["value"], path, " and ".join(item["loaders"]),
+               item["key"], item["ours"]))
 
 
 # ---------------------------------------------------------------------------

@@ -529,3 +529,39 @@ def test_corrupt_record_is_a_clear_error(host):
 def test_findings_are_returned(host):
     result = host.run({"net.ipv4.tcp_tw_reuse": 1, "net.ipv4.tcp_timestamps": 0}, check=True)
     assert any(f["key"] in ("net.ipv4.tcp_tw_reuse", "net.ipv4.tcp_timestamps") for f in result["findings"])
+
+
+def _write(host, path, text):
+    real = os.path.join(host.root, path.lstrip("/"))
+    os.makedirs(os.path.dirname(real), exist_ok=True)
+    with open(real, "w") as handle:
+        handle.write(text)
+
+
+def test_a_later_file_that_overrides_a_key_is_named(host):
+    _write(host, "/etc/sysctl.d/99-zzz-local-override.conf", "net.ipv4.tcp_fin_timeout = 45\n")
+    _write(host, "/etc/sysctl.d/10-early.conf", "net.ipv4.tcp_keepalive_time = 100\n")
+    _write(host, "/usr/lib/sysctl.d/99-zzzz-vendor.conf", "net.ipv4.tcp_rmem = 4096 87380 6291456\n")
+    predicted = host.run(PROFILE, check=True)
+    result = host.run(PROFILE)
+    assert predicted["shadowed"] == result["shadowed"]
+    assert result["shadowed"] == [{
+        "key": "net.ipv4.tcp_fin_timeout", "value": "45", "ours": "30",
+        "file": "/etc/sysctl.d/99-zzz-local-override.conf", "line": 1,
+        "loaders": ["systemd-sysctl", "sysctl --system"]}]
+    assert len(result["warnings"]) == 1
+    warning = result["warnings"][0]
+    assert "/etc/sysctl.d/99-zzz-local-override.conf sets net.ipv4.tcp_fin_timeout = 45" in warning
+    assert DROPIN in warning
+
+
+def test_sysctl_conf_overrides_only_under_procps(host):
+    _write(host, "/etc/sysctl.conf", "net.ipv4.tcp_fin_timeout = 45\n")
+    result = host.run(PROFILE)
+    assert [(item["file"], item["loaders"]) for item in result["shadowed"]] == [
+        ("/etc/sysctl.conf", ["sysctl --system"])]
+
+
+def test_same_value_elsewhere_is_not_a_shadow(host):
+    _write(host, "/etc/sysctl.d/99-zzz-local-override.conf", "net.ipv4.tcp_fin_timeout = 30\n")
+    assert host.run(PROFILE)["shadowed"] == []
