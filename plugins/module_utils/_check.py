@@ -286,7 +286,10 @@ def run_check(settings=None, proc="/proc", root="/", nat_facing="auto", keys=Non
     judged |= set(setting_keys)
 
     for item in validation["refused"]:
-        findings.append(_rules.finding(item["id"], item["key"], item["value"], item["reason"], item["remediation"]))
+        if item.get("findings"):
+            findings.extend(item["findings"])
+        else:
+            findings.append(_rules.finding(item["id"], item["key"], item["value"], item["reason"], item["remediation"]))
     findings.extend(item for item in validation["findings"] if item["id"] == "tw-recycle-obsolete")
     values = _validate.planned_values(desired, context, all_live)
     findings.extend(_rules.evaluate(values, context, focus=judged))

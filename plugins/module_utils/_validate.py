@@ -148,7 +148,8 @@ def validate_settings(settings, context, live, missing="fail"):
 
     ``desired``   ``{key: {"value": text or None, "bound": None or (op, int)}}`` for keys that passed
     ``refusals``  ``[(key, reason)]``, blocking
-    ``refused``   the same as ``[{key, value, id, reason, remediation}]`` (rule ids for findings)
+    ``refused``   the same as ``[{key, value, id, reason, remediation}]`` (rule ids for findings; a
+                  tcp_tw_recycle refusal also carries ``findings``, one per guard that refused it)
     ``skipped``   ``{key: reason}``
     ``findings``  advisory findings of the shared rules on the desired set
     """
@@ -186,8 +187,12 @@ def validate_settings(settings, context, live, missing="fail"):
         if key == _rules.K_TW_RECYCLE:
             guards = _rules.tw_recycle_guards(text if text is not None else str(bound[1]), context, exists)
             if guards:
-                for guard in guards:
-                    result["refused"].append(_refusal(key, value, guard["id"], guard["message"], guard["remediation"]))
+                # One refusal per key whose reason gives every guard's reason; the separate
+                # findings ride along for sysctl_check, which reports each rule id.
+                refused = _refusal(key, value, guards[0]["id"], " ".join(guard["message"] for guard in guards),
+                                   guards[0]["remediation"])
+                refused["findings"] = guards
+                result["refused"].append(refused)
                 continue
             if not exists:
                 reason = ("tcp_tw_recycle=0 is already what this kernel does: the key was removed in "

@@ -137,8 +137,10 @@ def test_tw_recycle_one_is_refused_on_a_nat_facing_host_at_any_version():
 
 def test_tw_recycle_one_on_a_nat_facing_host_without_the_key_gets_both_reasons():
     result = validate({"net.ipv4.tcp_tw_recycle": 1}, context=NAT, live={"net.ipv4.tcp_tw_recycle": None})
-    assert [item["id"] for item in result["refused"]] == ["tw-recycle-removed", "tw-recycle-nat"]
-    assert len(result["refusals"]) == 2
+    [refused] = result["refused"]
+    assert [item["id"] for item in refused["findings"]] == ["tw-recycle-removed", "tw-recycle-nat"]
+    assert len(result["refusals"]) == 1
+    assert "removed in Linux 4.12" in result["refusals"][0][1] and "NAT-facing" in result["refusals"][0][1]
 
 
 def test_tw_recycle_one_is_refused_where_removed_even_with_missing_skip():
