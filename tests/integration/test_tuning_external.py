@@ -1,0 +1,120 @@
+"""The tuning role used the way an infra repo uses it: a separate playbook directory whose
+collections path holds only the built and installed collection, with group_vars and host_vars,
+through roles:, import_role, include_role (with serial and strategy: free) and import_playbook
+of netfleet.tcp.tune."""
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+APPLY = "Apply the whole profile in one call"
+FIN = "net.ipv4.tcp_fin_timeout"
+KEEPALIVE = "net.ipv4.tcp_keepalive_time"
+
+PLAYS = {
+    "roles": """\
+- name: Tune from an infra repo
+  hosts: fleet
+  gather_facts: false
+  roles:
+    - role: netfleet.tcp.tuning
+""",
+    "import_role": """\
+- name: Tune from an infra repo
+  hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: Tune TCP
+      ansible.builtin.import_role:
+        name: netfleet.tcp.tuning
+""",
+    "include_role_serial_free": """\
+- name: Tune from an infra repo, two hosts at a time, each at its own pace
+  hosts: fleet
+  gather_facts: false
+  serial: 2
+  strategy: free
+  tasks:
+    - name: Tune TCP
+      ansible.builtin.include_role:
+        name: netfleet.tcp.tuning
+""",
+    "import_playbook": """\
+- name: Tune with the collection's playbook
+  ansible.builtin.import_playbook: netfleet.tcp.tune
+""",
+}
+
+
+def _bin(name):
+    return os.path.join(os.path.dirname(sys.executable), name)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """The collection built from this checkout and installed, offline, into its own path."""
+    root = tmp_path_factory.mktemp("infra-collections")
+    build = str(root / "build")
+    subprocess.run([_bin("ansible-galaxy"), "collection", "build", REPO, "--output-path", build],
+                   check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    tarball = glob.glob(os.path.join(build, "netfleet-tcp-*.tar.gz"))[0]
+    path = str(root / "collections")
+    subprocess.run([_bin("ansible-galaxy"), "collection", "install", "--offline", "-p", path, tarball],
+                   check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert os.listdir(os.path.join(path, "ansible_collections")) == ["netfleet"]
+    return path
+
+
+def infra_repo(fleet, tmp_path, style):
+    """An infra repo: site.yml, inventory with group_vars and host_vars."""
+    repo = tmp_path / ("infra-" + style)
+    (repo / "inventory" / "group_vars").mkdir(parents=True)
+    (repo / "inventory" / "host_vars").mkdir()
+    shutil.copy(fleet.inventory, str(repo / "inventory" / "hosts.ini"))
+    files = {
+        "inventory/group_vars/fleet.yml": {"tuning_profile": "web_frontend"},
+        "inventory/group_vars/servers.yml": {"tuning_group_overrides": {FIN: 30}},
+        "inventory/host_vars/web2.yml": {"tuning_host_overrides": {FIN: 25, KEEPALIVE: None}},
+    }
+    for name, data in files.items():
+        with open(str(repo / name), "w") as handle:
+            yaml.safe_dump(data, handle)
+    with open(str(repo / "site.yml"), "w") as handle:
+        handle.write("---\n" + PLAYS[style])
+    return str(repo)
+
+
+@pytest.mark.parametrize("style", sorted(PLAYS))
+def test_separate_playbook_directory_behaves_the_same(fleet, installed, tmp_path, style):
+    fleet.reset()
+    try:
+        repo = infra_repo(fleet, tmp_path, style)
+        keepalive_before = fleet.sysctl("web2", KEEPALIVE)
+        env = {"ANSIBLE_COLLECTIONS_PATH": installed}
+        extra = {"tuning_hosts": "fleet"} if style == "import_playbook" else None
+        first = fleet.playbook(os.path.join(repo, "site.yml"), inventory=os.path.join(repo, "inventory", "hosts.ini"),
+                               env=env, extra_vars=extra)
+        assert first.rc == 0, first
+        for host in fleet.hosts:
+            assert first.stats[host]["changed"] >= 1, (host, first.stats)
+            assert first.stats[host]["failed"] == 0, first
+        # profile < group < host
+        assert fleet.sysctl("natgw", FIN) == "20"
+        assert fleet.sysctl("web1", FIN) == "30"
+        assert fleet.sysctl("web2", FIN) == "25"
+        assert fleet.sysctl("web1", KEEPALIVE) == "600"
+        assert fleet.sysctl("web2", KEEPALIVE) == keepalive_before
+        assert KEEPALIVE not in first.results(APPLY)["web2"]["keys"]
+        second = fleet.playbook(os.path.join(repo, "site.yml"), inventory=os.path.join(repo, "inventory", "hosts.ini"),
+                                env=env, extra_vars=extra)
+        assert second.rc == 0, second
+        for host in fleet.hosts:
+            assert second.stats[host]["changed"] == 0, (host, second.stats)
+    finally:
+        fleet.reset()
