@@ -14,9 +14,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import socket
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _nat, _rules, _sysctl_conf, _validate
-from ansible_collections.netfleet.tcp.plugins.module_utils._errors import SysctlInputError, SysctlReadError
+from ansible_collections.netfleet.tcp.plugins.module_utils._errors import (
+    NetfleetError,
+    SysctlInputError,
+    SysctlReadError,
+)
 from ansible_collections.netfleet.tcp.plugins.module_utils._host_context import basic_context
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
     bound_satisfied,
@@ -25,14 +30,10 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
     read_value,
 )
 
-try:  # the census library of tcp_state_facts, when this collection ships it
-    from ansible_collections.netfleet.tcp.plugins.module_utils import _tcp_state
-except ImportError:  # pragma: no cover - depends on the installed collection
-    _tcp_state = None
-try:
-    from ansible_collections.netfleet.tcp.plugins.module_utils import _proc_net
-except ImportError:  # pragma: no cover
-    _proc_net = None
+try:  # the census libraries of tcp_state_facts
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _inet_diag, _proc_net
+except ImportError:  # pragma: no cover - only in a partial copy of the collection
+    _inet_diag = _proc_net = None
 
 
 def read_live(keys, proc="/proc"):
@@ -48,48 +49,42 @@ def read_live(keys, proc="/proc"):
 
 
 def _read_sockstat_tw(proc):
-    if _proc_net is not None and hasattr(_proc_net, "read_sockstat"):
-        try:
-            return (_proc_net.read_sockstat(proc).get("tcp") or {}).get("tw")
-        except Exception:  # noqa: BLE001 - a census failure must not break the check
-            pass
     try:
-        with open(os.path.join(proc, "net", "sockstat")) as handle:
-            for line in handle:
-                if line.startswith("TCP:"):
-                    fields = line.split()[1:]
-                    pairs = dict(zip(fields[0::2], fields[1::2]))
-                    return int(pairs["tw"]) if "tw" in pairs else None
-    except (IOError, OSError, ValueError):
-        pass
-    return None
+        return (_proc_net.read_sockstat(proc).get("tcp") or {}).get("tw")
+    except NetfleetError:
+        return None
 
 
 def _read_tcp_counters(proc):
-    if _proc_net is not None and hasattr(_proc_net, "read_counters"):
-        try:
-            tcp = _proc_net.read_counters(proc).get("Tcp") or {}
-            return tcp.get("ActiveOpens"), tcp.get("PassiveOpens")
-        except Exception:  # noqa: BLE001
-            pass
     try:
-        with open(os.path.join(proc, "net", "snmp")) as handle:
-            lines = [line.split() for line in handle if line.startswith("Tcp:")]
-        if len(lines) >= 2:
-            table = dict(zip(lines[0][1:], lines[1][1:]))
-            return int(table["ActiveOpens"]), int(table["PassiveOpens"])
-    except (IOError, OSError, ValueError, KeyError):
-        pass
-    return None, None
+        tcp = _proc_net.read_counters(proc).get("Tcp") or {}
+    except NetfleetError:
+        return None, None
+    return tcp.get("ActiveOpens"), tcp.get("PassiveOpens")
 
 
-def _listen_ports(proc, listeners):
-    if _tcp_state is not None and hasattr(_tcp_state, "listening_ports"):
+def read_listeners(proc="/proc", diag=None):
+    """``[(family, address, port)]`` of TCP listeners.
+
+    On the live /proc a LISTEN-only netlink dump (the kernel filters it, so it stays
+    cheap on a host with many connections); /proc/net/tcp{,6} for fake trees or when
+    netlink is not usable.
+    """
+    if diag is not None or os.path.realpath(proc) == "/proc":
         try:
-            return sorted(set(int(port) for port in _tcp_state.listening_ports(proc)))
-        except Exception:  # noqa: BLE001
+            diag = diag or _inet_diag.SockDiag()
+            found = set()
+            for sock in _inet_diag.sockets(diag, _inet_diag.LISTEN_ONLY):
+                if sock["state"] != _inet_diag.TCP_LISTEN:
+                    continue
+                if sock["family"] == _inet_diag.AF_INET:
+                    found.add(("ipv4", socket.inet_ntop(socket.AF_INET, bytes(sock["src"][:4])), sock["sport"]))
+                else:
+                    found.add(("ipv6", socket.inet_ntop(socket.AF_INET6, bytes(sock["src"][:16])), sock["sport"]))
+            return sorted(found)
+        except (NetfleetError, EnvironmentError, ValueError):
             pass
-    return sorted(set(port for _family, _address, port in listeners))
+    return _nat.read_listeners(proc)
 
 
 def gather_context(proc="/proc", nat_facing="auto", run=None, which=None):
@@ -105,10 +100,10 @@ def gather_context(proc="/proc", nat_facing="auto", run=None, which=None):
     """
     context = basic_context(proc)
     live = read_live(_catalog.keys(), proc)
-    listeners = _nat.read_listeners(proc)
+    listeners = read_listeners(proc)
     active, passive = _read_tcp_counters(proc)
     context.update({
-        "listen_ports": _listen_ports(proc, listeners),
+        "listen_ports": sorted(set(port for _family, _address, port in listeners)),
         "time_wait": _read_sockstat_tw(proc),
         "active_opens": active,
         "passive_opens": passive,

@@ -67,3 +67,25 @@ def test_this_machine():
     assert set(context) == FIELDS
     assert context["mem_total_bytes"] > 0 and context["page_size"] > 0
     assert isinstance(context["listen_ports"], list)
+
+
+def test_listeners_on_this_machine_include_our_own(tmp_path):
+    import socket
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        assert ("ipv4", "127.0.0.1", port) in _check.read_listeners("/proc")
+    finally:
+        server.close()
+
+
+def test_listeners_fall_back_to_proc_when_netlink_fails(tmp_path):
+    proc = build_proc(tmp_path, listeners=[("10.0.0.1", 443)])
+
+    class Broken(object):
+        def dump(self, *args, **kwargs):
+            raise EnvironmentError("no netlink here")
+
+    assert _check.read_listeners(proc, diag=Broken()) == [("ipv4", "10.0.0.1", 443)]
