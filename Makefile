@@ -142,7 +142,7 @@ unit: venv
 # (NETFLEET_FLEET_ID, default 0); `fleet.sh down` afterwards is a safety net.
 integration: venv deps
 	@mkdir -p "$(REPORTS)"
-	@rc=0; cd "$(REPO)" && $(PYTEST) tests/integration -ra --basetemp="$(REPO)/.tmp/pytest-integration" \
+	@rc=0; cd "$(REPO)" && $(PYTEST) tests/integration -ra --durations=10 --basetemp="$(REPO)/.tmp/pytest-integration" \
 	  --junitxml="$(REPORTS)/integration.xml" || rc=$$?; \
 	if [ -x tests/fleet/fleet.sh ] && [ "$$(id -u)" = 0 ]; then tests/fleet/fleet.sh down >/dev/null 2>&1 || true; fi; \
 	"$(BIN)/python" "$(REPO)/.ci/report.py" stage integration $$rc --junit "$(REPORTS)/integration.xml"; \

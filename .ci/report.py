@@ -99,7 +99,7 @@ def stage(argv):
             result["note"] = "%d files" % files
         violations = re.search(r"(\d+) failure\(s\), (\d+) warning\(s\)", _read(opts["--lint-log"]))
         if rc and violations:
-            result["note"] = "%s violations in %s" % (violations.group(1), result["note"] or "the tree")
+            result["note"] = "%s violation(s) in %s" % (violations.group(1), result["note"] or "the tree")
     result["ok"] = rc == 0 and result["failed"] == 0
     if not result["ok"] and not result["failed"]:
         result["failed"] = 1  # the stage failed without a countable test failing
