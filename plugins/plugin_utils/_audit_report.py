@@ -603,7 +603,7 @@ def _row(cells):
 
 
 def _table(header, rows):
-    lines = [_row(header), "|" + "|".join(" --- " for _ in header) + "|"]
+    lines = [_row(header), "|" + "|".join(" --- " for _column in header) + "|"]
     lines.extend(_row(row) for row in rows)
     return lines
 

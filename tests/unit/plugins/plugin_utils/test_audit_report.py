@@ -277,7 +277,7 @@ def test_plain_strips_subclasses():
 
     value = ar.plain(Mapping({Tagged("a"): [Tagged("b"), (1, 2.5, True, None)], "c": b"d"}))
     assert value == {"a": ["b", [1, 2.5, True, None]], "c": "d"}
-    assert type(list(value)[0]) is str and type(value["a"][0]) is str
+    assert list(value)[0].__class__ is str and value["a"][0].__class__ is str
 
 
 # ------------------------------------------------------------------ schema
@@ -326,14 +326,14 @@ def random_record(draw):
     if draw(st.booleans()):
         facts["ports"] = {"usable_ports": draw(st.integers(1, 64000)), "destinations": [
             {"address": draw(_TEXT), "port": draw(st.integers(1, 65535)), "count": draw(st.integers(0, 64000))}
-            for _ in range(draw(st.integers(0, 3)))]}
+            for _index in range(draw(st.integers(0, 3)))]}
     if draw(st.booleans()):
         facts["listeners"] = [{"family": "ipv4", "address": draw(_TEXT), "port": draw(st.integers(1, 65535)),
                                "queue": draw(st.integers(0, 5000)), "backlog": draw(st.integers(0, 5000))}
-                              for _ in range(draw(st.integers(0, 3)))]
+                              for _index in range(draw(st.integers(0, 3)))]
     findings = [{"id": draw(st.sampled_from(["r1", "r2", "r|3"])), "severity": draw(st.sampled_from(ar.SEVERITIES)),
                  "key": draw(st.one_of(st.none(), _TEXT)), "value": draw(st.one_of(st.none(), _TEXT, st.integers())),
-                 "message": draw(_TEXT), "remediation": draw(_TEXT)} for _ in range(draw(st.integers(0, 4)))]
+                 "message": draw(_TEXT), "remediation": draw(_TEXT)} for _index in range(draw(st.integers(0, 4)))]
     keys = dict((draw(_TEXT) + str(index), {"live": draw(_TEXT), "persisted": draw(st.one_of(st.none(), _TEXT)),
                                             "persisted_file": None, "desired": None}) for index in range(2))
     return {"status": "ok", "tcp_state": facts,
@@ -447,7 +447,7 @@ def parse_exposition(text):
             families[name] = {"help": line.split(" ", 3)[3], "type": None, "samples": []}
             current = name
         elif line.startswith("# TYPE "):
-            _, _, name, kind = line.split(" ")
+            name, kind = line.split(" ")[2:]
             assert name == current and kind in ("gauge", "counter")
             families[name]["type"] = kind
         else:
