@@ -421,6 +421,8 @@ def run(params, proc="/proc", root="/", check_mode=False, diff=False,
 def _locked(real_state_dir, timeout, check_mode):
     lock_path = os.path.join(real_state_dir, LOCK_NAME)
     if check_mode:
+        # Judge the state dir as a real run would, but create nothing.
+        _state_record.check_dir(real_state_dir)
         with host_lock(lock_path, timeout, shared=True, create=False):
             yield
         return
@@ -520,7 +522,7 @@ def _run_present(params, result, name, path, real_state_dir, proc, root, check_m
         with signals_deferred():
             old_persisted = _dropin.entries_of(existing) if existing is not None else {}
             _apply_present(result, name, path, real_state_dir, root, sys_root, steps, record,
-                           file_action, new_text, stale, writer, reader, old_persisted)
+                           file_action, new_text, stale, writer, reader, old_persisted, persist)
     _add_shadowing(result, path, entries, root, persist)
     return result
 
@@ -578,14 +580,13 @@ def _fail_after_rollback(result, steps, message, applied, restored, unrestored, 
 
 
 def _apply_present(result, name, path, real_state_dir, root, sys_root, steps, record,
-                   file_action, new_text, stale, writer, reader, old_persisted):
+                   file_action, new_text, stale, writer, reader, old_persisted, persist):
     previous_record = copy.deepcopy(record)
-    record = copy.deepcopy(record) if record else _state_record.new_record(name, path)
-    added = _state_record.add_originals(record, dict((s["key"], s["before"]) for s in steps if s["write"]))
-    path_moved = file_action != "unchanged" and record.get("path") != path
-    if file_action != "unchanged":
+    record = copy.deepcopy(record) if record else _state_record.new_record(name, None)
+    _state_record.add_originals(record, dict((s["key"], s["before"]) for s in steps if s["write"]))
+    if persist:
         record["path"] = path
-    if added or path_moved or previous_record is None:
+    if record != previous_record:
         _state_record.save(real_state_dir, name, record)
     result["record"] = _state_record.record_path(real_state_dir, name)
 

@@ -565,3 +565,20 @@ def test_sysctl_conf_overrides_only_under_procps(host):
 def test_same_value_elsewhere_is_not_a_shadow(host):
     _write(host, "/etc/sysctl.d/99-zzz-local-override.conf", "net.ipv4.tcp_fin_timeout = 30\n")
     assert host.run(PROFILE)["shadowed"] == []
+
+
+def test_unsafe_state_dir_is_refused_in_check_mode_too(host):
+    state_dir = os.path.join(host.root, STATE.lstrip("/"))
+    os.makedirs(state_dir)
+    os.chmod(state_dir, 0o777)
+    for check in (True, False):
+        with pytest.raises(engine.ProfileError, match="writable by group or others"):
+            host.run(PROFILE, check=check)
+    assert host.live("net.ipv4.tcp_fin_timeout") == "60" and host.file() is None
+
+
+def test_live_only_record_has_no_path(host):
+    host.run(PROFILE, persist=False)
+    assert host.record()["path"] is None
+    assert host.run(state="absent")["removed_files"] == []
+    assert host.live("net.ipv4.tcp_fin_timeout") == "60"
