@@ -110,11 +110,13 @@ def absent_reason(key, context):
 def missing_remediation(key, reason):
     if "initial network namespace" in reason or "machine-wide" in reason:
         return ("Set %s on the host itself (the initial network namespace), not inside this "
-                "container or namespace, or use missing: skip to leave it out here." % key)
+                "container or namespace; leave it out of the settings for such hosts (sysctl_profile's "
+                "missing: skip does that)." % key)
     if "removed in Linux" in reason:
         return "Remove %s from the settings and from sysctl files; this kernel no longer has it." % key
     return ("Check the key name against 'ls /proc/sys/%s'; if the key only exists on some kernels, "
-            "use missing: skip." % "/".join(key.split(".")[:-1]))
+            "leave it out for the others (sysctl_profile's missing: skip does that)."
+            % "/".join(key.split(".")[:-1]))
 
 
 def _refusal(key, value, rule_id, reason, remediation=None):
