@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Test fleet: N Linux hosts on this machine, each a network namespace with its own sshd.
 
 Run it through ``tests/fleet/fleet.sh`` (as root)::
@@ -110,8 +109,8 @@ def run(argv, input=None, check=True, timeout=60):
     except subprocess.TimeoutExpired:
         raise FleetError("%s: timed out after %ss" % (" ".join(argv), timeout))
     if check and proc.returncode != 0:
-        raise FleetError("%s: rc=%s: %s" % (" ".join(argv), proc.returncode,
-                                             (proc.stderr or proc.stdout).strip()))
+        detail = (proc.stderr or proc.stdout).strip()
+        raise FleetError("%s: rc=%s: %s" % (" ".join(argv), proc.returncode, detail))
     return proc
 
 
@@ -485,14 +484,29 @@ class Fleet:
     def _register(self):
         """Note this fleet as up and create the shared machine dirs that are missing."""
         with _MachineLock():
+            self._register_locked(self._read_registry())
+
+    def _register_locked(self, registry):
+        registry["fleets"][str(self.id)] = {"root": self.root, "since": time.time()}
+        for path in SHARED_DIRS:
+            if not os.path.isdir(path):
+                os.makedirs(path, mode=0o755)
+                if path not in registry["created"]:
+                    registry["created"].append(path)
+        self._write_registry(registry)
+
+    def claim(self):
+        """Register this id only if no fleet uses it (atomically across processes). For tests that
+        need a scratch fleet next to their own; `up` keeps the claim. Returns True when claimed."""
+        with _MachineLock():
             registry = self._read_registry()
-            registry["fleets"][str(self.id)] = self.root
-            for path in SHARED_DIRS:
-                if not os.path.isdir(path):
-                    os.makedirs(path, mode=0o755)
-                    if path not in registry["created"]:
-                        registry["created"].append(path)
-            self._write_registry(registry)
+            entry = registry["fleets"].get(str(self.id))
+            if self._our_netns() or self._our_links():
+                return False
+            if isinstance(entry, dict) and time.time() - entry.get("since", 0) < 120:
+                return False  # registered moments ago: somebody's `up` is under way
+            self._register_locked(registry)
+            return True
 
     def _unregister(self):
         """Forget this fleet; the last fleet going down removes the shared dirs fleets created."""
@@ -550,7 +564,7 @@ class Fleet:
         if not rebuild and self.healthy(size):
             self._write_ansible_files(self.hosts())
             return "reused"
-        self.down()
+        self.down(keep_registration=True)
         hosts = [Host(self, i, name, kind) for i, (name, kind) in enumerate(host_plan(size))]
         os.makedirs(self.dir, exist_ok=True)
         self._ensure_keys()
@@ -566,7 +580,7 @@ class Fleet:
         self._wait_reachable(hosts)
         return "built"
 
-    def down(self):
+    def down(self, keep_registration=False):
         """Remove every namespace, link, process, /etc/netns entry and mount this fleet created."""
         namespaces = self._our_netns()
         self._kill(self._processes(namespaces, orphans=True))
@@ -584,7 +598,8 @@ class Fleet:
         for name in etc_entries:
             if name.startswith(self.ns_prefix):
                 shutil.rmtree(os.path.join("/etc/netns", name), ignore_errors=True)
-        self._unregister()
+        if not keep_registration:
+            self._unregister()
         if os.path.isdir(self.dir):
             for name in os.listdir(self.dir):
                 if name != "ssh":  # keys are reused by the next `up`
@@ -873,15 +888,15 @@ def _print_status(status):
         for name in status["stray_netns"]:
             print("  stray namespace %s (run down)" % name)
         return 3
-    print("fleet %d: %d hosts on %s, inventory %s" % (status["id"], len(status["hosts"]),
-                                                     status["bridge"], status["inventory"]))
+    print("fleet %d: %d hosts on %s, inventory %s" % (
+        status["id"], len(status["hosts"]), status["bridge"], status["inventory"]))
     print("%-8s %-7s %-14s %-6s %-8s %s" % ("HOST", "KIND", "ADDRESS", "NETNS", "SSHD", "SSH"))
     bad = not status["bridge_present"]
     for row in status["hosts"]:
         ssh = "isolated" if row["isolated"] else ("open" if row["ssh"] else "CLOSED")
-        print("%-8s %-7s %-14s %-6s %-8s %s" % (row["name"], row["kind"], row["address"],
-                                              "yes" if row["netns"] else "NO",
-                                              row["sshd_pid"] or "DEAD", ssh))
+        print("%-8s %-7s %-14s %-6s %-8s %s" % (
+            row["name"], row["kind"], row["address"], "yes" if row["netns"] else "NO",
+            row["sshd_pid"] or "DEAD", ssh))
         bad = bad or not row["netns"] or row["sshd_pid"] is None or not (row["ssh"] or row["isolated"])
     return 1 if bad else 0
 
