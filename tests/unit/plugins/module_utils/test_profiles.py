@@ -403,3 +403,33 @@ def test_kernel_defaults_described_with_reasons():
     assert rows["net.ipv4.tcp_mem"]["host_dependent"]
     assert "undoes high_throughput" in rows["net.ipv4.tcp_mem"]["reason"]
     assert rows["net.ipv4.tcp_fin_timeout"]["value"] == "60"
+
+
+# --- the role's interface follows the data ---------------------------------------
+
+ROLE = __import__("os").path.join(
+    __import__("os").path.dirname(__file__), "..", "..", "..", "..", "roles", "tuning")
+
+
+def _role_yaml(*parts):
+    import yaml
+
+    with open(__import__("os").path.join(ROLE, *parts)) as handle:
+        return yaml.safe_load(handle)
+
+
+def test_role_profile_choices_are_the_profiles():
+    options = _role_yaml("meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+    assert sorted(options["tuning_profile"]["choices"]) == sorted(profile_names())
+
+
+def test_role_defaults_and_argument_specs_agree_without_repeating_defaults():
+    options = _role_yaml("meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+    defaults = _role_yaml("defaults", "main.yml")
+    assert set(options) == set(defaults)
+    for name, spec in options.items():
+        assert name.startswith("tuning_")
+        assert "default" not in spec, name
+        assert spec.get("description"), name
+    for name in _role_yaml("vars", "main.yml"):
+        assert name.startswith("__tuning_"), name
