@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: netfleet.tcp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark: a 15-key profile with netfleet.tcp.sysctl_profile vs one ansible.posix.sysctl task per key.
@@ -229,7 +228,7 @@ def write_section(text):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--hosts", type=int, default=int(os.environ.get("NETFLEET_FLEET_SIZE", "4")))
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/benchmarks.md alone")

@@ -37,17 +37,20 @@ description:
     O(state=absent) removes the drop-in and restores those values.
   - Two runs on one host never interleave; a lock file in O(state_dir) serialises them.
 author:
-  - netfleet.tcp maintainers
+  - netfleet.tcp maintainers (@netfleet)
 extends_documentation_fragment:
   - netfleet.tcp.attributes
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Reports exactly what a real run would change and writes nothing, not even O(state_dir).
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Two diffs, the live values before and after, and the drop-in's content before and after.
   idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
 options:
   name:

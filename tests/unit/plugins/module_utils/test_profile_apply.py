@@ -1,6 +1,5 @@
 """sysctl_profile end to end over a fake /proc and /etc tree: every path of run()."""
 
-import copy
 import errno
 import json
 import os
