@@ -31,6 +31,7 @@ __metaclass__ = type
 
 import contextlib
 import copy
+import errno
 import os
 import re
 import signal
@@ -445,7 +446,7 @@ def _run_present(params, result, name, path, real_state_dir, proc, root, check_m
                            result)
     persist = params.get("persist", True)
     sys_root = os.path.join(proc, "sys")
-    validation, live, _context = validate(settings, proc, params.get("missing") or "fail",
+    validation, live, context = validate(settings, proc, params.get("missing") or "fail",
                                           params.get("nat_facing") or "auto", run_command, which, reader)
     result["findings"] = list(validation.get("findings", []))
     if validation.get("refusals"):
@@ -480,6 +481,9 @@ def _run_present(params, result, name, path, real_state_dir, proc, root, check_m
             except _dropin.DropinError:
                 existing = None
         steps = plan(desired, live_now)
+        problem = read_only_problem(context, steps)
+        if problem:
+            raise ProfileError(problem, result)
         entries = persisted_entries(steps, desired)
         stale = None
         if persist:
@@ -596,8 +600,8 @@ def _apply_present(result, name, path, real_state_dir, root, sys_root, steps, re
         _restore_record(real_state_dir, name, previous_record)
         _fail_after_rollback(
             result, steps,
-            "the kernel refused %s = %s (%s); %d key(s) applied before it were rolled back%s" % (
-                failure.key, failure.value, _error_text(failure.error), len(failure.applied),
+            "%s %s = %s (%s); %d key(s) applied before it were rolled back%s" % (
+                _refused_verb(failure.error), failure.key, failure.value, _error_text(failure.error), len(failure.applied),
                 _unrestored_text(failure.unrestored)),
             failure.applied, failure.restored, failure.unrestored, _error_text(failure.error),
             sys_root, reader, failure.key, old_persisted)
@@ -623,6 +627,25 @@ def _apply_present(result, name, path, real_state_dir, root, sys_root, steps, re
             _dropin.remove(stale, root)
         except _dropin.DropinError as error:
             result["warnings"].append("could not remove the profile's previous drop-in: %s" % error)
+
+
+def read_only_problem(context, steps):
+    """Why the planned writes cannot happen here (a read-only /proc/sys/net), or None."""
+    if context.get("proc_sys_net_writable") is not False:
+        return None
+    keys = [step["key"] for step in steps if step["write"] and step["key"].startswith("net.")]
+    if not keys:
+        return None
+    return ("/proc/sys/net is read-only here (a container, or /proc mounted read-only), so %s cannot be "
+            "changed; nothing was changed. Apply the profile where this network namespace's sysctls can be "
+            "written (the container's host or runtime settings), or use sysctl_check to report only"
+            % ", ".join(keys))
+
+
+def _refused_verb(error):
+    if getattr(error, "errno", None) in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return "could not write"
+    return "the kernel refused"
 
 
 def _error_text(error):

@@ -581,3 +581,14 @@ def test_live_only_record_has_no_path(host):
     assert host.record()["path"] is None
     assert host.run(state="absent")["removed_files"] == []
     assert host.live("net.ipv4.tcp_fin_timeout") == "60"
+
+
+def test_read_only_write_error_is_worded_as_such(host):
+    class ReadOnly(object):
+        def __call__(self, key, text, root):
+            raise SysctlWriteError(key, text, OSError(errno.EROFS, "Read-only file system"))
+
+    with pytest.raises(engine.ProfileError, match="could not write net.ipv4.tcp_fin_timeout = 30 "
+                                                  r"\(Read-only file system\); 0 key"):
+        host.run(PROFILE, writer=ReadOnly())
+    assert host.file() is None and host.record() is None

@@ -206,3 +206,14 @@ def test_signals_are_held_during_the_guarded_block():
         assert received == ["hup"]
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+def test_read_only_proc_sys_net_is_refused_before_any_write():
+    steps = engine.plan({"net.ipv4.tcp_fin_timeout": want("30"), "net.core.somaxconn": want("4096")},
+                        {"net.ipv4.tcp_fin_timeout": "60", "net.core.somaxconn": "4096"})
+    problem = engine.read_only_problem({"proc_sys_net_writable": False}, steps)
+    assert "read-only" in problem and "net.ipv4.tcp_fin_timeout" in problem
+    assert "net.core.somaxconn" not in problem  # already right: nothing to write
+    assert engine.read_only_problem({"proc_sys_net_writable": True}, steps) is None
+    unchanged = engine.plan({"net.core.somaxconn": want("4096")}, {"net.core.somaxconn": "4096"})
+    assert engine.read_only_problem({"proc_sys_net_writable": False}, unchanged) is None
