@@ -78,7 +78,13 @@ def scenario_replay(scenario="mixed", legacy=True):
     }
     if legacy:
         answers[(_inet_diag.TCPDIAG_GETSOCK, _inet_diag.ALL_STATES, _inet_diag.AF_INET)] = scenario + ".tcpdiag"
-    if scenario == "mixed" and legacy:
-        answers[(_inet_diag.TCPDIAG_GETSOCK, _inet_diag.LISTEN_ONLY, _inet_diag.AF_INET)] = "mixed.listen"
-        answers[(_inet_diag.TCPDIAG_GETSOCK, 1 << _inet_diag.TCP_CLOSE_WAIT, _inet_diag.AF_INET)] = "mixed.closewait"
+    if scenario == "mixed":
+        close_wait = 1 << _inet_diag.TCP_CLOSE_WAIT
+        answers[(_inet_diag.SOCK_DIAG_BY_FAMILY, _inet_diag.LISTEN_ONLY, _inet_diag.AF_INET)] = "mixed.listen-v4"
+        answers[(_inet_diag.SOCK_DIAG_BY_FAMILY, _inet_diag.LISTEN_ONLY, _inet_diag.AF_INET6)] = "mixed.listen-v6"
+        answers[(_inet_diag.SOCK_DIAG_BY_FAMILY, close_wait, _inet_diag.AF_INET)] = "mixed.closewait-v4"
+        answers[(_inet_diag.SOCK_DIAG_BY_FAMILY, close_wait, _inet_diag.AF_INET6)] = "mixed.closewait-v6"
+        if legacy:
+            answers[(_inet_diag.TCPDIAG_GETSOCK, _inet_diag.LISTEN_ONLY, _inet_diag.AF_INET)] = "mixed.listen"
+            answers[(_inet_diag.TCPDIAG_GETSOCK, close_wait, _inet_diag.AF_INET)] = "mixed.closewait"
     return Replay(answers)
