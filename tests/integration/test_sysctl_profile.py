@@ -225,3 +225,39 @@ def test_hostile_profile_changes_nothing_on_any_host(clean_fleet):
             assert key in result["msg"], (host, key)
     for host in hosts:
         assert fleet.snapshot(host) == before[host], host
+
+
+def test_two_runs_at_once_never_interleave(clean_fleet):
+    import threading
+
+    fleet = clean_fleet
+    host = fleet.groups["servers"][0]
+    profiles = {
+        "a": dict((key, value) for key, value in EXPECTED.items()),
+        "b": dict(EXPECTED, **{"net.ipv4.tcp_fin_timeout": "20", "net.ipv4.tcp_keepalive_time": "300",
+                               "net.ipv4.tcp_syn_retries": "5", "net.core.somaxconn": "2048"}),
+    }
+    runs = {}
+    pristine = live(fleet, host, EXPECTED)
+
+    def apply(label):
+        runs[label] = fleet.playbook(PLAY, extra_vars={"profile": profiles[label], "target": host})
+
+    threads = [threading.Thread(target=apply, args=(label,)) for label in profiles]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for label, run in runs.items():
+        assert run.rc == 0, run
+    values = live(fleet, host, EXPECTED)
+    assert values in (profiles["a"], profiles["b"]), values
+    # Each run saw the host either untouched or with the other profile complete, never half of it.
+    for label, run in runs.items():
+        other = profiles["b" if label == "a" else "a"]
+        seen = dict((key, entry["before"]) for key, entry in run.results("profile")[host]["keys"].items())
+        assert seen in (pristine, other), (label, seen)
+    winner = "a" if values == profiles["a"] else "b"
+    text = fleet.read_file(host, DROPIN)
+    for key, value in profiles[winner].items():
+        assert "%s = %s\n" % (key, value) in text, (key, text)
