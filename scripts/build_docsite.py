@@ -146,6 +146,8 @@ def build(out, strict, bin_dir):
     html = os.path.join(out, "html")
     os.makedirs(out, exist_ok=True)
     prepare_sources(src)
+    if os.path.exists(html):
+        shutil.rmtree(html)  # a fresh build, so every page's navigation lists every page
 
     env = dict(os.environ)
     env["ANSIBLE_COLLECTIONS_PATH"] = COLLECTIONS
