@@ -20,6 +20,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._validate import value_refusal
 
+
 def _plain(value):
     """Ansible's tagged and unsafe strings, lists and dicts as plain Python values."""
     if isinstance(value, bool) or value is None:

@@ -181,8 +181,8 @@ def _persisted_findings(resolution, judged, desired, live, all_live, context):
             "error for it at every boot." % (key, ", ".join(files),
                                              reason or "no such key under /proc/sys on kernel %s" % kernel),
             "Delete the line from %s, or prefix it with '-' (as in '-%s = %s') if the key only exists on "
-            "some of your kernels or namespaces." % (", ".join(sorted(set(r["file"] for r in records))), key,
-                                                      records[-1]["value"])))
+            "some of your kernels or namespaces."
+            % (", ".join(sorted(set(r["file"] for r in records))), key, records[-1]["value"])))
     for item in resolution["quoted"]:
         found.append(_rules.finding(
             "persisted-quoted", item["key"], item["value"],

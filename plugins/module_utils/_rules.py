@@ -337,7 +337,7 @@ def _rule_tw_reuse_no_timestamps(values, context):
     scope = "any outgoing connection" if reuse == 1 else "loopback connections"
     return [finding(
         "tw-reuse-no-timestamps", K_TW_REUSE, values.get(K_TW_REUSE),
-        "tcp_tw_reuse=%d (reuse TIME_WAIT ports for %s) does nothing while tcp_timestamps=0: "
+        "tcp_tw_reuse=%s (reuse TIME_WAIT ports for %s) does nothing while tcp_timestamps=0: "
         "reuse needs timestamps to tell old segments from new ones." % (reuse, scope),
         "Set net.ipv4.tcp_timestamps=1 (the kernel default) so tcp_tw_reuse can work, or drop "
         "tcp_tw_reuse from the list if you do not need it. Timestamps no longer reveal uptime "
@@ -398,7 +398,7 @@ def _rule_orphans(values, context):
     fitting = mem_total // _catalog.ORPHAN_BYTES
     return [finding(
         "orphans-above-ram", K_ORPHANS, values.get(K_ORPHANS),
-        "tcp_max_orphans=%d allows up to %s of orphaned sockets (64 KiB each), more than this "
+        "tcp_max_orphans=%s allows up to %s of orphaned sockets (64 KiB each), more than this "
         "host's %s of memory." % (orphans, human_bytes(worst), human_bytes(mem_total)),
         "Lower net.ipv4.tcp_max_orphans to at most %d (what fits in memory), better a fraction of "
         "it, or remove it from the list and keep the kernel's boot-time value." % fitting)]
@@ -491,7 +491,7 @@ def _rule_tw_buckets(values, context):
         return []
     return [finding(
         "tw-buckets-below-current", K_TW_BUCKETS, values.get(K_TW_BUCKETS),
-        "tcp_max_tw_buckets=%d is below the %d sockets in TIME_WAIT right now: the kernel would "
+        "tcp_max_tw_buckets=%s is below the %s sockets in TIME_WAIT right now: the kernel would "
         "destroy new TIME_WAIT sockets at once and log 'time wait bucket table overflow'."
         % (buckets, current),
         "Raise net.ipv4.tcp_max_tw_buckets well above the peak TIME_WAIT count (at least %d; "
@@ -506,7 +506,7 @@ def _rule_fin_timeout(values, context):
         return []
     return [finding(
         "fin-timeout-low", K_FIN_TIMEOUT, values.get(K_FIN_TIMEOUT),
-        "tcp_fin_timeout=%d resets orphaned connections whose peer takes more than %d second%s to "
+        "tcp_fin_timeout=%s resets orphaned connections whose peer takes more than %s second%s to "
         "close its side (slow mobile clients, uploads after a half-close). It does not shorten "
         "TIME_WAIT." % (seconds, seconds, "" if seconds == 1 else "s"),
         "Use at least %d seconds (30 is a common choice, 60 the default). To reduce TIME_WAIT, "
@@ -523,7 +523,7 @@ def _rule_retries(values, context):
         seconds = 2 ** (retries + 1) - 1
         found.append(finding(
             "retries-low", key, values.get(key),
-            "%s=%d gives %s only about %d seconds over a slow or lossy path before giving up."
+            "%s=%s gives %s only about %s seconds over a slow or lossy path before giving up."
             % (short(key), retries, label, seconds),
             "Use at least %d for %s (about 15 seconds; the default is %s). Lower values mainly "
             "help during SYN floods, which tcp_syncookies=1 handles better."
@@ -532,7 +532,7 @@ def _rule_retries(values, context):
     if orphan in (1, 2):
         found.append(finding(
             "retries-low", K_ORPHAN_RETRIES, values.get(K_ORPHAN_RETRIES),
-            "tcp_orphan_retries=%d abandons the end of a response to a slow client after %d "
+            "tcp_orphan_retries=%s abandons the end of a response to a slow client after %s "
             "retransmission%s." % (orphan, orphan, "" if orphan == 1 else "s"),
             "Use 0 (the default, meaning 8 retries) or at least 3 for net.ipv4.tcp_orphan_retries; "
             "lower values only pay off on servers drowning in orphans."))
@@ -546,11 +546,11 @@ def _rule_syn_backlog(values, context):
         return []
     return [finding(
         "syn-backlog-above-somaxconn", K_SYN_BACKLOG, values.get(K_SYN_BACKLOG),
-        "tcp_max_syn_backlog=%d is above net.core.somaxconn=%d; listen() backlogs are capped at "
+        "tcp_max_syn_backlog=%s is above net.core.somaxconn=%s; listen() backlogs are capped at "
         "somaxconn, which caps the queues too, so the extra SYN backlog is never used."
         % (backlog, somaxconn),
-        "Raise net.core.somaxconn to at least %d (and the listen() backlog in the application's "
-        "configuration), or lower tcp_max_syn_backlog to %d." % (backlog, somaxconn))]
+        "Raise net.core.somaxconn to at least %s (and the listen() backlog in the application's "
+        "configuration), or lower tcp_max_syn_backlog to %s." % (backlog, somaxconn))]
 
 
 _VALUE_CHECKS = (

@@ -171,7 +171,7 @@ def validate_settings(settings, context, live, missing="fail"):
         return result
 
     info = []
-    for key in sorted(settings, key=lambda item: str(item)):
+    for key in sorted(settings, key=str):
         value = settings[key]
         label = key if isinstance(key, str) else repr(key)
         problem = key_problem(key)

@@ -41,7 +41,7 @@ description:
     NAT-facing, because clients on the internet usually sit behind NAT. That second test is a heuristic:
     say O(nat_facing=false) for internal servers whose clients are known not to share NAT addresses."
 author:
-  - netfleet.tcp maintainers
+  - netfleet.tcp maintainers (@netfleet)
 extends_documentation_fragment:
   - netfleet.tcp.attributes
   - netfleet.tcp.attributes.READ_ONLY

@@ -15,11 +15,13 @@ CONTEXT = {
 }
 
 
-def ids(values, context=CONTEXT, focus=None):
+def ids(values, context=None, focus=None):
+    context = CONTEXT if context is None else context
     return [(item["id"], item["key"]) for item in _rules.evaluate(values, context, focus)]
 
 
-def one(values, rule_id, context=CONTEXT):
+def one(values, rule_id, context=None):
+    context = CONTEXT if context is None else context
     found = [item for item in _rules.evaluate(values, context) if item["id"] == rule_id]
     assert len(found) == 1, found
     item = found[0]
@@ -28,7 +30,8 @@ def one(values, rule_id, context=CONTEXT):
     return item
 
 
-def none_of(values, rule_id, context=CONTEXT):
+def none_of(values, rule_id, context=None):
+    context = CONTEXT if context is None else context
     assert [item for item in _rules.evaluate(values, context) if item["id"] == rule_id] == []
 
 

@@ -262,8 +262,9 @@ def test_overlay_adds_and_masks(tmp_path):
     result = conf.resolve(str(tmp_path), overlay={"/etc/sysctl.d/90-netfleet-web.conf": "net.core.somaxconn = 2\n"})
     assert result["sources"] == ["/etc/sysctl.d/90-netfleet-web.conf"]
     assert result["effective"]["net.core.somaxconn"]["value"] == "2"
-    result = conf.resolve(str(tmp_path), overlay={"/run/sysctl.d/90-netfleet-web.conf": "net.core.somaxconn = 3\n",
-                                                 "/usr/local/lib/sysctl.d/90-netfleet-web.conf": "x.y = 1\n"})
+    overlay = {"/run/sysctl.d/90-netfleet-web.conf": "net.core.somaxconn = 3\n",
+               "/usr/local/lib/sysctl.d/90-netfleet-web.conf": "x.y = 1\n"}
+    result = conf.resolve(str(tmp_path), overlay=overlay)
     assert result["sources"] == ["/run/sysctl.d/90-netfleet-web.conf"]
 
 

@@ -22,7 +22,8 @@ NAT = dict(CONTEXT, nat_facing=True, nat_mode="gateway",
            nat_evidence=["net.ipv4.ip_forward=1", "masquerade rule in table ip nat chain postrouting"])
 
 
-def validate(settings, context=CONTEXT, live=None, missing="fail"):
+def validate(settings, context=None, live=None, missing="fail"):
+    context = CONTEXT if context is None else context
     if live is None:
         live = dict((key, "0") for key in (settings or {}) if isinstance(key, str))
     return _validate.validate_settings(settings, context, live, missing)
