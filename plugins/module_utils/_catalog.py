@@ -21,7 +21,10 @@ Each entry of ``CATALOG`` is a dict:
     (three integers, e.g. tcp_rmem), ``pair`` (two integers, low then high), or
     ``port_list`` (comma separated ports and ``a-b`` ranges, may be empty).
 ``minimum`` / ``maximum``
-    bounds of every integer in the value (None: no bound of our own).
+    bounds of every integer in the value (None: no bound of our own). They are the
+    kernel's own limits, narrowed in a few places to what is ever useful (for
+    example tcp_fin_timeout >= 1, tcp_keepalive_probes <= 127, the setsockopt limit);
+    a value outside them is refused before anything reaches the kernel.
 ``values`` / ``flags``
     ``{int: meaning}`` for ``enum`` and ``bitmask`` shapes.
 ``unit``
