@@ -75,6 +75,7 @@ machine itself, for "the machine was left alone" asserts.
 """
 
 import os
+import shlex
 import sys
 
 import pytest
@@ -105,13 +106,16 @@ def _ours(item):
     return str(item.path).startswith(HERE + os.sep)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads xdist_group markers
 def pytest_collection_modifyitems(config, items):
     reason = None
+    xdist = config.pluginmanager.hasplugin("xdist")
     for item in items:
         if not _ours(item):
             continue
         item.add_marker(pytest.mark.integration)
-        item.add_marker(pytest.mark.xdist_group(XDIST_GROUP))
+        if xdist:
+            item.add_marker(pytest.mark.xdist_group(XDIST_GROUP))
         reason = reason or _unavailable_reason()
         if reason:
             item.add_marker(pytest.mark.skip(reason="test fleet unavailable: %s" % reason))
@@ -124,8 +128,21 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if CI and report.skipped and not hasattr(report, "wasxfail"):
         message = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        if message.startswith("Skipped: "):
+            message = message[len("Skipped: "):]
         report.outcome = "failed"
         report.longrepr = "CI=true: integration tests must run, not skip: %s" % message
+
+
+def _one_worker_has_the_fleet(config):
+    """False under pytest-xdist with several workers unless --dist loadgroup sends every test of
+    this directory (xdist_group) to one worker. Workers see --dist only in the main argv/addopts."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if not workers or int(workers) <= 1:
+        return True
+    args = list(getattr(config, "workerinput", {}).get("mainargv", []))
+    args += list(config.getini("addopts")) + shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
+    return any(arg.endswith("loadgroup") for arg in args)
 
 
 def _fleet_size():
@@ -143,8 +160,7 @@ def fleet(request):
     reason = _unavailable_reason()
     if reason:
         pytest.skip("test fleet unavailable: %s" % reason)
-    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
-    if workers and int(workers) > 1 and request.config.getoption("dist", "no") != "loadgroup":
+    if not _one_worker_has_the_fleet(request.config):
         pytest.fail("integration tests share one fleet: run them with -n0 or --dist loadgroup")
     session = FleetSession(os.environ.get("NETFLEET_FLEET_ID", "0"), _fleet_size())
     try:
