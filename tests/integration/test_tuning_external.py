@@ -119,7 +119,7 @@ def test_separate_playbook_directory_behaves_the_same(fleet, installed, tmp_path
         assert fleet.sysctl("web1", KEEPALIVE) == "600"
         assert fleet.sysctl("web2", KEEPALIVE) == keepalive_before
         assert KEEPALIVE not in first.results(APPLY)["web2"]["keys"]
-        for style in ("include_role_serial_free", "roles", "import_role", "import_playbook"):
+        for style in ("roles", "import_role", "import_playbook"):
             again = run_style(fleet, installed, tmp_path, style)
             assert again.rc == 0, again
             assert sorted(again.results(APPLY)) == sorted(fleet.hosts), (style, again)
