@@ -29,9 +29,12 @@ Inventory groups: fleet (all), servers, nat_gateways, shadowed.
 
 Boot (``up`` and ``reboot``) applies the host's persisted sysctl.d files the way systemd-sysctl would
 (host /etc/sysctl.d, then /run/sysctl.d, /usr/local/lib/sysctl.d, /usr/lib/sysctl.d; same basename:
-the earlier directory masks the later; files sorted by basename; last assignment wins) but only
-``net.*`` keys, and only by writing /proc/sys from inside the host's network namespace. It never runs
-``sysctl --system``/``sysctl -p``: those would also write machine-wide kernel.*/fs.*/vm.* keys.
+the earlier directory masks the later; files sorted by basename; last assignment wins; globs and
+'/'-separated keys as systemd reads them; a leading '-' ignores failures) but only ``net.*`` keys,
+and only by writing /proc/sys from inside the host's network namespace. As on a real host, the pass
+runs before eth0 exists (conf.default.* reaches eth0) and eth0's own keys are applied when it
+appears. It never runs ``sysctl --system``/``sysctl -p``: those would also write machine-wide
+kernel.*/fs.*/vm.* keys.
 
 Stdlib only; runs under any python3 >= 3.8. The pytest harness (tests/integration/harness) imports
 this file and uses the same ``Fleet`` class.
@@ -251,9 +254,14 @@ def boot_assignments(host_sysctl_dir):
     return found
 
 
-def apply_assignments(assignments):
-    """Write assignments under /proc/sys of the calling thread's namespace. Returns a report."""
+def apply_assignments(assignments, device=None):
+    """Write assignments under /proc/sys of the calling thread's namespace. Returns a report.
+
+    With device, only keys of that network device (net.*.conf.<dev>.*, net.*.neigh.<dev>.*), as
+    udev re-applies them when the device appears after the early boot pass.
+    """
     report = []
+    marker = "/%s/" % device if device else None
     for key, value, ignore, source in assignments:
         if any(c in key for c in "*?["):
             pattern = key_to_path(key)
@@ -264,6 +272,8 @@ def apply_assignments(assignments):
             targets = [path_to_key(p) for p in sorted(paths)]
         else:
             targets = [path_to_key(key_to_path(key))]
+        if marker:
+            targets = [t for t in targets if marker in key_to_path(t)]
         for target in targets:
             try:
                 write_sysctl(target, value)
@@ -690,16 +700,19 @@ class Fleet:
     def _boot(self, host):
         """Create the namespace, apply persisted net.* sysctls, wire eth0, kind setup, sshd."""
         run(["ip", "netns", "add", host.ns])
-        # Before eth0 exists, as at boot: conf.default.* values then reach eth0 when it appears.
-        report = in_netns(host.ns_path, apply_assignments, boot_assignments(host.sysctl_dir))
-        for key, value, source, status in report:
-            self.log("%s: %s = %s (%s) %s" % (host.name, key, value, source, status))
+        # Before eth0 exists, as at boot: conf.default.* values then reach eth0 when it appears,
+        # and eth0's own keys are applied once it exists (udev does that on a real host).
+        assignments = boot_assignments(host.sysctl_dir)
+        report = in_netns(host.ns_path, apply_assignments, assignments)
         run(["ip", "link", "add", host.veth, "address", host.peer_mac, "type", "veth",
              "peer", "name", "eth0", "address", host.mac, "netns", host.ns])
         up = "down" if os.path.exists(host.isolated_flag) else "up"
         run(["ip", "link", "set", host.veth, "master", self.bridge, up])
         run(["ip", "-n", host.ns, "-batch", "-"],
             input="link set lo up\naddr add %s/24 dev eth0\nlink set eth0 up\n" % host.address)
+        report += in_netns(host.ns_path, apply_assignments, assignments, "eth0")
+        for key, value, source, status in report:
+            self.log("%s: %s = %s (%s) %s" % (host.name, key, value, source, status))
         if host.kind == "natgw":
             run(["ip", "netns", "exec", host.ns, "nft", "-f", "-"], input=NATGW_RULESET)
         self._start_sshd(host)
