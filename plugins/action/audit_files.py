@@ -1,0 +1,145 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.tcp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""netfleet.tcp.audit_files: write the fleet report's files on the controller (docs: modules/audit_files.py).
+
+Runs entirely in the controller process: no module is shipped anywhere, so writing the
+report and one Prometheus file per host costs no module execution however large the fleet.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import tempfile
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import (
+    RENDERERS,
+    ReportInputError,
+    plain,
+    render_prometheus,
+)
+
+FILES = {"markdown": "audit.md", "json": "audit.json", "junit": "audit.junit.xml"}
+SCHEMA_NAME = "audit_report.schema.json"
+# plugins/action/ -> the collection root -> roles/audit/files/
+SCHEMA_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                           "roles", "audit", "files", SCHEMA_NAME)
+ARGUMENT_SPEC = {
+    "report": {"type": "dict", "required": True},
+    "dest": {"type": "path"},
+    "formats": {"type": "list", "elements": "str", "choices": sorted(FILES),
+                "default": ["markdown", "json", "junit"]},
+    "schema": {"type": "bool", "default": True},
+    "prometheus_dir": {"type": "path"},
+    "mode": {"type": "str", "default": "0644"},
+}
+
+
+def _current(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def write_atomic(path, data, mode):
+    """Write ``data`` (bytes) to ``path`` through a temporary file in the same folder.
+
+    Returns False when the file already holds exactly ``data`` (nothing written).
+    Readers (node_exporter's textfile collector, CI artifact collectors) never see a
+    half-written file.
+    """
+    if _current(path) == data:
+        if (os.stat(path).st_mode & 0o7777) != mode:
+            os.chmod(path, mode)
+            return True
+        return False
+    folder = os.path.dirname(path)
+    handle, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+    return True
+
+
+def plan_files(report, dest, formats, schema, prometheus_dir):
+    """[(path, bytes)] of every file to write."""
+    files = []
+    if dest:
+        for name in formats:
+            text = RENDERERS[name](report)
+            files.append((os.path.join(dest, FILES[name]), text.encode("utf-8")))
+        if schema and "json" in formats:
+            with open(SCHEMA_PATH, "rb") as handle:
+                files.append((os.path.join(dest, SCHEMA_NAME), handle.read()))
+    if prometheus_dir:
+        for entry in report["hosts"]:
+            host = entry["host"]
+            if "/" in host or host in (".", "..") or not host:
+                raise ReportInputError("host name %r cannot name a file" % host)
+            files.append((os.path.join(prometheus_dir, host + ".prom"),
+                          render_prometheus(report, host).encode("utf-8")))
+    return files
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        _spec, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        report = plain(args["report"])
+        if not isinstance(report, dict) or "schema_version" not in report or "hosts" not in report:
+            raise AnsibleActionFail("report must be a report built by the netfleet.tcp.audit_report filter")
+        dest, prometheus_dir = args["dest"], args["prometheus_dir"]
+        if not dest and not prometheus_dir:
+            raise AnsibleActionFail("give dest, prometheus_dir or both")
+        try:
+            mode = int(str(args["mode"]), 8)
+        except ValueError:
+            raise AnsibleActionFail("mode must be octal, such as 0644, got %r" % args["mode"])
+        try:
+            files = plan_files(report, dest, args["formats"], args["schema"], prometheus_dir)
+        except (ReportInputError, KeyError, TypeError, IOError, OSError) as error:
+            raise AnsibleActionFail("cannot render the report: %s" % error)
+        written, unchanged = [], []
+        for path, data in files:
+            if self._task.check_mode:
+                (unchanged if _current(path) == data else written).append(path)
+                continue
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                changed = write_atomic(path, data, mode)
+            except (IOError, OSError) as error:
+                raise AnsibleActionFail("cannot write %s: %s" % (path, error))
+            (written if changed else unchanged).append(path)
+        result.update({
+            "changed": bool(written),
+            "files": [path for path, _data in files],
+            "written": written,
+            "unchanged": unchanged,
+            "dest": dest,
+            "prometheus_dir": prometheus_dir,
+        })
+        return result
