@@ -2,7 +2,7 @@
 
 Run it through ``tests/fleet/fleet.sh`` (as root)::
 
-    fleet.sh up [N]            build N hosts (default 4, at most 50); reuses a healthy fleet of that size
+    fleet.sh up [N] [--rebuild]  build N hosts (default 4, at most 50); reuses a healthy fleet of that size
     fleet.sh down              remove everything the fleet created (idempotent)
     fleet.sh status [--json]   one line per host; rc 0 all healthy, 1 degraded, 3 down
     fleet.sh reboot HOST...    re-create the namespace and re-apply the host's persisted net.* sysctls
@@ -931,7 +931,8 @@ def main(argv=None):
         fleet = Fleet(verbose=verbose)
         started = time.monotonic()
         if command == "up":
-            size = int(args[0]) if args else DEFAULT_SIZE
+            numbers = [a for a in args if not a.startswith("-")]
+            size = int(numbers[0]) if numbers else DEFAULT_SIZE
             how = fleet.up(size, rebuild="--rebuild" in args)
             print("fleet %d: %d hosts %s in %.2fs; inventory %s" % (
                 fleet.id, size, "up" if how == "built" else "already up (reused)",
