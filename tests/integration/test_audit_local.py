@@ -1,0 +1,90 @@
+"""`make audit` on this machine: playbooks/audit.yml over a local connection, changing nothing.
+
+Runs the playbook the way the Makefile does (``-i localhost, -c local``), with the default
+report folder under playbooks/reports/, and checks the table, the printed path, the report
+files and that the machine's own net.* values and sysctl.d files are the same afterwards. It
+needs no test fleet, but lives here because it runs the real modules on the real machine.
+"""
+
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import jsonschema
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCHEMA = os.path.join(REPO, "roles", "audit", "files", "audit_report.schema.json")
+BIN = os.path.dirname(sys.executable)
+SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d")
+
+
+def machine_net_sysctls():
+    values = {}
+    for root in ("/proc/sys/net/ipv4", "/proc/sys/net/core"):
+        for name in sorted(os.listdir(root)):
+            path = os.path.join(root, name)
+            if not os.path.isfile(path):
+                continue
+            try:
+                with open(path) as handle:
+                    values[path] = " ".join(handle.read().split())
+            except OSError:
+                continue
+    return values
+
+
+def sysctl_files():
+    files = {}
+    for path in ["/etc/sysctl.conf"] + [p for d in SYSCTL_DIRS for p in sorted(glob.glob(d + "/*"))]:
+        try:
+            with open(path, "rb") as handle:
+                files[path] = handle.read()
+        except OSError:
+            continue
+    return files
+
+
+def run_audit(*extra):
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    argv = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
+            "-e", "ansible_python_interpreter={{ ansible_playbook_python }}", "playbooks/audit.yml"]
+    return subprocess.run(argv + list(extra), cwd=REPO, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
+
+
+def test_make_audit_prints_the_table_and_the_path_and_changes_nothing():
+    before = (machine_net_sysctls(), sysctl_files())
+    proc = run_audit("-e", "audit_fail_on=never")
+    after = (machine_net_sysctls(), sysctl_files())
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-4000:]
+    assert re.search(r"HOST\s+STATUS\s+KERNEL\s+NAT\s+ESTAB\s+TW\s+CW\s+FW2", proc.stdout), output[-4000:]
+    assert re.search(r"^\s*\"localhost\s+ok\s+", proc.stdout, re.M), output[-4000:]
+    match = re.search(r"report: (\S+/audit\.md)", proc.stdout)
+    assert match, output[-4000:]
+    folder = os.path.dirname(match.group(1))
+    try:
+        assert os.path.dirname(folder) == os.path.join(REPO, "playbooks", "reports")
+        assert re.match(r"^audit-\d{8}T\d{6}Z$", os.path.basename(folder))
+        with open(os.path.join(folder, "audit.json")) as handle:
+            report = json.load(handle)
+        with open(SCHEMA) as handle:
+            jsonschema.Draft202012Validator(json.load(handle)).validate(report)
+        assert [entry["host"] for entry in report["hosts"]] == ["localhost"]
+        assert report["hosts"][0]["status"] == "ok"
+        assert os.path.exists(os.path.join(folder, "audit.junit.xml"))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert after[0] == before[0], "the machine's net.* values changed"
+    assert after[1] == before[1], "the machine's sysctl configuration files changed"
+
+
+def test_check_mode_works_the_same(tmp_path):
+    proc = run_audit("--check", "-e", "audit_fail_on=never", "-e", "audit_report_dir=%s" % tmp_path)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    with open(str(tmp_path / "audit.json")) as handle:
+        assert json.load(handle)["hosts"][0]["status"] == "ok"
