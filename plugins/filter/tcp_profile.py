@@ -302,10 +302,11 @@ def tcp_profile_report(apply, hostname, check_mode=False, profile=None, check=No
 # Verify
 
 
-def tcp_profile_verify(reread, expected, hostname, apply=None, check_mode=False):
+def tcp_profile_verify(reread, expected, hostname, apply=None, check_mode=False, missing="skip"):
     """Keys whose re-read live value is not the ``expected`` one; empty when all hold.
 
-    ``reread`` is a sysctl_check result, ``expected`` maps keys to values or bounds.
+    ``reread`` is a sysctl_check result, ``expected`` maps keys to values or bounds. A key
+    the re-read finds absent on this host is left out when ``missing`` is ``skip``.
     With an ``apply`` result of state=absent outside check mode, also checks that the
     drop-ins it removed are gone from the boot configuration.
     """
@@ -314,8 +315,11 @@ def tcp_profile_verify(reread, expected, hostname, apply=None, check_mode=False)
     live_keys = reread.get("keys") or {}
     problems = []
     for key, want in (expected or {}).items():
-        live = (live_keys.get(key) or {}).get("live")
+        entry = live_keys.get(key) or {}
+        live = entry.get("live")
         bound = parse_bound(want)
+        if live is None and missing == "skip" and entry.get("exists") is False:
+            continue
         if live is None:
             ok = False
         elif bound:

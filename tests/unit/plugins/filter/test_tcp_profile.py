@@ -326,3 +326,11 @@ def test_verify_after_removal_checks_the_drop_in_is_gone():
     assert tcp_profile_verify(_reread({}, [DROPIN]), {}, "web1", apply, True) == []
     assert tcp_profile_verify(_reread({}, []), {}, "web1", apply) == []
     assert tcp_profile_verify({"skipped": True}, {"k.k": 1}, "web1") == []
+
+
+def test_verify_leaves_out_keys_absent_here_only_under_skip():
+    reread = {"keys": {"net.ipv4.tcp_max_orphans": {"live": None, "exists": False}}}
+    expected = {"net.ipv4.tcp_max_orphans": 65536}
+    assert tcp_profile_verify(reread, expected, "web1") == []
+    assert tcp_profile_verify(reread, expected, "web1", None, False, "fail") == [
+        "net.ipv4.tcp_max_orphans on web1: re-read absent, expected 65536"]
