@@ -414,7 +414,7 @@ def run(params, proc="/proc", root="/", check_mode=False, diff=False,
     except ProfileError:
         raise
     except NetfleetError as error:
-        # Lock timeouts, unusable records, drop-ins that are not ours: all raised before any change.
+        # Lock timeouts, unusable records, drop-ins that are not ours; the partial result says what changed.
         raise ProfileError(str(error), result)
 
 
