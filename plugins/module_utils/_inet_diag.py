@@ -82,8 +82,12 @@ _NLMSGHDR = struct.Struct("=IHHII")
 _INT = struct.Struct("=i")
 # length, type|flags, family, state: the census reads nothing else of a message.
 _CENSUS = struct.Struct("=II8xBB")
-# length, type|flags, family+state as one native u16: the hot loop's view.
-_CENSUS_FAST = struct.Struct("=II8xH")
+# The first 8 bytes (length, type, flags) as one native u64, and family+state as one
+# native u16: the hot loop's view of a message.
+_CENSUS_FAST = struct.Struct("=Q8xH")
+# Longest socket message the hot loop accepts without a closer look (inet_diag
+# messages without extensions are 96-140 bytes; longer ones take the careful path).
+_FAST_MAX = 2048
 # length, type|flags, family, state, sport, dport (both raw: network order read natively)
 _PORTS = struct.Struct("=II8xBB2xHH")
 _DST = struct.Struct("=16s")
@@ -214,6 +218,27 @@ def _family_state_index(family, state):
     return struct.unpack("=H", struct.pack("=BB", family, state))[0]
 
 
+_STEPS = {}
+
+
+def _steps(msg_type):
+    """``{first 8 bytes as a native u64: length}`` for every well-formed socket message header.
+
+    A dump's socket messages all carry the request type and NLM_F_MULTI; their length is
+    a multiple of 4 of at least MIN_SOCKET_MESSAGE. One dict lookup on the header's first
+    8 bytes both validates a message and gives the step to the next one; anything else
+    (NLMSG_DONE, NLMSG_ERROR, NLM_F_DUMP_INTR, damage) misses and takes the careful path.
+    """
+    table = _STEPS.get(msg_type)
+    if table is None:
+        table = {}
+        for length in range(MIN_SOCKET_MESSAGE, _FAST_MAX + 1, 4):
+            key = struct.unpack("=Q", struct.pack("=IHH", length, msg_type, NLM_F_MULTI))[0]
+            table[key] = length
+        _STEPS[msg_type] = table
+    return table
+
+
 _FOLD = tuple(
     (family, state, _family_state_index(family, state))
     for family in (AF_INET, AF_INET6)
@@ -341,9 +366,8 @@ def count_states(chunks, msg_type, source="netlink"):
     census = Census()
     fast = [0] * 65536
     unpack = _CENSUS_FAST.unpack_from
-    type_flags_value = msg_type | (NLM_F_MULTI << 16)
-    type_flags = struct.pack("=I", type_flags_value)
-    bad = _BAD_LENGTH
+    step_of = _steps(msg_type).get
+    type_flags = struct.pack("=HH", msg_type, NLM_F_MULTI)
     low = MIN_SOCKET_MESSAGE
     done = False
     view = words = None
@@ -370,13 +394,17 @@ def count_states(chunks, msg_type, source="netlink"):
                         break
                     continue
             off = 0
-            while off < nbytes:
-                if nbytes - off >= low:
-                    length, kind_flags, pair = unpack(buf, off)
-                    if kind_flags == type_flags_value and not (length - low) & bad:
-                        fast[pair] += 1
-                        off += length
-                        continue
+            end = nbytes - low
+            while True:
+                while off <= end:
+                    header, pair = unpack(buf, off)
+                    step = step_of(header)
+                    if step is None:
+                        break
+                    fast[pair] += 1
+                    off += step
+                if off >= nbytes:
+                    break
                 off, done = _special(buf, off, nbytes, msg_type, census, source)
                 if done:
                     break
