@@ -33,9 +33,10 @@ DEFAULT_DIR = "/etc/sysctl.d"
 # "99-zz-" sorts after 99-sysctl.conf (the link to /etc/sysctl.conf), so the
 # profile's values win at boot over /etc/sysctl.conf under systemd-sysctl.
 DEFAULT_TEMPLATE = "99-zz-netfleet-tcp-%s.conf"
-NAME_PATTERN = re.compile(r"^[a-z0-9_-]+$")
+# \Z, not $: "$" also matches before a trailing newline, which would reach the file name.
+NAME_PATTERN = re.compile(r"^[a-z0-9_-]+\Z")
 MAX_NAME_LENGTH = 64
-_BASENAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*\.conf$")
+_BASENAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*\.conf\Z")
 _OWNER = re.compile(r"^# Managed by netfleet\.tcp sysctl_profile, profile ([a-z0-9_-]+)\s*$")
 HEADER = (
     "# Managed by netfleet.tcp sysctl_profile, profile %s\n"

@@ -32,10 +32,11 @@ MAX_VALUE_LENGTH = 4096
 INT_MIN = -(2 ** 63)
 INT_MAX = 2 ** 64 - 1
 
-_COMPONENT = re.compile(r"^[a-z0-9_-]+$")
+# \Z, not $: "$" also matches before a trailing newline ("tcp_fin_timeout\n").
+_COMPONENT = re.compile(r"^[a-z0-9_-]+\Z")
 # An interface name as the kernel shows it under conf/ and neigh/; a dot in the
 # interface name is written as "/" in the dotted key (eth0.100 -> eth0/100).
-_INTERFACE = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
+_INTERFACE = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*\Z")
 # Prefixes whose next component is an interface name.
 _INTERFACE_PARENTS = (
     ("net", "ipv4", "conf"),

@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.tcp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Regression tests for what the reliability suite found, one block per fix."""
+
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.netfleet.tcp.plugins.module_utils import _dropin, _sysctl_keys
+from ansible_collections.netfleet.tcp.plugins.modules import sysctl_profile
+from ansible_collections.netfleet.tcp.tests.unit.reliability.support import snapshot
+
+
+# --- a trailing newline passed the name patterns ('$' matches before a final "\n"), so
+# --- "web\n" wrote /etc/sysctl.d/99-zz-netfleet-tcp-web\n.conf and keys ending in "\n" were
+# --- accepted as sysctl names.
+
+@pytest.mark.parametrize("key", ["net.ipv4.tcp_fin_timeout\n", "net.ipv4.conf.eth0\n.rp_filter",
+                                 "net.ipv4.conf.eth0/1\n.rp_filter"])
+def test_a_trailing_newline_is_not_part_of_a_sysctl_name(key):
+    assert _sysctl_keys.key_problem(key) is not None
+    with pytest.raises(_sysctl_keys.SysctlInputError):
+        _sysctl_keys.key_to_path(key, "/proc/sys")
+
+
+def test_a_trailing_newline_is_not_part_of_a_profile_name():
+    assert "may only hold" in _dropin.name_problem("web\n")
+    assert _dropin.path_problem("/etc/sysctl.d/web.conf\n") is not None
+
+
+def test_profile_named_with_a_trailing_newline_writes_nothing(fake_host, monkeypatch, capsys):
+    monkeypatch.setattr(sysctl_profile, "PROC", fake_host["proc"])
+    monkeypatch.setattr(sysctl_profile, "ROOT", fake_host["root"])
+    before = snapshot(fake_host["base"])
+    with patch_module_args({"name": "web\n", "nat_facing": "false", "settings": {"net.ipv4.tcp_fin_timeout": 30}}):
+        with pytest.raises(SystemExit):
+            sysctl_profile.main()
+    out = json.loads(capsys.readouterr().out)
+    assert out["failed"] is True and "profile name" in out["msg"]
+    assert snapshot(fake_host["base"]) == before
