@@ -145,8 +145,9 @@ def to_sysctl_conf(settings, header=None):
             problems.append("%s: %s" % (key, refusal[1]))
     if problems:
         raise AnsibleFilterError("to_sysctl_conf: %s" % "; ".join(problems))
-    if header is not None and not isinstance(header, (str, list)):
-        raise AnsibleFilterError("to_sysctl_conf: header must be a string or a list of lines")
+    if header is not None and not isinstance(header, (str, list)) or \
+            isinstance(header, list) and not all(isinstance(line, str) for line in header):
+        raise AnsibleFilterError("to_sysctl_conf: header must be a string or a list of lines (strings)")
     try:
         return _sysctl_conf.render(entries, header=header)
     except (ValueError, SysctlInputError) as error:

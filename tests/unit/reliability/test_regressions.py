@@ -40,3 +40,14 @@ def test_profile_named_with_a_trailing_newline_writes_nothing(fake_host, monkeyp
     out = json.loads(capsys.readouterr().out)
     assert out["failed"] is True and "profile name" in out["msg"]
     assert snapshot(fake_host["base"]) == before
+
+
+# --- to_sysctl_conf: a header list holding a non-string crashed with a bare TypeError.
+
+@pytest.mark.parametrize("header", [[1], ["managed", None], [["nested"]], [{"a": 1}]])
+def test_to_sysctl_conf_names_a_header_line_that_is_not_text(header):
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.netfleet.tcp.plugins.filter.sysctl_conf import to_sysctl_conf
+
+    with pytest.raises(AnsibleFilterError, match="to_sysctl_conf: header must be a string or a list of lines"):
+        to_sysctl_conf({"net.ipv4.tcp_fin_timeout": 30}, header=header)
