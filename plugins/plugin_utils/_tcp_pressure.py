@@ -143,7 +143,8 @@ def _ephemeral_ports(facts, levels):
         return {"usable_ports": None, "worst": None, "ratio": None, "verdict": UNKNOWN}
     usable = _number(ports.get("usable_ports"))
     worst = None
-    for entry in ports.get("destinations") or []:
+    destinations = ports.get("destinations")
+    for entry in destinations if isinstance(destinations, list) else []:
         if not isinstance(entry, dict):
             continue
         count = _number(entry.get("count"))

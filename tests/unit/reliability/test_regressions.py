@@ -51,3 +51,15 @@ def test_to_sysctl_conf_names_a_header_line_that_is_not_text(header):
 
     with pytest.raises(AnsibleFilterError, match="to_sysctl_conf: header must be a string or a list of lines"):
         to_sysctl_conf({"net.ipv4.tcp_fin_timeout": 30}, header=header)
+
+
+# --- tcp_pressure: ports.destinations that is not a list crashed with "'int' object is not iterable";
+# --- like other unusable fields it is now read as holding nothing.
+
+@pytest.mark.parametrize("destinations", [1, True, 2.5, "10.0.0.1:443", {"address": "10.0.0.1"}])
+def test_tcp_pressure_reads_unusable_destinations_as_none(destinations):
+    from ansible_collections.netfleet.tcp.plugins.filter.tcp_pressure import tcp_pressure
+
+    result = tcp_pressure({"states": {}, "limits": {}, "ports": {"usable_ports": 100, "destinations": destinations}})
+    empty = tcp_pressure({"states": {}, "limits": {}, "ports": {"usable_ports": 100, "destinations": []}})
+    assert result["ephemeral_ports"] == empty["ephemeral_ports"]
