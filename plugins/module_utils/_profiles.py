@@ -108,8 +108,12 @@ def _parse_ints(text):
 
 def _live(host, key):
     """Live value of ``key`` from a sysctl_check result (its keys, else its context), or None."""
-    entry = (host.get("keys") or {}).get(key) or {}
-    live = entry.get("live")
+    keys = host.get("keys") or {}
+    if not isinstance(keys, dict):
+        raise ProfileError("the host's 'keys' must be sysctl_check's mapping of key to {live, ...}, not %s"
+                           % type(keys).__name__)
+    entry = keys.get(key) or {}
+    live = entry.get("live") if isinstance(entry, dict) else None
     if live is None:
         live = ((host.get("context") or {}).get("sysctl_live") or {}).get(key)
     return None if live is None else normalize_text(str(live))
@@ -224,6 +228,12 @@ def _reserved_listen_ports(key, context, host, settings):
     if listening is None:
         raise ProfileError(
             "cannot compute %s for this host: its context has no listen_ports" % key
+        )
+    if not isinstance(listening, list) or not all(
+            isinstance(port, int) and not isinstance(port, bool) for port in listening):
+        raise ProfileError(
+            "cannot compute %s for this host: its context's listen_ports must be a list of port "
+            "numbers, got %r" % (key, listening if not isinstance(listening, str) else listening[:80])
         )
     ports = set(port for port in listening if low <= int(port) <= high)
     ports.update(parse_port_list(_live(host, key) or ""))
@@ -586,6 +596,11 @@ def profile_names():
 
 def get_profile(name):
     """The profile ``name`` as ``{summary, settings: (entries)}``."""
+    if not isinstance(name, str):
+        raise ProfileError(
+            "a profile is given by its name (one of %s), not a %s"
+            % (", ".join(profile_names()), type(name).__name__)
+        )
     if name == "kernel_defaults":
         return _kernel_defaults_profile()
     if name == NO_PROFILE:

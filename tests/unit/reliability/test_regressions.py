@@ -63,3 +63,26 @@ def test_tcp_pressure_reads_unusable_destinations_as_none(destinations):
     result = tcp_pressure({"states": {}, "limits": {}, "ports": {"usable_ports": 100, "destinations": destinations}})
     empty = tcp_pressure({"states": {}, "limits": {}, "ports": {"usable_ports": 100, "destinations": []}})
     assert result["ephemeral_ports"] == empty["ephemeral_ports"]
+
+
+# --- tcp_profile / tcp_profile_plan: a profile given as a mapping or list item, a context whose
+# --- listen_ports is not a list of ports, or a check result whose keys is not a mapping crashed
+# --- with bare TypeErrors (unhashable type, int() of a character).
+
+CONTEXT = {"mem_total_bytes": 8 << 30, "page_size": 4096, "listen_ports": [22], "kernel_version": [6, 1, 0]}
+
+
+@pytest.mark.parametrize("host, profile, words", [
+    ({"context": CONTEXT}, {"web_frontend": True}, "given by its name"),
+    ({"context": CONTEXT}, [["web_frontend"]], "given by its name"),
+    ({"context": dict(CONTEXT, listen_ports="22,80")}, "outbound_heavy", "list of port numbers"),
+    ({"context": dict(CONTEXT, listen_ports=[True])}, "outbound_heavy", "list of port numbers"),
+    ({"context": CONTEXT, "keys": [1]}, "outbound_heavy", "'keys' must be"),
+])
+@pytest.mark.parametrize("name", ["tcp_profile", "tcp_profile_plan"])
+def test_tcp_profile_names_unusable_input(name, host, profile, words):
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.netfleet.tcp.plugins.filter.tcp_profile import FilterModule
+
+    with pytest.raises(AnsibleFilterError, match="netfleet.tcp.%s: .*%s" % (name, words)):
+        FilterModule().filters()[name](host, profile)
