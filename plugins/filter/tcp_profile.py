@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _rules
@@ -37,8 +39,32 @@ UNCHANGED = "unchanged"
 SKIPPED = "skipped-missing"
 
 
+MAX_MESSAGE = 1000
+
+
 def _error(name, error):
-    return AnsibleFilterError("netfleet.tcp.%s: %s" % (name, error))
+    text = str(error)
+    if len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE] + "... (%d more characters)" % (len(text) - MAX_MESSAGE)
+    return AnsibleFilterError("netfleet.tcp.%s: %s" % (name, text))
+
+
+def _edge(name):
+    """Turn anything a malformed input makes Python raise into one AnsibleFilterError."""
+    def wrap(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except AnsibleFilterError:
+                raise
+            except NetfleetError as error:
+                raise _error(name, error)
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as error:
+                raise _error(name, "malformed input (%s: %s); pass the registered results and "
+                                   "values this filter documents" % (type(error).__name__, str(error)[:200]))
+        return wrapper
+    return wrap
 
 
 def _is_skipped(result):
@@ -67,6 +93,7 @@ def _profile_label(profile):
 # Rendering
 
 
+@_edge("tcp_profile")
 def tcp_profile(host, profile, group_overrides=None, host_overrides=None):
     """Settings ``{key: value}`` of ``profile`` for the host described by ``host``."""
     try:
@@ -75,6 +102,7 @@ def tcp_profile(host, profile, group_overrides=None, host_overrides=None):
         raise _error("tcp_profile", error)
 
 
+@_edge("tcp_profile_plan")
 def tcp_profile_plan(host, profile, group_overrides=None, host_overrides=None):
     """Like tcp_profile, as a list of ``{key, value, source, reason, formula}``."""
     try:
@@ -105,6 +133,7 @@ def _relevant_findings(check, settings):
             if isinstance(finding, dict) and _involves(finding, keys)]
 
 
+@_edge("tcp_profile_findings")
 def tcp_profile_findings(check, settings):
     """One line per finding of a sysctl_check result that involves the wanted keys."""
     lines = []
@@ -153,6 +182,7 @@ def _tw_recycle_refusal(hostname, context, item):
             "which is safe with clients behind NAT" % (hostname, " and ".join(reasons) or item.get("reason")))
 
 
+@_edge("tcp_profile_guard")
 def tcp_profile_guard(check, settings, hostname, missing="skip", fail_on="error"):
     """Why the wanted ``settings`` must not be applied on ``hostname``; empty when they may.
 
@@ -221,6 +251,7 @@ def _persisted_drift(check, key, wanted):
     return persisted, entry.get("persisted_file")
 
 
+@_edge("tcp_profile_report")
 def tcp_profile_report(apply, hostname, check_mode=False, profile=None, check=None):
     """Per-key lines, one summary line and the values a re-read must show.
 
@@ -302,6 +333,7 @@ def tcp_profile_report(apply, hostname, check_mode=False, profile=None, check=No
 # Verify
 
 
+@_edge("tcp_profile_verify")
 def tcp_profile_verify(reread, expected, hostname, apply=None, check_mode=False, missing="skip"):
     """Keys whose re-read live value is not the ``expected`` one; empty when all hold.
 
