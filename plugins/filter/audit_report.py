@@ -33,14 +33,18 @@ def _list(value, name):
 
 def audit_report(results, hosts=None, active=None, profile=None, fail_on="error", thresholds=None,
                  top=5, pressure_findings=True, generated_at=None, record_var="__audit_record",
-                 probe_vars=None, title="TCP fleet audit"):
-    """Build the fleet report from per-host results (hostvars, or records with record_var='')."""
+                 facts_var="__audit_facts", check_vars=None, probe_vars=None, title="TCP fleet audit"):
+    """Build the fleet report from per-host results (hostvars, or records with record_var='' and facts_var='')."""
+    if check_vars is None:
+        check_vars = ["__audit_profile_check", "__audit_check"]
     try:
         return build_report(
             results,
             hosts=_list(hosts, "hosts"),
             active=_list(active, "active"),
             record_var=record_var or None,
+            facts_var=facts_var or None,
+            check_vars=_list(check_vars, "check_vars") or (),
             probe_vars=_list(probe_vars, "probe_vars") or (),
             profile=None if profile is None else str(profile),
             fail_on=str(fail_on),

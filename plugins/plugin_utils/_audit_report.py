@@ -488,7 +488,11 @@ def fleet_totals(entries):
 
 
 def evaluate_gate(entries, fail_on):
-    """Which hosts have findings at or above ``fail_on``, and the rule ids that put them there."""
+    """Which hosts have findings at or above ``fail_on``, and the rule ids that put them there.
+
+    ``unaudited`` maps every host that could not be audited to its status and reason: the
+    audit role fails those hosts too, whatever ``fail_on`` says.
+    """
     by_host = {}
     count = 0
     for entry in entries:
@@ -508,31 +512,69 @@ def evaluate_gate(entries, fail_on):
             count, "" if count == 1 else "s", fail_on, len(hosts), "" if len(hosts) == 1 else "s", ", ".join(hosts))
     else:
         message = "no finding at or above '%s'" % fail_on
+    unaudited = dict((entry["host"], "%s: %s" % (entry["status"], entry["error"]))
+                     for entry in entries if entry["status"] != "ok")
     return {"fail_on": fail_on, "failed": bool(hosts), "hosts": hosts, "by_host": by_host, "findings": count,
-            "message": message}
+            "message": message, "unaudited": unaudited}
+
+
+def _get(variables, name):
+    if not name or not hasattr(variables, "get"):
+        return None
+    return variables.get(name)
+
+
+def _usable(result):
+    return isinstance(result, dict) and not result.get("skipped") and not result.get("failed") \
+        and not result.get("unreachable")
+
+
+def record_from_results(variables, facts_var, check_vars, profile=None):
+    """A host's record from its registered results, or None when the facts are missing.
+
+    ``facts_var`` names the registered result of netfleet.tcp.tcp_state_facts (its
+    ``ansible_facts.tcp_state``); ``check_vars`` the registered netfleet.tcp.sysctl_check
+    results, the first one that ran being used (the profile's check before the plain one).
+    """
+    facts_result = _get(variables, facts_var)
+    if not _usable(facts_result):
+        return None
+    facts = _mapping(facts_result.get("ansible_facts")).get("tcp_state")
+    if not isinstance(facts, dict):
+        return None
+    check = {}
+    for name in check_vars:
+        result = _get(variables, name)
+        if _usable(result):
+            check = result
+            break
+    return {"status": "ok", "tcp_state": facts, "check": check, "profile": profile}
 
 
 def _missing_status(variables, probe_vars):
     """Status and reason of a host of the play that has no record."""
     for name in probe_vars:
-        result = variables.get(name) if hasattr(variables, "get") else None
+        result = _get(variables, name)
         if isinstance(result, dict) and (result.get("unreachable") or result.get("failed")):
             status = "unreachable" if result.get("unreachable") else "failed"
             return status, str(result.get("msg") or status)
     return "failed", "no result: the host left the play before it was audited (unreachable or failed earlier)"
 
 
-def build_report(results, hosts=None, active=None, record_var="__audit_record", probe_vars=(),
-                 profile=None, fail_on="error", thresholds=None, top=5, pressure_findings=True,
-                 generated_at=None, title="TCP fleet audit"):
+def build_report(results, hosts=None, active=None, record_var="__audit_record", facts_var=None,
+                 check_vars=(), probe_vars=(), profile=None, fail_on="error", thresholds=None, top=5,
+                 pressure_findings=True, generated_at=None, title="TCP fleet audit"):
     """The fleet report as a JSON-able dict (see audit_report.schema.json).
 
-    ``results`` maps host name to that host's variables (hostvars), whose ``record_var``
-    holds its record; with ``record_var`` empty the values are the records themselves.
+    ``results`` maps host name to that host's variables (hostvars). A host's record is
+    the variable ``record_var`` when it is set (the audit role sets it only for a host
+    whose audit failed), else it is assembled from the registered results named by
+    ``facts_var`` and ``check_vars`` (see record_from_results). With ``record_var``
+    and ``facts_var`` both empty, the values of ``results`` are the records themselves.
     ``hosts`` lists every host of the play in order (default: the keys of ``results``);
     ``active`` the hosts still in the play. A host of ``hosts`` without a record is
     reported as unreachable or failed, using the registered results named in
-    ``probe_vars`` to tell which.
+    ``facts_var``, ``check_vars`` and ``probe_vars`` to tell which.
     """
     if fail_on not in GATES:
         raise ReportInputError("fail_on must be one of %s, got %r" % (", ".join(GATES), fail_on))
@@ -544,19 +586,26 @@ def build_report(results, hosts=None, active=None, record_var="__audit_record", 
         thresholds = merge_thresholds(plain(thresholds))
     except PressureInputError as error:
         raise ReportInputError(str(error))
+    profile = profile if profile not in ("", None, "none") else None
     moment = _parse_time(generated_at)
     host_names = [str(name) for name in (hosts if hosts is not None else list(results.keys()))]
     active_names = None if active is None else set(str(name) for name in active)
+    probes = [name for name in [facts_var] + list(check_vars) + list(probe_vars) if name]
     entries = []
     for host in host_names:
         variables = results[host] if host in results else {}
-        if record_var:
-            record = variables.get(record_var) if hasattr(variables, "get") else None
+        if record_var or facts_var:
+            # Fresh registered results first: a record kept by an earlier run of the role in
+            # the same playbook must not hide this run's result.
+            record = record_from_results(variables, facts_var, check_vars, profile)
+            facts_result = _get(variables, facts_var)
+            if record is None and not (isinstance(facts_result, dict) and facts_result.get("unreachable")):
+                record = _get(variables, record_var)
         else:
             record = variables
         record = plain(record) if record is not None else None
         if not record:
-            status, reason = _missing_status(variables, probe_vars) if variables else (
+            status, reason = _missing_status(variables, probes) if variables else (
                 "failed", "no result: the host left the play before it was audited")
             entries.append(_empty_entry(host, status, reason))
             continue
@@ -572,7 +621,7 @@ def build_report(results, hosts=None, active=None, record_var="__audit_record", 
         "generated_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "run_id": moment.strftime("%Y%m%dT%H%M%SZ"),
         "generator": "netfleet.tcp.audit",
-        "profile": profile if profile not in ("", None, "none") else None,
+        "profile": profile,
         "thresholds": thresholds,
         "gate": evaluate_gate(entries, fail_on),
         "totals": fleet_totals(entries),

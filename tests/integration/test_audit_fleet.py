@@ -172,7 +172,7 @@ def test_gate_fails_after_the_report_is_written(fleet, scenario):
     assert {"web1", "natgw"} <= gated
     failed = set(host for host, stats in run.stats.items() if stats["failed"])
     assert failed == gated
-    gate = run.results("Fail hosts whose findings reach audit_fail_on")
+    gate = run.results("Fail hosts that could not be audited or whose findings reach audit_fail_on")
     assert "tw-reuse-no-timestamps" in gate["natgw"]["msg"]
     junit = ET.parse(str(scenario["root"] / "gate" / "audit.junit.xml")).getroot()
     assert int(junit.get("failures")) == report["gate"]["findings"]
@@ -213,3 +213,27 @@ def test_prometheus_export_on_the_controller(fleet, tmp_path):
     assert 'netfleet_tcp_audit_up{host="web1"} 1' in text
     assert re.search(r'^netfleet_tcp_sockets\{host="web1",family="ipv4",state="established"\} \d+$', text, re.M)
     assert not (tmp_path / "report" / "audit.md").exists()
+
+
+def test_failed_host_listed_with_its_reason_others_in_full(fleet, tmp_path):
+    victim = fleet.hosts[-1]
+    with open(fleet.inventory) as handle:
+        lines = handle.read().splitlines()
+    inventory = "\n".join(
+        line + " ansible_python_interpreter=/usr/bin/python-missing" if line.split(" ", 1)[0] == victim else line
+        for line in lines) + "\n"
+    run = fleet.playbook(PLAYBOOK, inventory=inventory,
+                         extra_vars={"audit_report_dir": str(tmp_path), "audit_fail_on": "never"})
+    assert run.rc != 0, run
+    with open(str(tmp_path / "audit.json")) as handle:
+        report = json.load(handle)
+    failed = entry(report, victim)
+    assert failed["status"] == "failed"
+    assert failed["task"] == "Read the TCP state of the host"
+    assert failed["error"]
+    assert run.stats[victim]["rescued"] == 1 and run.stats[victim]["failed"] == 1
+    gate = run.results("Fail hosts that could not be audited or whose findings reach audit_fail_on")
+    assert "did not complete" in gate[victim]["msg"]
+    for item in report["hosts"]:
+        if item["host"] != victim:
+            assert item["status"] == "ok" and item["states"] is not None, item["host"]

@@ -77,7 +77,7 @@ PLAY = """
   tasks:
     - name: Build
       ansible.builtin.set_fact:
-        fleet_report: "{{ records | netfleet.tcp.audit_report(record_var='', fail_on='warning') }}"
+        fleet_report: "{{ records | netfleet.tcp.audit_report(record_var='', facts_var='', fail_on='warning') }}"
     - name: Write
       netfleet.tcp.audit_files:
         report: "{{ fleet_report }}"

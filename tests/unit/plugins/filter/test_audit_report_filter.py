@@ -38,7 +38,7 @@ def test_registered():
 
 
 def test_report_from_records(records):
-    report = af.audit_report(records, record_var="", generated_at=STAMP, fail_on="warning")
+    report = af.audit_report(records, record_var="", facts_var="", generated_at=STAMP, fail_on="warning")
     assert [entry["host"] for entry in report["hosts"]] == sorted(records) or len(report["hosts"]) == 3
     assert report["gate"]["fail_on"] == "warning"
     assert report["profile"] is None
