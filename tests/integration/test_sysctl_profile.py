@@ -261,3 +261,25 @@ def test_two_runs_at_once_never_interleave(clean_fleet):
     text = fleet.read_file(host, DROPIN)
     for key, value in profiles[winner].items():
         assert "%s = %s\n" % (key, value) in text, (key, text)
+
+
+def test_tw_recycle_guards_on_a_kernel_without_the_key(clean_fleet):
+    fleet = clean_fleet
+    host = fleet.groups["servers"][0]
+    gateway = fleet.groups["nat_gateways"][0]
+    assert fleet.sysctl(host, "net.ipv4.tcp_tw_recycle") is None  # removed in Linux 4.12
+    settings = {"net.ipv4.tcp_tw_recycle": 0, "net.ipv4.tcp_fin_timeout": 30}
+    run = fleet.playbook(PLAY, extra_vars={"profile": settings, "target": host})
+    assert run.rc == 0, run
+    result = run.results("profile")[host]
+    assert result["keys"]["net.ipv4.tcp_tw_recycle"]["status"] == "skipped-missing"
+    assert "tcp_tw_recycle" not in fleet.read_file(host, DROPIN)
+    before = dict((name, fleet.snapshot(name)) for name in (host, gateway))
+    run = fleet.playbook(PLAY, extra_vars={"profile": {"net.ipv4.tcp_tw_recycle": 1, "net.ipv4.tcp_fin_timeout": 20},
+                                           "target": "%s,%s" % (host, gateway)})
+    assert run.rc != 0
+    for name, result in run.results("profile").items():
+        assert result["failed"] is True
+        assert result["keys"]["net.ipv4.tcp_tw_recycle"]["status"] == "refused"
+        assert fleet.snapshot(name) == before[name], name
+    assert "NAT" in run.results("profile")[gateway]["keys"]["net.ipv4.tcp_tw_recycle"]["reason"]
