@@ -290,7 +290,19 @@ def _unknown_state(path, counts):
     raise ParseError(path, "socket state %02X is not a TCP state" % state)
 
 
+_HEX = re.compile(r"[0-9A-Fa-f]+\Z")
+
+
+def _hex(text):
+    """An unsigned hexadecimal field; ValueError for anything else (int() also takes '-1' and '0x1')."""
+    if not _HEX.match(text):
+        raise ValueError("not hexadecimal: %r" % text)
+    return int(text, 16)
+
+
 def _address(text, source):
+    if not _HEX.match(text):
+        raise ParseError(source, "address %r is not 8 or 32 hex digits" % text)
     try:
         if len(text) == 8:
             return struct.pack("=I", int(text, 16))
@@ -313,13 +325,13 @@ def parse_proc_tcp_line(line, family, source="tcp"):
         tx_queue, rx_queue = queues.split(":")
         return ProcSocket(
             family,
-            int(state, 16),
+            _hex(state),
             _address(local_address, source),
-            int(local_port, 16),
+            _hex(local_port),
             _address(remote_address, source),
-            int(remote_port, 16),
-            int(tx_queue, 16),
-            int(rx_queue, 16),
+            _hex(remote_port),
+            _hex(tx_queue),
+            _hex(rx_queue),
             int(fields[7]),
             int(fields[9]),
         )

@@ -86,3 +86,15 @@ def test_tcp_profile_names_unusable_input(name, host, profile, words):
 
     with pytest.raises(AnsibleFilterError, match="netfleet.tcp.%s: .*%s" % (name, words)):
         FilterModule().filters()[name](host, profile)
+
+
+# --- /proc/net/tcp: a '-' in an address field escaped as struct.error, and '-050' read as port -80.
+
+@pytest.mark.parametrize("field", ["-1234567:0050", "0100007F:-050", "0x00007F:0050", "0100007F:+050"])
+def test_proc_net_tcp_line_with_a_signed_field_is_a_parse_error(field):
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _proc_net
+    from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ParseError
+
+    line = "   0: %s 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1" % field
+    with pytest.raises(ParseError, match="kernel's layout|hex digits"):
+        _proc_net.parse_proc_tcp_line(line, "ipv4", "/proc/net/tcp")
