@@ -103,6 +103,8 @@ def load(state_dir, name):
         raise StateRecordError("record %s is larger than %d bytes" % (path, MAX_RECORD_BYTES))
     try:
         record = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise StateRecordError("record %s is not valid JSON (nested too deeply); move it aside to start afresh" % path)
     except ValueError as error:
         raise StateRecordError("record %s is not valid JSON (%s); move it aside to start afresh" % (path, error))
     problem = _shape_problem(record, name)

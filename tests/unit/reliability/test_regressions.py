@@ -98,3 +98,13 @@ def test_proc_net_tcp_line_with_a_signed_field_is_a_parse_error(field):
     line = "   0: %s 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1" % field
     with pytest.raises(ParseError, match="kernel's layout|hex digits"):
         _proc_net.parse_proc_tcp_line(line, "ipv4", "/proc/net/tcp")
+
+
+# --- state record: deeply nested JSON escaped json.loads as RecursionError.
+
+def test_a_deeply_nested_record_is_a_record_error(tmp_path):
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _state_record
+
+    (tmp_path / "sysctl_profile-web.json").write_text("[" * 200000)
+    with pytest.raises(_state_record.StateRecordError, match="nested too deeply"):
+        _state_record.load(str(tmp_path), "web")
