@@ -112,7 +112,8 @@ def nat_rules_from_nft(text):
         rule = item.get("rule") if isinstance(item, dict) else None
         if not isinstance(rule, dict):
             continue
-        for expression in rule.get("expr") or []:
+        expressions = rule.get("expr")
+        for expression in expressions if isinstance(expressions, list) else []:
             kind = _nat_kind(expression)
             if kind:
                 line = "%s rule in table %s %s chain %s" % (

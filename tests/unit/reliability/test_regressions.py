@@ -108,3 +108,15 @@ def test_a_deeply_nested_record_is_a_record_error(tmp_path):
     (tmp_path / "sysctl_profile-web.json").write_text("[" * 200000)
     with pytest.raises(_state_record.StateRecordError, match="nested too deeply"):
         _state_record.load(str(tmp_path), "web")
+
+
+# --- nft JSON: a rule whose "expr" is not a list crashed NAT detection with a TypeError.
+
+@pytest.mark.parametrize("expr", [True, 1, "masquerade", {"masquerade": None}])
+def test_nft_rule_with_unusable_expressions_is_skipped(expr):
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _nat
+
+    text = json.dumps({"nftables": [{"rule": {"family": "ip", "table": "nat", "chain": "post", "expr": expr}},
+                                    {"rule": {"family": "ip", "table": "nat", "chain": "post",
+                                              "expr": [{"masquerade": None}]}}]})
+    assert _nat.nat_rules_from_nft(text) == ["masquerade rule in table ip nat chain post"]
