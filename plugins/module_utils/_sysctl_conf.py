@@ -88,7 +88,7 @@ def parse(text, source="<string>"):
         }
         if "=" not in body:
             raw_key = body.strip()
-            if ignore and raw_key and not any(char.isspace() for char in raw_key):
+            if ignore and raw_key and not any(char.isspace() for char in raw_key) and dotted_key(raw_key):
                 entry.update(kind="exclude", raw_key=raw_key, key=dotted_key(raw_key),
                              glob=any(char in raw_key for char in GLOB_CHARS))
             else:
@@ -98,7 +98,8 @@ def parse(text, source="<string>"):
             continue
         raw_key, _sep, raw_value = body.partition("=")
         raw_key, raw_value = raw_key.strip(), raw_value.strip()
-        if not raw_key or any(char.isspace() for char in raw_key):
+        # A key of separators only ("/", "//") names nothing once the separators are dropped.
+        if not raw_key or any(char.isspace() for char in raw_key) or not dotted_key(raw_key):
             entry.update(kind="invalid", raw_key=raw_key or None, raw_value=raw_value,
                          reason="line %d has no valid key before '=': %r" % (number, stripped))
             entries.append(entry)

@@ -120,3 +120,15 @@ def test_nft_rule_with_unusable_expressions_is_skipped(expr):
                                     {"rule": {"family": "ip", "table": "nat", "chain": "post",
                                               "expr": [{"masquerade": None}]}}]})
     assert _nat.nat_rules_from_nft(text) == ["masquerade rule in table ip nat chain post"]
+
+
+# --- sysctl.conf parser: a key made of separators only ("/ = 1") parsed as an assignment to the
+# --- empty key, which render() then refused with a ValueError.
+
+@pytest.mark.parametrize("text", ["/ = 1\n", "// = 1\n", "-/ = 1\n", "-/\n"])
+def test_a_key_of_separators_only_is_an_invalid_line(text):
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _sysctl_conf
+
+    entries = _sysctl_conf.parse(text, "x.conf")
+    assert [entry["kind"] for entry in entries] == ["invalid"]
+    assert _sysctl_conf.render(entries) == ""
