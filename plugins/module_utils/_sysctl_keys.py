@@ -60,6 +60,8 @@ def key_problem(key):
         return "key is longer than %d characters" % MAX_KEY_LENGTH
     if key.startswith("/") or key.startswith("."):
         return "key must be a dotted sysctl name such as net.ipv4.tcp_fin_timeout, not a path"
+    if key.startswith("-"):
+        return "key must not start with '-': in a sysctl.d file that means 'ignore errors', not part of the name"
     parts = key.split(".")
     for index, part in enumerate(parts):
         if part == "":

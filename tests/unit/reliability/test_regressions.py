@@ -132,3 +132,17 @@ def test_a_key_of_separators_only_is_an_invalid_line(text):
     entries = _sysctl_conf.parse(text, "x.conf")
     assert [entry["kind"] for entry in entries] == ["invalid"]
     assert _sysctl_conf.render(entries) == ""
+
+
+# --- a key starting with '-' passed validation, and to_sysctl_conf wrote "-net.ipv4.x = 1",
+# --- which sysctl.d reads as net.ipv4.x with errors ignored.
+
+def test_a_key_starting_with_a_dash_is_refused():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.netfleet.tcp.plugins.filter.sysctl_conf import to_sysctl_conf
+
+    assert "ignore errors" in _sysctl_keys.key_problem("-net.ipv4.tcp_fin_timeout")
+    with pytest.raises(AnsibleFilterError, match="must not start with '-'"):
+        to_sysctl_conf({"-net.ipv4.tcp_fin_timeout": 30})
+    assert to_sysctl_conf([{"key": "net.ipv4.tcp_fin_timeout", "value": 30, "ignore_errors": True}]) == \
+        "-net.ipv4.tcp_fin_timeout = 30\n"
