@@ -81,7 +81,8 @@ def meminfo(proc="/proc"):
             for line in handle:
                 name, _sep, rest = line.partition(":")
                 fields = rest.split()
-                if not fields or not fields[0].isdigit():
+                # isdigit() alone also takes digits int() refuses, such as '\u00b2'.
+                if not fields or not (fields[0].isascii() and fields[0].isdigit()):
                     continue
                 value = int(fields[0])
                 if len(fields) > 1 and fields[1] == "kB":

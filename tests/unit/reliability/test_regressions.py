@@ -146,3 +146,12 @@ def test_a_key_starting_with_a_dash_is_refused():
         to_sysctl_conf({"-net.ipv4.tcp_fin_timeout": 30})
     assert to_sysctl_conf([{"key": "net.ipv4.tcp_fin_timeout", "value": 30, "ignore_errors": True}]) == \
         "-net.ipv4.tcp_fin_timeout = 30\n"
+
+
+# --- /proc/meminfo: a field that str.isdigit() accepts but int() refuses ('\u00b2') crashed.
+
+def test_meminfo_skips_fields_int_cannot_read(tmp_path):
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _host_context
+
+    (tmp_path / "meminfo").write_text("MemTotal: \u00b2 kB\nMemFree: 12 kB\n", encoding="utf-8")
+    assert _host_context.meminfo(str(tmp_path)) == {"MemFree": 12 * 1024}
