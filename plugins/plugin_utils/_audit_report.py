@@ -872,14 +872,13 @@ def table_lines(report):
             rows.append([entry["host"], entry["status"].upper()] + ["-"] * (len(header) - 2))
             continue
         states = entry["states"]
-        worst = entry["worst_destination"]
         rows.append([
             entry["host"], "ok", entry["kernel"] or "-",
             "-" if entry["nat_facing"] is None else ("yes" if entry["nat_facing"] else "no"),
             states["ESTABLISHED"], states["TIME_WAIT"], states["CLOSE_WAIT"], states["FIN_WAIT2"],
             "-" if entry["orphans"] is None else entry["orphans"],
             _pct(entry["pressure"]["time_wait"]["ratio"]),
-            _pct(worst["share"]) if worst else "-",
+            _pct(entry["pressure"]["ephemeral_ports"]["ratio"]),
             "-" if entry["listen_overflows"] is None else entry["listen_overflows"],
             entry["drift"], entry["summary"]["errors"], entry["summary"]["warnings"],
         ])

@@ -237,3 +237,32 @@ def test_failed_host_listed_with_its_reason_others_in_full(fleet, tmp_path):
     for item in report["hosts"]:
         if item["host"] != victim:
             assert item["status"] == "ok" and item["states"] is not None, item["host"]
+
+
+def test_profile_audit_after_tuning_names_exactly_the_hand_changed_key(fleet, tmp_path):
+    """Tune the fleet with web_frontend, audit against the same profile, change one key by hand."""
+    fleet.reset()
+    overrides = {"net.ipv4.tcp_max_orphans": None}  # absent in a child network namespace
+    try:
+        tune = fleet.playbook("playbooks/tune.yml", extra_vars={
+            "tuning_profile": "web_frontend", "tuning_group_overrides": overrides})
+        assert tune.rc == 0, tune
+        variables = {"audit_profile": "web_frontend", "audit_group_overrides": overrides}
+        run, before = audit(fleet, tmp_path / "tuned", **variables)
+        assert run.rc == 0, run
+        assert before["profile"] == "web_frontend"
+        for item in before["hosts"]:
+            assert item["profile"] == "web_frontend"
+            assert not [drifted for drifted in item["drifted_keys"] if "desired" in drifted["against"]], item
+        key = "net.ipv4.tcp_keepalive_time"
+        fleet.set_sysctl("web1", key, str(int(fleet.sysctl("web1", key)) + 1))
+        run, after = audit(fleet, tmp_path / "drifted", **variables)
+        assert run.rc == 0, run
+        old, new = findings(before), findings(after)
+        added = dict((host, new[host] - old[host]) for host in fleet.hosts)
+        assert added["web1"] == {("live-differs-desired", key), ("persisted-drift", key)}
+        assert all(not added[host] for host in fleet.hosts if host != "web1"), added
+        web1 = dict((item["key"], item) for item in entry(after, "web1")["drifted_keys"])
+        assert web1[key]["against"] == ["persisted", "desired"]
+    finally:
+        fleet.reset()
