@@ -117,7 +117,7 @@ def describe(result):
     if result["ok"]:
         if result.get("stage") == "lint":
             return "OK (%s)" % (result["note"] or "clean")
-        text = "OK (%d %s" % (total, "test" if total == 1 else "tests")
+        text = "OK (%d %s" % (result["passed"], "test" if result["passed"] == 1 else "tests")
     elif result.get("stage") == "lint":
         return "FAILED (%s)" % (result["note"] or "see ansible-lint output")
     else:
