@@ -266,3 +266,21 @@ def test_profile_audit_after_tuning_names_exactly_the_hand_changed_key(fleet, tm
         assert web1[key]["against"] == ["persisted", "desired"]
     finally:
         fleet.reset()
+
+
+def test_prometheus_export_on_the_hosts(fleet, tmp_path):
+    folder = "/var/lib/netfleet-tcp/textfile"
+    variables = {"audit_prometheus_dir": folder, "audit_prometheus_target": "host", "audit_report_formats": []}
+    try:
+        run, _report = audit(fleet, tmp_path, check=True, **variables)
+        assert run.rc == 0, run
+        assert all(fleet.read_file(host, folder + "/netfleet_tcp.prom") is None for host in fleet.hosts)
+        run, _report = audit(fleet, tmp_path, **variables)
+        assert run.rc == 0, run
+        for host in fleet.hosts:
+            text = fleet.read_file(host, folder + "/netfleet_tcp.prom")
+            assert text and 'netfleet_tcp_audit_up{host="%s"} 1' % host in text, host
+        assert not os.listdir(str(tmp_path))  # no report files asked for
+    finally:
+        for host in fleet.hosts:
+            fleet.sh(host, "rm -rf %s" % folder, check=False)
