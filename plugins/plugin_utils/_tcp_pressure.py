@@ -9,8 +9,9 @@ imports, so unit tests call them directly.
 
 A verdict judges what the host holds *now* against the limit the kernel enforces:
 
-- time_wait: TIME_WAIT sockets / net.ipv4.tcp_max_tw_buckets (at 1.0 the kernel destroys
-  TIME_WAIT sockets early and logs "time wait bucket table overflow");
+- time_wait: TIME_WAIT buckets in use (sockstat tw: TIME_WAIT plus orphaned FIN_WAIT2
+  minisockets; the census TIME_WAIT count when sockstat is missing) / net.ipv4.tcp_max_tw_buckets
+  (at 1.0 the kernel destroys TIME_WAIT sockets early and logs "time wait bucket table overflow");
 - orphans: orphaned sockets / net.ipv4.tcp_max_orphans (at 1.0 the kernel resets them);
 - ephemeral_ports: the busiest destination's share of the usable ephemeral ports
   (exhaustion happens per destination: connect() fails with EADDRNOTAVAIL);
@@ -114,12 +115,18 @@ def _ratio(count, limit):
 
 
 def _time_wait(facts, levels):
+    # The kernel compares its TIME_WAIT bucket count (sockstat tw, which also holds orphaned
+    # FIN_WAIT2 minisockets) with tcp_max_tw_buckets; the census count is the fallback.
     states = _mapping(facts.get("states"))
     limits = _mapping(facts.get("limits"))
-    count = _number(states.get("TIME_WAIT"))
+    buckets = _number(_mapping(_mapping(facts.get("sockstat")).get("tcp")).get("tw"))
+    count = buckets if buckets is not None else _number(states.get("TIME_WAIT"))
     limit = _number(limits.get("tcp_max_tw_buckets"))
     ratio = _ratio(count, limit)
-    given = _number(_mapping(facts.get("pressure")).get("time_wait_ratio"))
+    pressure = _mapping(facts.get("pressure"))
+    given = _number(pressure.get("tw_bucket_ratio"))
+    if given is None:
+        given = _number(pressure.get("time_wait_ratio"))
     if ratio is None and given is not None:
         ratio = round(float(given), 6)
     return {"count": count, "limit": limit, "ratio": ratio, "verdict": verdict(ratio, levels)}

@@ -135,7 +135,7 @@ def test_pressure_findings_can_be_left_out(records):
 
 def test_critical_pressure_is_an_error(records):
     data = hostvars(records)
-    data["web1"]["__audit_record"]["tcp_state"]["states"]["TIME_WAIT"] = 30000
+    data["web1"]["__audit_record"]["tcp_state"]["sockstat"]["tcp"]["tw"] = 30000
     result = ar.build_report(data, hosts=["web1"], generated_at=STAMP)
     finding = [item for item in entry(result, "web1")["findings"] if item["id"] == "pressure-time-wait"][0]
     assert finding["severity"] == "error"

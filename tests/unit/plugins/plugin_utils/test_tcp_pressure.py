@@ -39,8 +39,22 @@ def test_web1_ratios_and_verdicts(web1):
     (0, "ok"), (16383, "ok"), (16384, "warning"), (26214, "warning"), (26215, "critical"), (40000, "critical"),
 ])
 def test_time_wait_boundaries(web1, count, expected):
-    web1["states"]["TIME_WAIT"] = count
+    web1["sockstat"]["tcp"]["tw"] = count
     assert tp.tcp_pressure(web1)["time_wait"]["verdict"] == expected
+
+
+def test_time_wait_counts_the_buckets_the_kernel_caps(web1):
+    """sockstat tw holds orphaned FIN_WAIT2 minisockets too: that is what meets the cap."""
+    web1["states"]["TIME_WAIT"] = 10000
+    web1["sockstat"]["tcp"]["tw"] = 30000
+    assert tp.tcp_pressure(web1)["time_wait"] == {"count": 30000, "limit": 32768, "ratio": 0.915527,
+                                                  "verdict": "critical"}
+
+
+def test_time_wait_census_when_sockstat_is_missing(web1):
+    del web1["sockstat"]
+    web1["states"]["TIME_WAIT"] = 20000
+    assert tp.tcp_pressure(web1)["time_wait"]["count"] == 20000
 
 
 @pytest.mark.parametrize("share,expected", [(0.49, "ok"), (0.5, "warning"), (0.79, "warning"), (0.8, "critical")])
@@ -81,6 +95,8 @@ def test_facts_ratio_used_when_limit_missing(web1):
     web1["limits"]["tcp_max_tw_buckets"] = None
     web1["pressure"]["time_wait_ratio"] = 0.9
     assert tp.tcp_pressure(web1)["time_wait"]["verdict"] == "critical"
+    web1["pressure"]["tw_bucket_ratio"] = 0.1
+    assert tp.tcp_pressure(web1)["time_wait"]["verdict"] == "ok"
 
 
 def test_ports_detail_without_outbound_is_ok(records):
