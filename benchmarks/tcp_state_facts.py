@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: netfleet.tcp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -144,11 +143,11 @@ def worker(plan):
         for index, step in batches(count, subset, turn):
             listener, family, address = listeners[index]
             clients = []
-            for _ in range(step):
+            for _index in range(step):
                 client = socket.socket(family)
                 client.connect(address)
                 clients.append(client)
-            servers = [listener.accept()[0] for _ in clients]
+            servers = [listener.accept()[0] for _client in clients]
             handle(clients, servers)
 
     def established(clients, servers):
@@ -248,7 +247,7 @@ def timed_process(argv, env=None, shell=False):
     """Run a process; returns (seconds, stdout, stderr)."""
     start = time.perf_counter()
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, shell=shell,
-                          universal_newlines=True)
+                          universal_newlines=True, check=False)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError("%s failed (%s): %s" % (argv, proc.returncode, proc.stderr[-2000:]))
@@ -538,11 +537,12 @@ def machine():
                 break
     with open("/proc/meminfo") as handle:
         mem = int(handle.readline().split()[1]) / 1024.0 / 1024.0
-    ss_version = subprocess.run(["ss", "-V"], stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
+    ss_version = subprocess.run(["ss", "-V"], stdout=subprocess.PIPE, universal_newlines=True,
+                                check=False).stdout.strip()
     netstat_version = subprocess.run(["netstat", "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     universal_newlines=True).stdout.splitlines()[0].strip()
+                                     universal_newlines=True, check=False).stdout.splitlines()[0].strip()
     python = subprocess.run([HOST_PYTHON, "-c", "import platform; print(platform.python_version())"],
-                            stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
+                            stdout=subprocess.PIPE, universal_newlines=True, check=False).stdout.strip()
     return {"cpu": cpu, "cores": os.cpu_count(), "mem_gib": mem, "kernel": platform.release(), "python": python,
             "ss": ss_version, "netstat": netstat_version,
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
@@ -574,7 +574,8 @@ def render(info, results, skipped):
                  "batch in 8 is IPv6 (at 1,000,000 the TIME_WAIT and orphaned sockets are capped at 200,000 so they can be "
                  "made and measured within their 60 s lifetime; the rest are held). Python processes run with their "
                  "bytecode cached, as an installed tool's would be. Times are the median wall time of the rounds run "
-                 "(the machine is shared, so rounds vary); ratios use medians." % tuple(int(MIX[k] * 100) for k in ("time_wait", "established", "half_close", "orphan")))
+                 "(the machine is shared, so rounds vary); ratios use medians."
+                 % tuple(int(MIX[k] * 100) for k in ("time_wait", "established", "half_close", "orphan")))
     lines.append("")
     header = "| method | " + " | ".join("%s sockets" % format(size, ",") for size in sizes) + " |"
     lines.append(header)
@@ -654,9 +655,9 @@ def render(info, results, skipped):
             lines.append("- %s sockets: %s" % (format(result["size"], ","), note))
         lines.append("- %s sockets: %d generator processes; held sockets built in %.1f s, the TIME_WAIT burst took %.1f s, "
                      "measurements ended %.1f s after the burst began (TIME_WAIT lives 60 s); census request %s; "
-                     "load average %.1f." % (format(result["size"], ","), result["workers"], result["held_seconds"],
-                                              result["burst_seconds"], result["seconds_after_burst"], result.get("method"),
-                                              result["load"][0]))
+                     "load average %.1f." % (
+                         format(result["size"], ","), result["workers"], result["held_seconds"], result["burst_seconds"],
+                         result["seconds_after_burst"], result.get("method"), result["load"][0]))
     for size, reason in skipped:
         lines.append("- %s sockets: skipped, %s." % (format(size, ","), reason))
     lines.append("")
@@ -683,7 +684,7 @@ def ensure_link():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="10000,200000,1000000")
     parser.add_argument("--rounds", type=int, default=5, help="measurement rounds per size (fewer when time runs out)")
     parser.add_argument("--no-docs", action="store_true", help="print the table, do not write docs/benchmarks.md")

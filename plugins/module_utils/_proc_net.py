@@ -192,11 +192,12 @@ def parse_counters(text, source="snmp"):
     return result
 
 
-def read_counters(proc="/proc", names=COUNTERS):
+def read_counters(proc="/proc", names=None, everything=False):
     """TCP counters since boot: ``{"Tcp": {...}, "TcpExt": {...}}``.
 
-    ``names`` maps each group to the counters to report (a counter this kernel does not
-    have is None). ``names=None`` returns every counter of the Tcp and TcpExt groups.
+    ``names`` maps each group to the counters to report (default: COUNTERS, the
+    documented set); a counter this kernel does not have is None. ``everything=True``
+    returns every counter of the Tcp and TcpExt groups instead.
     """
     merged = {}
     for name in ("snmp", "netstat"):
@@ -204,8 +205,10 @@ def read_counters(proc="/proc", names=COUNTERS):
         text = _read_text(path)
         if text is not None:
             merged.update(parse_counters(text, path))
-    if names is None:
+    if everything:
         return {"Tcp": merged.get("Tcp", {}), "TcpExt": merged.get("TcpExt", {})}
+    if names is None:
+        names = COUNTERS
     return dict(
         (group, dict((counter, merged.get(group, {}).get(counter)) for counter in wanted))
         for group, wanted in names.items()

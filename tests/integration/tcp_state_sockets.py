@@ -60,12 +60,12 @@ def main(ready):
         return client, server
 
     established = listen(23101)
-    for _ in range(5):
+    for _index in range(5):
         keep.extend(pair(established, 23101))
         add("ipv4", "ESTABLISHED", 2)
 
     close_wait = listen(23102)
-    for _ in range(4):
+    for _index in range(4):
         client, server = pair(close_wait, 23102)
         keep.append(server)
         client.close()
@@ -73,7 +73,7 @@ def main(ready):
         add("ipv4", "FIN_WAIT2")
 
     time_wait = listen(23103)
-    for _ in range(3):
+    for _index in range(3):
         client, server = pair(time_wait, 23103)
         server.close()
         time.sleep(0.05)
@@ -81,7 +81,7 @@ def main(ready):
         add("ipv4", "TIME_WAIT")
 
     half = listen(23104)
-    for _ in range(2):
+    for _index in range(2):
         client, server = pair(half, 23104)
         client.shutdown(socket.SHUT_WR)
         keep.extend((client, server))
@@ -89,7 +89,7 @@ def main(ready):
         add("ipv4", "CLOSE_WAIT")
 
     listen(23105, backlog=5, family=socket.AF_INET6, address="::", v6only=False)
-    for _ in range(2):
+    for _index in range(2):
         keep.append(socket.create_connection(("::1", 23105)))
         add("ipv6", "ESTABLISHED", 2)  # the client and the queued server side
 

@@ -130,8 +130,8 @@ def test_facts_match_sockets_in_known_states(fleet, request):
     assert set(TEST_PORTS) <= set(after["listen_ports"])
     listeners = dict((entry["port"], entry) for entry in after["listeners"] if entry["port"] in TEST_PORTS)
     assert sorted(listeners) == list(TEST_PORTS)
-    assert listeners[ports["dual_stack"]] == {"family": "ipv6", "address": "::", "port": ports["dual_stack"],
-                                               "queue": 2, "backlog": 5}
+    dual_stack = {"family": "ipv6", "address": "::", "port": ports["dual_stack"], "queue": 2, "backlog": 5}
+    assert listeners[ports["dual_stack"]] == dual_stack
     assert listeners[ports["established"]]["backlog"] == 16 and listeners[ports["established"]]["queue"] == 0
     close_wait = dict((entry["port"], entry["count"]) for entry in after["ports"]["top_close_wait_local_ports"])
     assert close_wait.get(ports["close_wait"]) == 4 and close_wait.get(ports["half_close"]) == 2

@@ -64,6 +64,8 @@ class Replay(object):
     def dump(self, msg_type, states=_inet_diag.ALL_STATES, family=_inet_diag.AF_INET):
         self.requests.append((msg_type, states, family))
         answer = self.answers.get((msg_type, states, family), self.unknown)
+        if isinstance(answer, str):
+            answer = self.answers.get(answer, answer)  # the unknown answer may name another entry
         if isinstance(answer, Exception):
             raise answer
         datagrams = load(answer) if isinstance(answer, str) else answer

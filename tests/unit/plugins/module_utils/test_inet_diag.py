@@ -259,7 +259,7 @@ def test_ports_pass_counts_like_the_census_and_groups_destinations():
     tw = [m for m in messages if m["state"] == diag.TCP_TIME_WAIT]
     assert sum(use.time_wait) == len(tw)
     cw = [m for m in messages if m["state"] == diag.TCP_CLOSE_WAIT]
-    assert sorted(diag.swap16(raw) for raw, n in enumerate(use.close_wait) for _ in range(n)) == sorted(m["sport"] for m in cw)
+    assert sorted(diag.swap16(raw) for raw, n in enumerate(use.close_wait) for _copy in range(n)) == sorted(m["sport"] for m in cw)
 
 
 def parse(message):
