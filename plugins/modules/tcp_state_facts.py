@@ -188,13 +188,103 @@ ansible_facts:
           type: dict
           contains:
             ipv4:
-              description: Counts of AF_INET sockets, with the same eleven keys as RV(ansible_facts.tcp_state.states).
+              description: Counts of AF_INET sockets by state; the same eleven keys as RV(ansible_facts.tcp_state.states).
               type: dict
               returned: always
+              contains:
+                ESTABLISHED:
+                  description: Connections open both ways.
+                  type: int
+                  returned: always
+                SYN_SENT:
+                  description: Outgoing connections waiting for the peer's SYN-ACK.
+                  type: int
+                  returned: always
+                SYN_RECV:
+                  description: Incoming connections waiting for the final ACK.
+                  type: int
+                  returned: always
+                FIN_WAIT1:
+                  description: Closed here, FIN not yet acknowledged.
+                  type: int
+                  returned: always
+                FIN_WAIT2:
+                  description: Closed here, waiting for the peer's FIN.
+                  type: int
+                  returned: always
+                TIME_WAIT:
+                  description: Closed here first, waiting out 2MSL.
+                  type: int
+                  returned: always
+                CLOSE:
+                  description: Hashed sockets in CLOSE.
+                  type: int
+                  returned: always
+                CLOSE_WAIT:
+                  description: The peer closed, this side has not.
+                  type: int
+                  returned: always
+                LAST_ACK:
+                  description: Closed after the peer, waiting for the ACK of our FIN.
+                  type: int
+                  returned: always
+                LISTEN:
+                  description: Listening sockets.
+                  type: int
+                  returned: always
+                CLOSING:
+                  description: Both sides closed at once.
+                  type: int
+                  returned: always
             ipv6:
-              description: Counts of AF_INET6 sockets, with the same eleven keys as RV(ansible_facts.tcp_state.states).
+              description: Counts of AF_INET6 sockets by state; the same eleven keys as RV(ansible_facts.tcp_state.states).
               type: dict
               returned: always
+              contains:
+                ESTABLISHED:
+                  description: Connections open both ways.
+                  type: int
+                  returned: always
+                SYN_SENT:
+                  description: Outgoing connections waiting for the peer's SYN-ACK.
+                  type: int
+                  returned: always
+                SYN_RECV:
+                  description: Incoming connections waiting for the final ACK.
+                  type: int
+                  returned: always
+                FIN_WAIT1:
+                  description: Closed here, FIN not yet acknowledged.
+                  type: int
+                  returned: always
+                FIN_WAIT2:
+                  description: Closed here, waiting for the peer's FIN.
+                  type: int
+                  returned: always
+                TIME_WAIT:
+                  description: Closed here first, waiting out 2MSL.
+                  type: int
+                  returned: always
+                CLOSE:
+                  description: Hashed sockets in CLOSE.
+                  type: int
+                  returned: always
+                CLOSE_WAIT:
+                  description: The peer closed, this side has not.
+                  type: int
+                  returned: always
+                LAST_ACK:
+                  description: Closed after the peer, waiting for the ACK of our FIN.
+                  type: int
+                  returned: always
+                LISTEN:
+                  description: Listening sockets.
+                  type: int
+                  returned: always
+                CLOSING:
+                  description: Both sides closed at once.
+                  type: int
+                  returned: always
         total:
           description: All sockets counted by the census.
           returned: always
@@ -256,24 +346,135 @@ ansible_facts:
           type: dict
           contains:
             Tcp:
-              description:
-                - C(ActiveOpens), C(PassiveOpens), C(AttemptFails), C(EstabResets), C(CurrEstab), C(InSegs),
-                  C(OutSegs), C(RetransSegs), C(InErrs), C(OutRsts).
+              description: The C(Tcp) counters of C(/proc/net/snmp).
               type: dict
               returned: always
-              sample: {ActiveOpens: 609, PassiveOpens: 2, AttemptFails: 8, EstabResets: 136, CurrEstab: 8,
-                       InSegs: 17229, OutSegs: 50213, RetransSegs: 11, InErrs: 0, OutRsts: 533}
+              contains:
+                ActiveOpens:
+                  description: Connections opened from this host (SYN_SENT entered).
+                  type: int
+                  returned: always
+                PassiveOpens:
+                  description: Connections accepted (SYN_RECV entered from LISTEN).
+                  type: int
+                  returned: always
+                AttemptFails:
+                  description: Connection attempts that failed (SYN_SENT or SYN_RECV back to CLOSED or LISTEN).
+                  type: int
+                  returned: always
+                EstabResets:
+                  description: Connections reset from ESTABLISHED or CLOSE_WAIT.
+                  type: int
+                  returned: always
+                CurrEstab:
+                  description: Connections in ESTABLISHED or CLOSE_WAIT now (a gauge, not a counter).
+                  type: int
+                  returned: always
+                InSegs:
+                  description: Segments received.
+                  type: int
+                  returned: always
+                OutSegs:
+                  description: Segments sent, retransmissions excluded.
+                  type: int
+                  returned: always
+                RetransSegs:
+                  description: Segments retransmitted.
+                  type: int
+                  returned: always
+                InErrs:
+                  description: Segments received in error.
+                  type: int
+                  returned: always
+                OutRsts:
+                  description: Segments sent with RST.
+                  type: int
+                  returned: always
             TcpExt:
-              description:
-                - C(TW) (TIME_WAIT sockets that ran their full time), C(TWRecycled), C(TWKilled), C(PAWSActive),
-                  C(PAWSEstab), C(ListenOverflows), C(ListenDrops), C(TCPTimeWaitOverflow) (sockets that skipped
-                  TIME_WAIT because C(tcp_max_tw_buckets) was reached), C(TCPAbortOnMemory), C(TCPAbortOnTimeout),
-                  C(TCPAbortOnClose), C(TCPAbortOnData), C(TCPAbortOnLinger), C(TCPAbortFailed),
-                  C(TCPMemoryPressures), C(SyncookiesSent), C(SyncookiesRecv), C(SyncookiesFailed),
-                  C(TCPReqQFullDrop), C(TCPReqQFullDoCookies).
+              description: The C(TcpExt) counters of C(/proc/net/netstat).
               type: dict
               returned: always
-              sample: {TW: 345, ListenOverflows: 0, ListenDrops: 0, TCPTimeWaitOverflow: 0}
+              contains:
+                TW:
+                  description: TIME_WAIT sockets that ran their full time.
+                  type: int
+                  returned: always
+                TWRecycled:
+                  description: TIME_WAIT sockets recycled by timestamp (tcp_tw_recycle, removed in Linux 4.12).
+                  type: int
+                  returned: always
+                TWKilled:
+                  description: TIME_WAIT sockets killed early.
+                  type: int
+                  returned: always
+                PAWSActive:
+                  description: Active connections rejected by PAWS (timestamps).
+                  type: int
+                  returned: always
+                PAWSEstab:
+                  description: Segments in established connections dropped by PAWS.
+                  type: int
+                  returned: always
+                ListenOverflows:
+                  description: Times a completed connection found the accept queue full.
+                  type: int
+                  returned: always
+                ListenDrops:
+                  description: SYNs and completed connections dropped at a listener (overflows included).
+                  type: int
+                  returned: always
+                TCPTimeWaitOverflow:
+                  description: Sockets that skipped TIME_WAIT because tcp_max_tw_buckets was reached.
+                  type: int
+                  returned: always
+                TCPAbortOnMemory:
+                  description: Connections reset for lack of memory or orphan slots (tcp_mem, tcp_max_orphans).
+                  type: int
+                  returned: always
+                TCPAbortOnTimeout:
+                  description: Connections reset after their retransmissions timed out.
+                  type: int
+                  returned: always
+                TCPAbortOnClose:
+                  description: Connections reset because the application closed them with unread data.
+                  type: int
+                  returned: always
+                TCPAbortOnData:
+                  description: Connections reset because data arrived after close.
+                  type: int
+                  returned: always
+                TCPAbortOnLinger:
+                  description: Connections reset by SO_LINGER with a zero timeout, or by the FIN_WAIT2 timeout.
+                  type: int
+                  returned: always
+                TCPAbortFailed:
+                  description: Resets that could not be sent.
+                  type: int
+                  returned: always
+                TCPMemoryPressures:
+                  description: Times TCP entered memory pressure (tcp_mem).
+                  type: int
+                  returned: always
+                SyncookiesSent:
+                  description: SYN cookies sent.
+                  type: int
+                  returned: always
+                SyncookiesRecv:
+                  description: SYN cookies received back valid.
+                  type: int
+                  returned: always
+                SyncookiesFailed:
+                  description: SYN cookies received back invalid.
+                  type: int
+                  returned: always
+                TCPReqQFullDrop:
+                  description: SYNs dropped because the SYN queue was full and cookies were off.
+                  type: int
+                  returned: always
+                TCPReqQFullDoCookies:
+                  description: SYN cookies sent because the SYN queue was full.
+                  type: int
+                  returned: always
         limits:
           description: The limits the kernel enforces, from C(/proc/sys); null when the key does not exist here.
           returned: always
