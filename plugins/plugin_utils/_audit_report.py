@@ -661,7 +661,8 @@ def _table(header, rows):
 def _worst_dest_text(entry):
     worst = entry["worst_destination"]
     if not worst:
-        return None
+        # "none" when the ports detail was read and no destination holds an ephemeral port.
+        return "none" if entry["pressure"]["ephemeral_ports"]["ratio"] == 0.0 else None
     return "%s:%s %s (%s)" % (worst["address"], worst["port"], worst["count"], _pct(worst["share"]))
 
 
@@ -717,9 +718,10 @@ def render_markdown(report):
     lines.extend(_table(HOST_HEADER, [host_columns(entry) for entry in report["hosts"]]))
     lines.extend([
         "",
-        "TIME_WAIT pressure is TIME_WAIT / net.ipv4.tcp_max_tw_buckets; the worst ephemeral-port use is the "
-        "destination holding most local ports of net.ipv4.ip_local_port_range (reserved ports excluded); "
-        "listen overflows count since boot.",
+        "TIME_WAIT pressure is the TIME_WAIT buckets in use (sockstat tw, orphaned FIN_WAIT2 included) / "
+        "net.ipv4.tcp_max_tw_buckets; the worst ephemeral-port use is the destination holding most local ports "
+        "of net.ipv4.ip_local_port_range (reserved ports excluded), as a share of them; listen overflows count "
+        "since boot.",
         "",
         "## Fleet totals",
         "",

@@ -364,6 +364,8 @@ def test_markdown(report):
     assert "**FAILED**" in text
     assert "| web1 | ok | 6.1.0-18-amd64 | no | 1852 | 25087 | 41 | 310 | 220 | 77% | 10.20.0.15:5432 16939 (60%) | 1532 | 1 | 0 | 3 |" in text
     assert "| web2 | unreachable |" in text
+    assert "| natgw | ok | 5.10.0-28-amd64 | yes | 210 | 3 | 0 | 0 | 0 | 0.0% | none |" in text
+    assert "| db1 | ok | 6.1.0-18-amd64 | no | 95 | 0 | 7 | 0 | 0 | 0% | - |" in text
     assert "### `persisted-missing-key` (error, fails the gate): 1 host" in text
     assert "Remediation: Remove the line from /etc/sysctl.d/60-nat.conf." in text
     assert "| web1 | net.ipv4.tcp_fin_timeout | 60 | 30 | /etc/sysctl.d/99-tuning.conf | - |" in text
