@@ -10,8 +10,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import (
     RENDERERS,
     ReportInputError,
@@ -19,6 +17,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import 
     plain,
     render_prometheus,
 )
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import filter_error, short_repr
 
 FORMATS = ("markdown", "json", "junit", "table", "prometheus")
 
@@ -27,7 +26,7 @@ def _list(value, name):
     if value is None:
         return None
     if isinstance(value, str) or not hasattr(value, "__iter__"):
-        raise AnsibleFilterError("audit_report: %s must be a list of host names" % name)
+        raise filter_error("audit_report", "%s must be a list of host names" % name)
     return [str(item) for item in value]
 
 
@@ -55,25 +54,24 @@ def audit_report(results, hosts=None, active=None, profile=None, fail_on="error"
             title=str(title),
         )
     except ReportInputError as error:
-        raise AnsibleFilterError("audit_report: %s" % error)
+        raise filter_error("audit_report", error)
 
 
 def audit_render(report, format="markdown", host=None):  # pylint: disable=redefined-builtin
     """Render a report built by audit_report as markdown, json, junit, table lines or prometheus."""
     if format not in FORMATS:
-        raise AnsibleFilterError(
-            "audit_render: format must be one of %s, got %r" % (", ".join(FORMATS), format))
+        raise filter_error("audit_render", "format must be one of %s, got %s" % (", ".join(FORMATS), short_repr(format)))
     report = plain(report)
     if not isinstance(report, dict) or "schema_version" not in report or "hosts" not in report:
-        raise AnsibleFilterError("audit_render: expects a report built by netfleet.tcp.audit_report")
+        raise filter_error("audit_render", "expects a report built by netfleet.tcp.audit_report")
     try:
         if format == "prometheus":
             if host is None:
-                raise AnsibleFilterError("audit_render: format 'prometheus' needs host=<inventory name>")
+                raise filter_error("audit_render", "format 'prometheus' needs host=<inventory name>")
             return render_prometheus(report, str(host))
         return RENDERERS[format](report)
     except (ReportInputError, KeyError, TypeError) as error:
-        raise AnsibleFilterError("audit_render: cannot render %s: %s" % (format, error))
+        raise filter_error("audit_render", "cannot render %s: %s" % (format, error))
 
 
 class FilterModule(object):

@@ -10,6 +10,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import plain
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import MAX_ECHO, elide, filter_error, short_repr
 
 try:
     import jmespath
@@ -58,11 +59,23 @@ def fleet_query(data, expression):
     try:
         compiled = jmespath.compile(str(expression))
     except jmespath.exceptions.JMESPathError as error:
-        raise AnsibleFilterError("fleet_query: invalid JMESPath expression %r: %s" % (str(expression), error))
+        raise filter_error("fleet_query", "invalid JMESPath expression %s: %s"
+                           % (short_repr(str(expression)), _parse_problem(error, str(expression))))
     try:
         return compiled.search(records)
     except jmespath.exceptions.JMESPathError as error:
-        raise AnsibleFilterError("fleet_query: %r failed: %s" % (str(expression), error))
+        raise filter_error("fleet_query", "%s failed: %s" % (short_repr(str(expression)), elide(error, str(expression))))
+
+
+def _parse_problem(error, expression):
+    """jmespath's parse error; for a long expression its first line and the position, not the
+    expression again with a caret line as long as the expression."""
+    text = str(error)
+    if len(expression) <= MAX_ECHO:
+        return text
+    position = getattr(error, "lex_position", None)
+    text = text.split("\n", 1)[0].rstrip(": ")
+    return text + (" at character %d" % position if isinstance(position, int) else "")
 
 
 class FilterModule(object):

@@ -7,8 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _sysctl_conf
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import SysctlInputError
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
@@ -19,6 +17,11 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
     parse_bound,
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._validate import value_refusal
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import clip, elide, filter_error, short_repr
+
+# One problem's share of an error message: every reason the validation words fits (the
+# longest is about 250 characters); a huge value echoed in it does not.
+MAX_PROBLEM = 500
 
 
 def _plain(value):
@@ -45,8 +48,8 @@ def _mapping(value, name, what):
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise AnsibleFilterError("%s: %s must be a mapping of sysctl keys to values, not %s"
-                                 % (name, what, type(value).__name__))
+        raise filter_error(name, "%s must be a mapping of sysctl keys to values, not %s"
+                           % (what, type(value).__name__))
     return value
 
 
@@ -55,6 +58,11 @@ def _current_values(current):
     if isinstance(current.get("keys"), dict) and isinstance(current.get("findings"), list):
         return dict((key, (info or {}).get("live")) for key, info in current["keys"].items())
     return current
+
+
+def _label(key):
+    """A key as a message names it: the text itself, cut short when it is huge."""
+    return clip(key) if isinstance(key, str) else short_repr(key)
 
 
 def _file_key_problem(key):
@@ -82,13 +90,13 @@ def sysctl_diff(current, desired):
         value = desired[key]
         problem = key_problem(key)
         if problem:
-            problems.append("%s: %s" % (key, problem))
+            problems.append("%s: %s" % (_label(key), problem))
             continue
         bound = parse_bound(value)
         if bound is None:
             refusal = value_refusal(key, value)
             if refusal:
-                problems.append("%s: %s" % (key, refusal[1]))
+                problems.append("%s: %s" % (_label(key), clip(elide(refusal[1], value), MAX_PROBLEM)))
                 continue
         now = _text(current.get(key))
         if now is None:
@@ -104,7 +112,7 @@ def sysctl_diff(current, desired):
         else:
             changes[key] = {"current": now, "desired": wanted}
     if problems:
-        raise AnsibleFilterError("sysctl_diff: %s" % "; ".join(problems))
+        raise filter_error("sysctl_diff", "; ".join(problems))
     return {"differs": bool(changes), "changes": changes, "unchanged": unchanged, "absent": absent}
 
 
@@ -120,38 +128,39 @@ def to_sysctl_conf(settings, header=None):
     problems = []
     for entry in entries:
         if not isinstance(entry, dict):
-            problems.append("entry %r is not a mapping" % (entry,))
+            problems.append("entry %s is not a mapping" % short_repr(entry))
             continue
         key, value, kind = entry.get("key"), entry.get("value"), entry.get("kind", "assign")
         if kind == "invalid":
             continue
         problem = _file_key_problem(key) if kind == "assign" else None
         if problem:
-            problems.append("%s: %s" % (key, problem))
+            problems.append("%s: %s" % (_label(key), problem))
             continue
         if kind != "assign":
             continue
         if parse_bound(value) is not None:
-            problems.append("%s: a bound (%s) cannot be written to a file; give the value itself" % (key, value))
+            problems.append("%s: a bound (%s) cannot be written to a file; give the value itself"
+                            % (_label(key), clip(value)))
             continue
         if value == "":
             # A blank value is valid file syntax (it clears ip_local_reserved_ports).
             problem = _catalog.shape_problem(key, "")
             if problem:
-                problems.append("%s: %s" % (key, problem))
+                problems.append("%s: %s" % (_label(key), problem))
             continue
         refusal = value_refusal(key, value)
         if refusal:
-            problems.append("%s: %s" % (key, refusal[1]))
+            problems.append("%s: %s" % (_label(key), clip(elide(refusal[1], value), MAX_PROBLEM)))
     if problems:
-        raise AnsibleFilterError("to_sysctl_conf: %s" % "; ".join(problems))
+        raise filter_error("to_sysctl_conf", "; ".join(problems))
     if header is not None and not isinstance(header, (str, list)) or \
             isinstance(header, list) and not all(isinstance(line, str) for line in header):
-        raise AnsibleFilterError("to_sysctl_conf: header must be a string or a list of lines (strings)")
+        raise filter_error("to_sysctl_conf", "header must be a string or a list of lines (strings)")
     try:
         return _sysctl_conf.render(entries, header=header)
     except (ValueError, SysctlInputError) as error:
-        raise AnsibleFilterError("to_sysctl_conf: %s" % error)
+        raise filter_error("to_sysctl_conf", error)
 
 
 def from_sysctl_conf(text, entries=False):
@@ -160,8 +169,8 @@ def from_sysctl_conf(text, entries=False):
     if text is None:
         text = ""
     if not isinstance(text, str):
-        raise AnsibleFilterError("from_sysctl_conf: the input must be the text of a file, not %s"
-                                 % type(text).__name__)
+        raise filter_error("from_sysctl_conf", "the input must be the text of a file, not %s"
+                           % type(text).__name__)
     parsed = _sysctl_conf.parse(text, "<input>")
     if entries:
         return [dict((name, item) for name, item in entry.items() if name != "source") for entry in parsed]

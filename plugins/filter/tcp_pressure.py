@@ -7,9 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import plain
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import filter_error
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._tcp_pressure import (
     PressureInputError,
     tcp_pressure as _tcp_pressure,
@@ -21,7 +20,7 @@ def tcp_pressure(facts, thresholds=None):
     try:
         return _tcp_pressure(plain(facts), plain(thresholds))
     except PressureInputError as error:
-        raise AnsibleFilterError("tcp_pressure: %s" % error)
+        raise filter_error("tcp_pressure", error)
 
 
 class FilterModule(object):

@@ -26,6 +26,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
     normalize_text,
     parse_bound,
 )
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import clip, filter_error, short_repr
 
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
 FAIL_ON_RANK = {"error": 3, "warning": 2, "never": 99}
@@ -39,14 +40,8 @@ UNCHANGED = "unchanged"
 SKIPPED = "skipped-missing"
 
 
-MAX_MESSAGE = 1000
-
-
 def _error(name, error):
-    text = str(error)
-    if len(text) > MAX_MESSAGE:
-        text = text[:MAX_MESSAGE] + "... (%d more characters)" % (len(text) - MAX_MESSAGE)
-    return AnsibleFilterError("netfleet.tcp.%s: %s" % (name, text))
+    return filter_error("netfleet.tcp.%s" % name, error)
 
 
 def _edge(name):
@@ -62,7 +57,7 @@ def _edge(name):
                 raise _error(name, error)
             except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as error:
                 raise _error(name, "malformed input (%s: %s); pass the registered results and "
-                                   "values this filter documents" % (type(error).__name__, str(error)[:200]))
+                                   "values this filter documents" % (type(error).__name__, clip(error)))
         return wrapper
     return wrap
 
@@ -194,9 +189,9 @@ def tcp_profile_guard(check, settings, hostname, missing="skip", fail_on="error"
     a read-only /proc/sys refuses everything.
     """
     if missing not in ("skip", "fail"):
-        raise _error("tcp_profile_guard", "missing must be skip or fail, not %r" % (missing,))
+        raise _error("tcp_profile_guard", "missing must be skip or fail, not %s" % short_repr(missing))
     if fail_on not in FAIL_ON_RANK:
-        raise _error("tcp_profile_guard", "fail_on must be error, warning or never, not %r" % (fail_on,))
+        raise _error("tcp_profile_guard", "fail_on must be error, warning or never, not %s" % short_repr(fail_on))
     if not settings or _is_skipped(check):
         return []
     if not isinstance(settings, dict):

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import numbers
 
-from ansible.errors import AnsibleFilterError
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import filter_error, short_repr
 
 STATES = ("ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE",
           "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING")
@@ -55,7 +55,7 @@ def summary_lines(facts, top=5):
     if "states" not in facts:
         raise ValueError("expected ansible_facts.tcp_state from netfleet.tcp.tcp_state_facts; the mapping has no 'states'")
     if isinstance(top, bool) or not isinstance(top, int) or top < 0:
-        raise ValueError("top must be a non-negative integer, got %r" % (top,))
+        raise ValueError("top must be a non-negative integer, got %s" % short_repr(top))
     states = _mapping(facts.get("states"))
     families = _mapping(facts.get("families"))
     ipv4, ipv6 = _mapping(families.get("ipv4")), _mapping(families.get("ipv6"))
@@ -139,7 +139,7 @@ def tcp_state_summary(facts, top=5):
     try:
         return "\n".join(summary_lines(facts, top))
     except ValueError as error:
-        raise AnsibleFilterError("tcp_state_summary: %s" % error)
+        raise filter_error("tcp_state_summary", error)
 
 
 class FilterModule(object):

@@ -31,6 +31,7 @@ import numbers
 import re
 import xml.etree.ElementTree as ET
 
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import short_repr
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._tcp_pressure import (
     METRICS,
     PressureInputError,
@@ -172,7 +173,7 @@ def _parse_time(value):
         try:
             moment = datetime.datetime.fromisoformat(text)
         except ValueError:
-            raise ReportInputError("generated_at %r is not an ISO 8601 date and time" % (value,))
+            raise ReportInputError("generated_at %s is not an ISO 8601 date and time" % short_repr(value))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.timezone.utc)
     return moment.astimezone(datetime.timezone.utc).replace(microsecond=0)
@@ -411,7 +412,7 @@ def _offender_value(entry, metric):
         return total, "%d errors, %d warnings" % (summary["errors"], summary["warnings"])
     if metric == "drift":
         return entry["drift"], ", ".join(item["key"] for item in entry["drifted_keys"]) or None
-    raise ReportInputError("unknown offender metric %r" % metric)
+    raise ReportInputError("unknown offender metric %s" % short_repr(metric))
 
 
 def top_offenders(entries, top):
@@ -578,9 +579,9 @@ def build_report(results, hosts=None, active=None, record_var="__audit_record", 
     ``facts_var``, ``check_vars`` and ``probe_vars`` to tell which.
     """
     if fail_on not in GATES:
-        raise ReportInputError("fail_on must be one of %s, got %r" % (", ".join(GATES), fail_on))
+        raise ReportInputError("fail_on must be one of %s, got %s" % (", ".join(GATES), short_repr(fail_on)))
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise ReportInputError("top must be a positive integer, got %r" % (top,))
+        raise ReportInputError("top must be a positive integer, got %s" % short_repr(top))
     if not hasattr(results, "keys"):
         raise ReportInputError("results must be a mapping of host name to host variables or records")
     try:
@@ -940,7 +941,7 @@ class _Exposition(object):
         if sample is None or not isinstance(sample, (int, float, bool)):
             return
         if not _METRIC_NAME.match(metric_family):
-            raise ReportInputError("invalid metric name %r" % metric_family)
+            raise ReportInputError("invalid metric name %s" % short_repr(metric_family))
         if metric_family not in self.index:
             self.index[metric_family] = (kind, help_text, [])
             self.families.append(metric_family)
@@ -976,7 +977,7 @@ def render_prometheus(report, host):
             entry = item
             break
     if entry is None:
-        raise ReportInputError("host %r is not in the report" % (host,))
+        raise ReportInputError("host %s is not in the report" % short_repr(host))
     out = _Exposition(entry["host"])
     out.add("netfleet_tcp_audit_up", "gauge", "1 when the audit could read the host, 0 otherwise.",
             1 if entry["status"] == "ok" else 0)

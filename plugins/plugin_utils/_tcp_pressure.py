@@ -29,6 +29,8 @@ __metaclass__ = type
 import copy
 import numbers
 
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import short_repr
+
 VERDICTS = ("ok", "warning", "critical")
 UNKNOWN = "unknown"
 METRICS = ("time_wait", "orphans", "ephemeral_ports", "accept_queue")
@@ -68,16 +70,16 @@ def merge_thresholds(overrides=None):
         raise PressureInputError("thresholds must be a mapping of metric to {warning, critical}")
     for metric, levels in overrides.items():
         if metric not in merged:
-            problems.append("unknown metric %r (expected one of %s)" % (metric, ", ".join(METRICS)))
+            problems.append("unknown metric %s (expected one of %s)" % (short_repr(metric), ", ".join(METRICS)))
             continue
         if not isinstance(levels, dict):
             problems.append("%s: expected a mapping with warning and/or critical" % metric)
             continue
         for level, value in levels.items():
             if level not in ("warning", "critical"):
-                problems.append("%s: unknown level %r (expected warning or critical)" % (metric, level))
+                problems.append("%s: unknown level %s (expected warning or critical)" % (metric, short_repr(level)))
             elif _number(value) is None or not 0 <= value <= 1000:
-                problems.append("%s.%s: %r is not a ratio (a number such as 0.8)" % (metric, level, value))
+                problems.append("%s.%s: %s is not a ratio (a number such as 0.8)" % (metric, level, short_repr(value)))
             else:
                 merged[metric][level] = float(value)
     for metric, levels in merged.items():
