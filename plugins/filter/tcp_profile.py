@@ -246,6 +246,27 @@ def _persisted_drift(check, key, wanted):
     return persisted, entry.get("persisted_file")
 
 
+def _predicted_file_effect(apply, entry, path, file_changed, absent):
+    """What check mode predicts for the drop-in, as sysctl_profile decided it.
+
+    sysctl_profile compares the drop-in's content with what a real run would write and
+    sets ``file_changed`` only when they differ; a key whose live value drifted while the
+    drop-in already holds the wanted value changes the live value alone.
+    """
+    if path is None:
+        return "live value only (persist: false)"
+    if absent:
+        if file_changed and path in (apply.get("removed_files") or [path]):
+            return "%s would be removed" % path
+        return "%s is already absent" % path
+    if file_changed:
+        return "%s would change" % path
+    persisted = entry.get("persisted")
+    if persisted is not None:
+        return "%s already persists %s (only the live value would change)" % (path, _text(persisted))
+    return "%s would not change (only the live value would change)" % path
+
+
 @_edge("tcp_profile_report")
 def tcp_profile_report(apply, hostname, check_mode=False, profile=None, check=None):
     """Per-key lines, one summary line and the values a re-read must show.
@@ -280,8 +301,9 @@ def tcp_profile_report(apply, hostname, check_mode=False, profile=None, check=No
     for key in changed:
         entry = keys[key]
         if check_mode:
-            lines.append("%s: live %s, wanted %s; %s would change" % (
-                key, _text(entry.get("before")), _text(entry.get("after")), where))
+            lines.append("%s: live %s, wanted %s; %s" % (
+                key, _text(entry.get("before")), _text(entry.get("after")),
+                _predicted_file_effect(apply, entry, path, file_changed, absent)))
         else:
             lines.append("%s: %s -> %s; %s" % (
                 key, _text(entry.get("before")), _text(entry.get("after")), where))

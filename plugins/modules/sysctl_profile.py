@@ -195,7 +195,10 @@ file:
   type: str
   sample: /etc/sysctl.d/99-zz-netfleet-tcp-web.conf
 file_changed:
-  description: Whether the drop-in was (or in check mode would be) created, rewritten or removed.
+  description:
+    - Whether the drop-in was (or in check mode would be) created, rewritten or removed.
+    - Decided by comparing the drop-in's content with what the run writes, so a run that only changes
+      live values (the drop-in already holds the wanted ones) reports V(false).
   returned: always
   type: bool
 removed_files:

@@ -126,7 +126,10 @@ def test_check_reports_exactly_the_key_changed_by_hand(fleet, applied):
     assert run.rc == 0, run
     assert after == before
     lines = run.results(LINES)
-    assert lines["web2"]["msg"] == ["%s: live 7200, wanted 600; %s would change" % (KEEPALIVE, DROPIN)]
+    # Only the live value drifted: the drop-in already holds 600 and must not be said to change.
+    assert lines["web2"]["msg"] == [
+        "%s: live 7200, wanted 600; %s already persists 600 (only the live value would change)"
+        % (KEEPALIVE, DROPIN)]
     for host in fleet.hosts:
         if host != "web2":
             assert lines[host].get("skipped"), (host, lines[host])
@@ -134,6 +137,7 @@ def test_check_reports_exactly_the_key_changed_by_hand(fleet, applied):
     for host in fleet.hosts:
         changed = sorted(k for k, e in predicted[host]["keys"].items() if e["status"] == "changed")
         assert changed == ([KEEPALIVE] if host == "web2" else []), (host, changed)
+        assert predicted[host]["file_changed"] is False, (host, predicted[host])
     summaries = run.results(SUMMARY)
     assert sorted(summaries) == sorted(fleet.hosts)
     assert summaries["web2"]["msg"].startswith(

@@ -226,7 +226,7 @@ def test_check_mode_report_lists_exactly_the_drifted_key():
         "net.ipv4.tcp_fin_timeout": _key("60", "20", "changed"),
         "net.ipv4.tcp_keepalive_time": _key("600", "600", "unchanged"),
         "net.ipv4.tcp_max_orphans": _key(None, None, "skipped-missing"),
-    })
+    }, file_changed=True)
     report = tcp_profile_report(apply, "web2", True, "web_frontend")
     assert report["lines"] == [
         "net.ipv4.tcp_fin_timeout: live 60, wanted 20; %s would change" % DROPIN]
@@ -237,6 +237,45 @@ def test_check_mode_report_lists_exactly_the_drifted_key():
     assert report["expected"] == {"net.ipv4.tcp_fin_timeout": "60", "net.ipv4.tcp_keepalive_time": "600"}
     assert report["changed_keys"] == ["net.ipv4.tcp_fin_timeout"]
     assert report["skipped_keys"] == ["net.ipv4.tcp_max_orphans"]
+
+
+def test_check_mode_report_of_live_drift_does_not_claim_the_file_would_change():
+    # Only the live value drifted; sysctl_profile found the drop-in already holding 20.
+    apply = _apply({
+        "net.ipv4.tcp_fin_timeout": _key("60", "20", "changed"),
+        "net.ipv4.tcp_keepalive_time": _key("600", "600", "unchanged"),
+    }, file_changed=False)
+    report = tcp_profile_report(apply, "web2", True, "web_frontend")
+    assert report["lines"] == [
+        "net.ipv4.tcp_fin_timeout: live 60, wanted 20; %s already persists 20 "
+        "(only the live value would change)" % DROPIN]
+    assert report["summary"].startswith(
+        "web2: 1 drifted from web_frontend (net.ipv4.tcp_fin_timeout); nothing changed (check mode)")
+
+
+def test_check_mode_report_follows_file_changed_key_by_key():
+    keys = {"net.ipv4.tcp_fin_timeout": _key("60", "20", "changed"),
+            "net.ipv4.tcp_keepalive_time": _key("7200", "600", "changed")}
+    rewritten = tcp_profile_report(_apply(keys, file_changed=True), "web2", True)["lines"]
+    kept = tcp_profile_report(_apply(keys, file_changed=False), "web2", True)["lines"]
+    assert all(line.endswith("%s would change" % DROPIN) for line in rewritten), rewritten
+    assert all("%s already persists" % DROPIN in line and "%s would change" % DROPIN not in line
+               for line in kept), kept
+
+
+def test_check_mode_report_without_a_drop_in_or_when_removing():
+    live_only = _apply({"net.ipv4.tcp_fin_timeout": _key("60", "20", "changed")}, file=None)
+    assert tcp_profile_report(live_only, "web2", True)["lines"] == [
+        "net.ipv4.tcp_fin_timeout: live 60, wanted 20; live value only (persist: false)"]
+    gone = _apply({"net.ipv4.tcp_fin_timeout": _key("20", "60", "changed")}, state="absent",
+                  removed_files=[])
+    assert tcp_profile_report(gone, "web2", True)["lines"] == [
+        "net.ipv4.tcp_fin_timeout: live 20, wanted 60; %s is already absent" % DROPIN]
+    removing = _apply({"net.ipv4.tcp_fin_timeout": _key("20", "60", "changed")}, file_changed=True,
+                      state="absent", removed_files=[DROPIN])
+    assert tcp_profile_report(removing, "web2", True)["lines"] == [
+        "net.ipv4.tcp_fin_timeout: live 20, wanted 60; %s would be removed" % DROPIN,
+        "%s: would be removed" % DROPIN]
 
 
 def test_check_mode_report_without_drift():

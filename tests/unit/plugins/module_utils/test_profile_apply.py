@@ -214,6 +214,35 @@ def test_missing_key_fails_or_is_skipped(host):
     assert "tcp_max_orphans" not in host.file()
 
 
+def test_check_mode_file_changed_compares_the_drop_in_content(host):
+    """Live drift alone leaves the drop-in as it is: check mode must not predict a rewrite."""
+    host.run(PROFILE)
+    dropin = host.file()
+    write_value("net.ipv4.tcp_fin_timeout", "60", host.sys)
+    write_value("net.ipv4.tcp_rmem", "4096\t131072\t6291456", host.sys)
+    before = host.snapshot()
+    predicted = host.run(PROFILE, check=True, diff=True)
+    assert host.snapshot() == before
+    assert predicted["changed"] is True and predicted["file_changed"] is False
+    assert predicted["keys"]["net.ipv4.tcp_fin_timeout"]["status"] == "changed"
+    changed = sorted(k for k, e in predicted["keys"].items() if e["status"] == "changed")
+    assert changed == ["net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_rmem"]
+    assert predicted["keys"]["net.ipv4.tcp_fin_timeout"]["persisted"] == "30"
+    assert predicted["diff"][1]["before"] == predicted["diff"][1]["after"] == dropin
+    real = host.run(PROFILE, diff=True)
+    assert real["file_changed"] is False and host.file() == dropin
+    assert host.live("net.ipv4.tcp_fin_timeout") == "30"
+    # The drop-in itself drifting (edited by hand) is a content change check mode predicts.
+    real_path = os.path.join(host.root, DROPIN.lstrip("/"))
+    edited = dropin.replace("net.ipv4.tcp_fin_timeout = 30", "net.ipv4.tcp_fin_timeout = 45")
+    assert edited != dropin
+    with open(real_path, "w") as handle:
+        handle.write(edited)
+    predicted = host.run(PROFILE, check=True)
+    assert predicted["file_changed"] is True and predicted["changed"] is True
+    assert set(e["status"] for e in predicted["keys"].values()) == {"unchanged"}
+
+
 HOSTILE = [
     ({"../../etc/passwd": 1}, "../../etc/passwd"),
     ({"/proc/sys/net/ipv4/tcp_fin_timeout": 30}, "/proc/sys/net/ipv4/tcp_fin_timeout"),
