@@ -455,6 +455,9 @@ def _run_present(params, result, name, path, real_state_dir, proc, root, check_m
     # validate_settings sorts; apply, diff and persist in the profile's own order.
     desired = _in_order(settings, validation.get("desired", {}))
     skipped = validation.get("skipped", {})
+    warning = skipped_warning(settings, validation)
+    if warning:
+        result["warnings"].append(warning)
 
     if persist:
         # Refuse a file that is not ours before creating anything, even the state dir.
@@ -529,6 +532,24 @@ def _run_present(params, result, name, path, real_state_dir, proc, root, check_m
                            file_action, new_text, stale, writer, reader, old_persisted, persist)
     _add_shadowing(result, path, entries, root, persist)
     return result
+
+
+def skipped_warning(settings, validation):
+    """One warning naming every key skipped as absent here, each with its reason; or None.
+
+    A key skipped because it is already satisfied (tcp_tw_recycle=0 on a kernel that
+    removed it, which validation reports as an info finding) is not a problem and is
+    left out.
+    """
+    satisfied = set(finding.get("key") for finding in validation.get("findings", [])
+                    if finding.get("id") == "tw-recycle-obsolete")
+    absent = [(key, reason) for key, reason in _in_order(settings, validation.get("skipped", {})).items()
+              if key not in satisfied]
+    if not absent:
+        return None
+    return ("skipped %d key%s absent in this network namespace or kernel, neither applied nor persisted: %s"
+            % (len(absent), "" if len(absent) == 1 else "s",
+               "; ".join("%s (%s)" % (key, reason) for key, reason in absent)))
 
 
 def _in_order(settings, keys):

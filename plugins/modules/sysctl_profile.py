@@ -94,6 +94,9 @@ options:
     description:
       - What to do with a key that does not exist on this kernel or in this network namespace.
       - V(fail) refuses the whole profile; V(skip) applies the rest and reports the key as V(skipped-missing).
+      - Keys skipped this way raise one warning per run naming each key and why it is absent here.
+        V(net.ipv4.tcp_tw_recycle=0) on a kernel without the key is satisfied rather than missing, so it
+        gets an info finding (V(tw-recycle-obsolete)) in RV(findings) and no warning.
     type: str
     choices: [fail, skip]
     default: fail

@@ -81,6 +81,8 @@ def test_profile_applied_everywhere_reports_changed(fleet, applied):
         assert dropin is not None and "net.ipv4.tcp_fin_timeout = 20" in dropin, host
         # tcp_max_orphans exists only in the initial namespace: skipped and listed, not dropped.
         assert results[host]["keys"]["net.ipv4.tcp_max_orphans"]["status"] == "skipped-missing"
+        skip_warnings = [w for w in results[host].get("warnings", []) if "absent in this network namespace" in w]
+        assert len(skip_warnings) == 1 and "net.ipv4.tcp_max_orphans (" in skip_warnings[0], results[host]
         summary = run.results(SUMMARY)[host]["msg"]
         assert summary.startswith("%s: web_frontend applied: " % host), summary
         assert "net.ipv4.tcp_max_orphans" in summary, summary

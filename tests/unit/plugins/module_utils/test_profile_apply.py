@@ -214,6 +214,31 @@ def test_missing_key_fails_or_is_skipped(host):
     assert "tcp_max_orphans" not in host.file()
 
 
+def test_skipped_absent_keys_give_one_warning_with_their_reasons(host):
+    settings = {"net.ipv4.tcp_max_orphans": 65536, "net.ipv4.tcp_fin_timeout": 30,
+                "net.ipv4.tcp_mem": "94000 125000 188000", "net.ipv4.tcp_tw_recycle": 0}
+    for check in (True, False):
+        result = host.run(settings, check=check, missing="skip")
+        skipped = [w for w in result["warnings"] if w.startswith("skipped ")]
+        assert len(skipped) == 1, result["warnings"]
+        warning = skipped[0]
+        assert warning.startswith("skipped 2 keys absent in this network namespace or kernel")
+        assert "net.ipv4.tcp_max_orphans (" in warning and "net.ipv4.tcp_mem (" in warning
+        assert warning.index("net.ipv4.tcp_max_orphans") < warning.index("net.ipv4.tcp_mem")
+        assert "no such key" in warning or "not present" in warning or "namespace" in warning
+        # tcp_tw_recycle=0 on a kernel without it is satisfied: an info finding, no warning.
+        assert "tcp_tw_recycle" not in warning
+        assert result["keys"]["net.ipv4.tcp_tw_recycle"]["status"] == "skipped-missing"
+        assert "tw-recycle-obsolete" in [f["id"] for f in result["findings"]]
+
+
+def test_no_skip_warning_when_only_tw_recycle_is_skipped_or_nothing_is(host):
+    result = host.run({"net.ipv4.tcp_tw_recycle": 0, "net.ipv4.tcp_fin_timeout": 30}, missing="skip")
+    assert not [w for w in result["warnings"] if w.startswith("skipped ")]
+    result = host.run({"net.ipv4.tcp_fin_timeout": 30}, missing="skip")
+    assert result["warnings"] == []
+
+
 def test_check_mode_file_changed_compares_the_drop_in_content(host):
     """Live drift alone leaves the drop-in as it is: check mode must not predict a rewrite."""
     host.run(PROFILE)

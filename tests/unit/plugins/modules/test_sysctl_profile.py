@@ -99,3 +99,38 @@ def test_persist_false_leaves_the_file_and_warns_without_failing(fake_host, caps
     assert "warnings" not in out or isinstance(out["warnings"], list)  # module.warn, not a result field
     assert "net.ipv4.tcp_fin_timeout = 30" in read(fake_host, "root" + DROPIN)
     assert read(fake_host, "proc/sys/net/ipv4/tcp_fin_timeout") == "20\n"
+
+
+
+@pytest.fixture
+def warned(monkeypatch):
+    """Every module.warn call of a run (on the controller they go to the display, not the JSON)."""
+    calls = []
+    original = sysctl_profile.AnsibleModule.warn
+
+    def warn(self, warning, *args, **kwargs):
+        calls.append(warning)
+        return original(self, warning, *args, **kwargs)
+
+    monkeypatch.setattr(sysctl_profile.AnsibleModule, "warn", warn)
+    return calls
+
+
+def test_keys_skipped_as_absent_raise_one_warning(fake_host, capsys, warned):
+    settings = {"net.ipv4.tcp_max_orphans": 65536, "net.ipv4.tcp_mem": "94000 125000 188000",
+                "net.ipv4.tcp_fin_timeout": 30, "net.ipv4.tcp_tw_recycle": 0}
+    for check_mode in (True, False):
+        del warned[:]
+        code, out = run_module({"name": "web", "settings": settings, "missing": "skip",
+                                "_ansible_check_mode": check_mode}, capsys)
+        assert code == 0, out
+        assert len(warned) == 1, warned
+        assert warned[0].startswith("skipped 2 keys absent in this network namespace or kernel")
+        assert "net.ipv4.tcp_max_orphans (" in warned[0] and "net.ipv4.tcp_mem (" in warned[0]
+        assert "tcp_tw_recycle" not in warned[0]
+        assert out["keys"]["net.ipv4.tcp_max_orphans"]["status"] == "skipped-missing"
+    del warned[:]
+    code, out = run_module({"name": "web", "settings": {"net.ipv4.tcp_tw_recycle": 0, "net.ipv4.tcp_fin_timeout": 30},
+                            "missing": "skip"}, capsys)
+    assert code == 0 and warned == [], warned
+    assert "tw-recycle-obsolete" in [f["id"] for f in out["findings"]]
