@@ -14,7 +14,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import socket
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _nat, _rules, _sysctl_conf, _validate
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import (
@@ -31,9 +30,9 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
 )
 
 try:  # the census libraries of tcp_state_facts
-    from ansible_collections.netfleet.tcp.plugins.module_utils import _inet_diag, _proc_net
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _proc_net, _tcp_state
 except ImportError:  # pragma: no cover - only in a partial copy of the collection
-    _inet_diag = _proc_net = None
+    _proc_net = _tcp_state = None
 
 
 def read_live(keys, proc="/proc"):
@@ -64,27 +63,20 @@ def _read_tcp_counters(proc):
 
 
 def read_listeners(proc="/proc", diag=None):
-    """``[(family, address, port)]`` of TCP listeners.
+    """``[(family, address, port)]`` of TCP listeners (``_tcp_state.listeners``).
 
-    On the live /proc a LISTEN-only netlink dump (the kernel filters it, so it stays
-    cheap on a host with many connections); /proc/net/tcp{,6} for fake trees or when
-    netlink is not usable.
+    The context never fails over its listeners: when the netlink dump cannot be read
+    or decoded at all, /proc/net/tcp{,6} is read instead, and a /proc/net/tcp that
+    cannot be parsed gives no listeners.
     """
-    if diag is not None or os.path.realpath(proc) == "/proc":
-        try:
-            diag = diag or _inet_diag.SockDiag()
-            found = set()
-            for sock in _inet_diag.sockets(diag, _inet_diag.LISTEN_ONLY):
-                if sock["state"] != _inet_diag.TCP_LISTEN:
-                    continue
-                if sock["family"] == _inet_diag.AF_INET:
-                    found.add(("ipv4", socket.inet_ntop(socket.AF_INET, bytes(sock["src"][:4])), sock["sport"]))
-                else:
-                    found.add(("ipv6", socket.inet_ntop(socket.AF_INET6, bytes(sock["src"][:16])), sock["sport"]))
-            return sorted(found)
-        except (NetfleetError, EnvironmentError, ValueError):
-            pass
-    return _nat.read_listeners(proc)
+    try:
+        return _tcp_state.listeners(proc, diag=diag)
+    except (NetfleetError, EnvironmentError, ValueError):
+        pass
+    try:
+        return _tcp_state.listeners(proc, source="proc")
+    except NetfleetError:
+        return []
 
 
 def gather_context(proc="/proc", nat_facing="auto", run=None, which=None):
@@ -243,8 +235,21 @@ def _persisted_findings(resolution, judged, desired, live, all_live, context):
     return found
 
 
-def run_check(settings=None, proc="/proc", root="/", nat_facing="auto", keys=None, run=None, which=None):
-    """The read-only check: returns the sysctl_check result (findings, keys, context, persisted, summary)."""
+def _skipped_finding(key, reason):
+    """A key absent here under ``missing: skip``: reported, but as info, so no gate trips on it."""
+    return _rules.finding("key-missing", key, None, "%s: %s; skipped (missing: skip)." % (key, reason),
+                          _validate.missing_remediation(key, reason), severity="info")
+
+
+def run_check(settings=None, proc="/proc", root="/", nat_facing="auto", keys=None, run=None, which=None,
+              missing="fail"):
+    """The read-only check: returns the sysctl_check result (findings, keys, context, persisted, summary).
+
+    ``missing``: ``fail`` reports a key of ``settings`` or ``keys`` that is absent here (or
+    machine-wide, so not settable in this namespace) as a ``key-missing`` error; ``skip``
+    reports it as an info ``key-missing`` finding and judges the other keys alone (a skipped
+    key is not desired here: its ``desired`` is null).
+    """
     context = gather_context(proc=proc, nat_facing=nat_facing, run=run, which=which)
     all_live = dict(context["sysctl_live"])
     settings = settings if settings is not None else {}
@@ -252,7 +257,7 @@ def run_check(settings=None, proc="/proc", root="/", nat_facing="auto", keys=Non
         if isinstance(settings, dict) else []
     live_settings = read_live(setting_keys, proc)
     all_live.update(live_settings)
-    validation = _validate.validate_settings(settings, context, live_settings, "fail")
+    validation = _validate.validate_settings(settings, context, live_settings, missing)
     desired = validation["desired"]
 
     resolution = _sysctl_conf.resolve(root)
@@ -274,8 +279,11 @@ def run_check(settings=None, proc="/proc", root="/", nat_facing="auto", keys=Non
         for key in sorted(judged - set(setting_keys)):
             if all_live.get(key) is None:
                 reason = _validate.absent_reason(key, context)
-                findings.append(_rules.finding("key-missing", key, None, "%s: %s." % (key, reason),
-                                               _validate.missing_remediation(key, reason)))
+                if missing == "skip":
+                    findings.append(_skipped_finding(key, reason))
+                else:
+                    findings.append(_rules.finding("key-missing", key, None, "%s: %s." % (key, reason),
+                                                   _validate.missing_remediation(key, reason)))
     else:
         judged = set(key for key in _catalog.keys() if all_live.get(key) is not None)
     judged |= set(setting_keys)
@@ -285,7 +293,10 @@ def run_check(settings=None, proc="/proc", root="/", nat_facing="auto", keys=Non
             findings.extend(item["findings"])
         else:
             findings.append(_rules.finding(item["id"], item["key"], item["value"], item["reason"], item["remediation"]))
-    findings.extend(item for item in validation["findings"] if item["id"] == "tw-recycle-obsolete")
+    obsolete = [item for item in validation["findings"] if item["id"] == "tw-recycle-obsolete"]
+    findings.extend(obsolete)
+    skipped = set(validation["skipped"]) - set(item["key"] for item in obsolete)
+    findings.extend(_skipped_finding(key, validation["skipped"][key]) for key in sorted(skipped))
     values = _validate.planned_values(desired, context, all_live)
     findings.extend(_rules.evaluate(values, context, focus=judged))
     drift = set()
@@ -305,7 +316,7 @@ def run_check(settings=None, proc="/proc", root="/", nat_facing="auto", keys=Non
     for key in sorted(judged):
         record = _sysctl_conf.effective_for(resolution, key)
         wanted = desired.get(key)
-        if wanted is None and isinstance(settings, dict) and key in settings:
+        if wanted is None and isinstance(settings, dict) and key in settings and key not in skipped:
             desired_text = _validate.display_value(settings[key])
         else:
             desired_text = _desired_text(wanted) if wanted else None

@@ -31,14 +31,11 @@ __metaclass__ = type
 
 import json
 import os
-import socket
-import struct
 import subprocess
 
 SEARCH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
-LISTEN_STATE = "0A"
 
 
 def find_command(name, path=None):
@@ -173,37 +170,7 @@ def read_nat_rules(run=None, which=None):
 
 
 # ---------------------------------------------------------------------------
-# Listeners
-
-def _address(hexaddr, family):
-    # The kernel prints each 32-bit word of the address in host byte order.
-    raw = bytes(bytearray.fromhex(hexaddr))
-    if family == "ipv4":
-        return socket.inet_ntop(socket.AF_INET, struct.pack("=I", struct.unpack(">I", raw)[0]))
-    words = struct.unpack(">4I", raw)
-    return socket.inet_ntop(socket.AF_INET6, struct.pack("=4I", *words))
-
-
-def read_listeners(proc="/proc"):
-    """``[(family, address, port)]`` of TCP listeners from /proc/net/tcp and tcp6."""
-    listeners = []
-    for family, name in (("ipv4", "tcp"), ("ipv6", "tcp6")):
-        try:
-            with open(os.path.join(proc, "net", name)) as handle:
-                next(handle, None)
-                for line in handle:
-                    fields = line.split()
-                    if len(fields) < 4 or fields[3] != LISTEN_STATE:
-                        continue
-                    hexaddr, _sep, hexport = fields[1].partition(":")
-                    try:
-                        listeners.append((family, _address(hexaddr, family), int(hexport, 16)))
-                    except (ValueError, struct.error, OSError):
-                        continue
-        except (IOError, OSError):
-            continue
-    return sorted(set(listeners))
-
+# Listeners (read by _tcp_state.listeners)
 
 def is_loopback(address):
     """True for 127.0.0.0/8, ::1 and IPv4-mapped loopback addresses."""
@@ -213,7 +180,8 @@ def is_loopback(address):
 
 
 def _format_listener(family, address, port):
-    return "[%s]:%d" % (address, port) if family == "ipv6" else "%s:%d" % (address, port)
+    # An IPv4-mapped listener of an ipv6 socket is listed by its IPv4 address.
+    return "[%s]:%d" % (address, port) if ":" in address else "%s:%d" % (address, port)
 
 
 # ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ PRIVATE: internal to the netfleet.tcp collection.
 Public entry points (other module_utils call them):
 
 - ``gather(detail=(), proc="/proc", top=10, source="auto")`` -> the tcp_state dict;
+- ``listeners(proc="/proc")`` -> sorted ``[(family, address, port)]`` of TCP listeners;
 - ``listening_ports(proc="/proc")`` -> sorted local ports in LISTEN;
 - ``read_limits(proc="/proc")`` -> the limits dict (absent keys are None).
 
@@ -316,18 +317,28 @@ def _open_source(proc, source, diag, notes):
 # --------------------------------------------------------------------------- public
 
 
-def listening_ports(proc="/proc", source="auto", diag=None):
-    """Sorted, unique local TCP ports in LISTEN (IPv4 and IPv6), from a LISTEN-only dump.
+def listeners(proc="/proc", source="auto", diag=None):
+    """Sorted, unique ``[(family, address, port)]`` of TCP listeners, from a LISTEN-only dump.
 
-    Uses netlink on the live /proc (the kernel filters the dump, so it costs little
-    however many connections the host holds) and /proc/net/tcp{,6} otherwise or when
-    netlink is not usable.
+    ``family`` is ``ipv4`` or ``ipv6``; ``address`` is the local address as text (an
+    IPv4-mapped IPv6 address is shown as the IPv4 address, as in the ``listeners``
+    fact). Uses netlink on the live /proc (the kernel filters the dump, so it costs
+    little however many connections the host holds) and /proc/net/tcp{,6} otherwise
+    or when netlink is not usable; ``source`` and ``diag`` as for gather().
     """
     found = _open_source(proc, source, diag, [])
     entries = getattr(found, "probe", None)
     if entries is None:
         entries = found.listeners()
-    return sorted(set(entry["port"] for entry in entries))
+    return sorted(set(
+        (_family_name(entry["family"]), _address_text(entry["family"], entry["address"]), entry["port"])
+        for entry in entries
+    ))
+
+
+def listening_ports(proc="/proc", source="auto", diag=None):
+    """Sorted, unique local TCP ports in LISTEN (IPv4 and IPv6); see listeners()."""
+    return sorted(set(port for _family, _address, port in listeners(proc, source, diag)))
 
 
 def _processes(proc, inodes, top):

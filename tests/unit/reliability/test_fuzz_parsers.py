@@ -19,6 +19,7 @@ import tempfile
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import (
+    _check,
     _dropin,
     _host_context,
     _inet_diag,
@@ -194,12 +195,13 @@ def test_proc_net_tcp_readers_only_raise_parse_errors(lines, header):
                 handle.write((TCP_HEADER if header else "") + "".join(lines))
         for reader in (lambda: _proc_net.proc_census(proc),
                        lambda: list(_proc_net.iter_proc_sockets(proc)),
-                       lambda: list(_proc_net.iter_proc_sockets(proc, states={10, 8}))):
+                       lambda: list(_proc_net.iter_proc_sockets(proc, states={10, 8})),
+                       lambda: _tcp_state.listeners(proc)):
             try:
                 reader()
             except NetfleetError:
                 pass
-        _nat.read_listeners(proc)
+        assert isinstance(_check.read_listeners(proc), list)
     for line in lines:
         try:
             _proc_net.parse_proc_tcp_line(line, "ipv4")

@@ -89,3 +89,11 @@ def test_listeners_fall_back_to_proc_when_netlink_fails(tmp_path):
             raise EnvironmentError("no netlink here")
 
     assert _check.read_listeners(proc, diag=Broken()) == [("ipv4", "10.0.0.1", 443)]
+
+
+def test_listeners_of_an_unparsable_proc_net_tcp_are_none(tmp_path):
+    proc = build_proc(tmp_path, listeners=[("10.0.0.1", 443)])
+    with open(str(tmp_path / "proc" / "net" / "tcp"), "a") as handle:
+        handle.write("   1: 0100000A:zz 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1001 1\n")
+    assert _check.read_listeners(proc) == []
+    assert _check.gather_context(proc=proc, which=no_commands)["listen_ports"] == []

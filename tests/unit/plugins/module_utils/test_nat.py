@@ -9,7 +9,6 @@ import stat
 import pytest
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _nat
-from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.check_proctree import build_proc
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "nat")
 
@@ -143,13 +142,10 @@ def test_server_heuristic(listeners, active, passive, expected):
         assert "PassiveOpens 11 > ActiveOpens 10" in result["nat_evidence"][2]
 
 
-def test_read_listeners_from_proc(tmp_path):
-    proc = build_proc(tmp_path, listeners=[("0.0.0.0", 22), ("127.0.0.1", 631)],
-                      tcp6_listeners=[("00000000000000000000000001000000", 8080),
-                                      ("00000000000000000000000000000000", 443)])
-    assert _nat.read_listeners(proc) == [
-        ("ipv4", "0.0.0.0", 22), ("ipv4", "127.0.0.1", 631), ("ipv6", "::", 443), ("ipv6", "::1", 8080)]
-    assert _nat.read_listeners(str(tmp_path / "nowhere")) == []
+def test_server_evidence_lists_a_mapped_ipv4_listener_without_brackets():
+    listeners = [("ipv6", "10.0.0.1", 80), ("ipv6", "2001:db8::1", 443)]
+    result = _nat.detect("auto", ip_forward="0", listeners=listeners, active_opens=1, passive_opens=2)
+    assert result["nat_evidence"][1] == "listening on non-loopback addresses: 10.0.0.1:80, [2001:db8::1]:443"
 
 
 def test_find_command_and_default_run(tmp_path):

@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.netfleet.tcp.plugins.module_utils import _inet_diag as diag
 from ansible_collections.netfleet.tcp.plugins.module_utils import _tcp_state
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ParseError
+from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.check_proctree import build_proc
 from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.netlink_replay import (
     Replay,
     load,
@@ -26,6 +27,7 @@ MIXED = MANIFEST["mixed"]
 STATES = ("ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE",
           "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING")
 LISTEN_PORTS = sorted(listener["port"] for listener in MIXED["listeners"])
+LISTENERS = sorted((listener["family"], listener["address"], listener["port"]) for listener in MIXED["listeners"])
 
 
 def totals(expected):
@@ -267,6 +269,24 @@ def test_listening_ports_from_a_fixture_root():
     assert _tcp_state.listening_ports(proc_root("mixed"), diag=scenario_replay("mixed")) == LISTEN_PORTS
 
 
+def test_listeners_from_a_fixture_root_and_recorded_replies():
+    assert _tcp_state.listeners(proc_root("mixed")) == LISTENERS
+    assert _tcp_state.listeners(proc_root("mixed"), diag=scenario_replay("mixed")) == LISTENERS
+    assert _tcp_state.listeners(proc_root("mixed"), source="proc", diag=scenario_replay("mixed")) == LISTENERS
+
+
+def test_listeners_from_proc_net_tcp(tmp_path):
+    proc = build_proc(tmp_path, listeners=[("0.0.0.0", 22), ("127.0.0.1", 631), ("0.0.0.0", 22)],
+                      tcp6_listeners=[("00000000000000000000000001000000", 8080),
+                                      ("00000000000000000000000000000000", 443),
+                                      ("0000000000000000FFFF00000100007F", 80)])
+    assert _tcp_state.listeners(proc) == [
+        ("ipv4", "0.0.0.0", 22), ("ipv4", "127.0.0.1", 631),
+        ("ipv6", "127.0.0.1", 80), ("ipv6", "::", 443), ("ipv6", "::1", 8080)]
+    assert _tcp_state.listening_ports(proc) == [22, 80, 443, 631, 8080]
+    assert _tcp_state.listeners(str(tmp_path / "nowhere")) == []
+
+
 def test_unknown_detail_or_source():
     with pytest.raises(ValueError):
         _tcp_state.gather(detail=["sockets"])
@@ -288,6 +308,7 @@ def test_live_gather_on_this_machine():
             assert facts["states"][name] == facts["families"]["ipv4"][name] + facts["families"]["ipv6"][name]
         assert port in facts["listen_ports"]
         assert port in _tcp_state.listening_ports()
+        assert ("ipv4", "127.0.0.1", port) in _tcp_state.listeners()
         mine = [entry for entry in facts["listeners"] if entry["port"] == port]
         assert mine and mine[0]["address"] == "127.0.0.1"
         if facts["source"] == "netlink":
