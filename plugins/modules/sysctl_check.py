@@ -69,6 +69,20 @@ options:
     type: str
     choices: [auto, "true", "false"]
     default: auto
+  missing:
+    description:
+      - What a key of O(settings) or O(keys) that is absent here is, for example C(tcp_mem),
+        C(tcp_max_orphans) and C(netdev_max_backlog) in a child network namespace or a container
+        (they exist only in the initial namespace), a key a newer kernel added, or a machine-wide key
+        such as C(net.core.rmem_max), which a child namespace cannot set.
+      - V(fail) reports it as a C(key-missing) error, which O(fail_on=error) fails on.
+      - V(skip) reports it as a C(key-missing) finding of severity V(info) whose message says it was
+        skipped, and judges the other keys alone; the key's C(desired) in RV(keys) is null, since it
+        is not desired here. Use it to judge one profile on hosts and containers alike, the way
+        M(netfleet.tcp.sysctl_profile) applies one with O(netfleet.tcp.sysctl_profile#module:missing=skip).
+    type: str
+    choices: [fail, skip]
+    default: fail
   keys:
     description:
       - The live keys to judge. By default every catalog key present on this host, plus the keys of
@@ -116,6 +130,13 @@ EXAMPLES = r"""
     nat_facing: "false"
     settings:
       net.core.somaxconn: ">=4096"
+      net.ipv4.tcp_fin_timeout: 30
+
+- name: Judge a profile in a container, where tcp_max_orphans does not exist (an info finding, not an error)
+  netfleet.tcp.sysctl_check:
+    missing: skip
+    settings:
+      net.ipv4.tcp_max_orphans: 262144
       net.ipv4.tcp_fin_timeout: 30
 
 - name: Judge a few keys outside the catalog as well (existence and format only)
@@ -304,6 +325,7 @@ def main():
             fail_on=dict(type="str", choices=["error", "warning", "never"], default="error"),
             nat_facing=dict(type="str", choices=["auto", "true", "false"], default="auto"),
             keys=dict(type="list", elements="str", no_log=False),
+            missing=dict(type="str", choices=["fail", "skip"], default="fail"),
         ),
         supports_check_mode=True,
     )
@@ -317,7 +339,7 @@ def main():
     try:
         result = run_check(settings=module.params["settings"], proc=PROC, root=ROOT,
                            nat_facing=module.params["nat_facing"], keys=module.params["keys"],
-                           run=run_command, which=which)
+                           run=run_command, which=which, missing=module.params["missing"])
     except NetfleetError as error:
         module.fail_json(msg=str(error), changed=False)
     if should_fail(result, module.params["fail_on"]):

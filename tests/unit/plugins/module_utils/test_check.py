@@ -244,3 +244,26 @@ def test_should_fail_thresholds():
     assert not _check.should_fail(result("error"), "never")
     with pytest.raises(ValueError):
         _check.should_fail(result(), "sometimes")
+
+
+def test_missing_skip_turns_absent_keys_into_info_findings(host, tmp_path):
+    drop = ("net.ipv4.tcp_mem", "net.ipv4.tcp_max_orphans", "net.core.netdev_max_backlog")
+    settings = {"net.ipv4.tcp_mem": "1 2 3", "net.ipv4.tcp_max_orphans": 65536, "net.ipv4.tcp_fin_timeout": 60}
+    proc = build_proc(tmp_path, drop=drop)
+    result = _check.run_check(settings=settings, proc=proc, root=host.root, nat_facing="false",
+                              which=lambda name: None, missing="skip")
+    assert ids(result) == ["key-missing", "key-missing"]
+    assert all(item["severity"] == "info" for item in result["findings"])
+    assert "initial network namespace" in result["findings"][0]["message"]
+    assert result["keys"]["net.ipv4.tcp_mem"]["desired"] is None
+    assert result["keys"]["net.ipv4.tcp_fin_timeout"]["desired"] == "60"
+    assert not _check.should_fail(result, "warning")
+
+
+def test_missing_skip_leaves_tw_recycle_obsolete_alone(host):
+    result = host.check(settings={"net.ipv4.tcp_tw_recycle": 0})
+    proc_result = _check.run_check(settings={"net.ipv4.tcp_tw_recycle": 0}, proc=os.path.join(
+        os.path.dirname(host.root), "proc"), root=host.root, nat_facing="false", which=lambda name: None,
+        missing="skip")
+    assert ids(proc_result) == ids(result) == ["tw-recycle-obsolete"]
+    assert proc_result["keys"]["net.ipv4.tcp_tw_recycle"]["desired"] == "0"

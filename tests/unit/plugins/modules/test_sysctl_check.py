@@ -92,3 +92,28 @@ def test_keys_option(fake_host, capsys):
 def test_bad_option_values(fake_host, capsys):
     code, result = run_module({"fail_on": "sometimes"}, capsys)
     assert code == 1 and "fail_on" in result["msg"]
+
+
+def test_missing_skip_reports_absent_keys_as_info_and_passes_the_gate(tmp_path, monkeypatch, capsys):
+    # A child network namespace: the initial-namespace keys have no file.
+    proc = build_proc(tmp_path, listeners=[], drop=("net.ipv4.tcp_mem", "net.ipv4.tcp_max_orphans"))
+    monkeypatch.setattr(sysctl_check, "PROC", proc)
+    monkeypatch.setattr(sysctl_check, "ROOT", str(tmp_path / "root"))
+    settings = {"net.ipv4.tcp_max_orphans": 262144, "net.ipv4.tcp_fin_timeout": 30}
+    code, result = run_module({"settings": settings}, capsys)
+    assert code == 1 and "1 error" in result["msg"]             # missing: fail (the default)
+    missing = [item for item in result["findings"] if item["id"] == "key-missing"]
+    assert [item["severity"] for item in missing] == ["error"]
+    code, result = run_module({"settings": settings, "missing": "skip", "keys": ["net.ipv4.tcp_mem"]}, capsys)
+    assert code == 0, result
+    missing = dict((item["key"], item) for item in result["findings"] if item["id"] == "key-missing")
+    assert set(missing) == {"net.ipv4.tcp_max_orphans", "net.ipv4.tcp_mem"}
+    assert all(item["severity"] == "info" and "skipped (missing: skip)" in item["message"]
+               for item in missing.values())
+    assert result["summary"]["errors"] == 0 and result["summary"]["infos"] >= 2
+    assert result["keys"]["net.ipv4.tcp_max_orphans"]["desired"] is None
+    assert result["keys"]["net.ipv4.tcp_max_orphans"]["exists"] is False
+    assert result["keys"]["net.ipv4.tcp_fin_timeout"]["desired"] == "30"   # the others are judged
+    assert any(item["id"] == "live-differs-desired" for item in result["findings"])
+    code, result = run_module({"missing": "sometimes"}, capsys)
+    assert code == 1 and "missing" in result["msg"]
