@@ -284,3 +284,20 @@ def test_prometheus_export_on_the_hosts(fleet, tmp_path):
     finally:
         for host in fleet.hosts:
             fleet.sh(host, "rm -rf %s" % folder, check=False)
+
+
+def test_profile_keys_absent_in_a_namespace_are_skipped_unless_missing_is_fail(fleet, tmp_path):
+    """The fleet's hosts are child network namespaces: tcp_max_orphans has no file there."""
+    key = "net.ipv4.tcp_max_orphans"
+    run, report = audit(fleet, tmp_path / "skip", audit_profile="web_frontend", audit_fail_on="error")
+    assert run.rc == 0, run
+    for item in report["hosts"]:
+        missing = [finding for finding in item["findings"] if finding["id"] == "key-missing"]
+        assert [(finding["key"], finding["severity"]) for finding in missing] == [(key, "info")], item["host"]
+        assert "skipped (missing: skip)" in missing[0]["message"]
+    run, report = audit(fleet, tmp_path / "fail", audit_profile="web_frontend", audit_fail_on="error",
+                        audit_missing="fail")
+    assert run.rc != 0, run
+    assert set(report["gate"]["hosts"]) == set(fleet.hosts)
+    gate = run.results("Fail hosts that could not be audited or whose findings reach audit_fail_on")
+    assert all("key-missing" in gate[host]["msg"] for host in fleet.hosts), gate

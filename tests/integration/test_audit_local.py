@@ -2,7 +2,8 @@
 
 Runs the playbook the way the Makefile does (``-i localhost, -c local``), with the default
 report folder under playbooks/reports/, and checks the table, the printed path, the report
-files and that the machine's own net.* values and sysctl.d files are the same afterwards. It
+files and that the machine's own net.* values and sysctl.d files are the same afterwards; and
+that error findings leave the exit code at 0 unless a gate is asked for with -e audit_fail_on. It
 needs no test fleet, but lives here because it runs the real modules on the real machine.
 """
 
@@ -88,3 +89,20 @@ def test_check_mode_works_the_same(tmp_path):
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     with open(str(tmp_path / "audit.json")) as handle:
         assert json.load(handle)["hosts"][0]["status"] == "ok"
+
+
+def test_error_findings_do_not_fail_the_local_audit_unless_a_gate_is_asked_for(tmp_path):
+    # Pressure levels of 0 turn every measured ratio into a critical verdict: an error finding.
+    levels = '{"audit_thresholds": {"time_wait": {"warning": 0, "critical": 0}}}'
+    proc = run_audit("-e", levels, "-e", "audit_report_dir=%s" % (tmp_path / "report"))
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-4000:]
+    with open(str(tmp_path / "report" / "audit.json")) as handle:
+        report = json.load(handle)
+    assert report["hosts"][0]["summary"]["errors"] >= 1, report["hosts"][0]["findings"]
+    assert re.search(r"localhost\s+ok\s+", proc.stdout), output[-4000:]
+    assert "report: %s/audit.md" % (tmp_path / "report") in proc.stdout
+    gated = run_audit("-e", levels, "-e", "audit_fail_on=error", "-e", "audit_report_dir=%s" % (tmp_path / "gate"))
+    assert gated.returncode == 2, (gated.stdout + gated.stderr)[-4000:]
+    assert re.search(r"localhost has findings at or above 'error': .*pressure-time-wait", gated.stdout), \
+        gated.stdout[-4000:]
