@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: netfleet.tcp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build the static documentation site: the Markdown pages under docs/ plus the
@@ -174,7 +173,7 @@ def build(out, strict, bin_dir):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--out", default=os.path.join(REPO, ".build", "docsite"),
                         help="build folder (default: .build/docsite)")
     parser.add_argument("--strict", action="store_true",

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: netfleet.tcp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Generate the reference pages under docs/reference/ from the collection's own data.
@@ -103,7 +102,7 @@ def code(text):
 
 
 def _table(header, rows):
-    lines = ["| %s |" % " | ".join(header), "| %s |" % " | ".join("---" for _ in header)]
+    lines = ["| %s |" % " | ".join(header), "| %s |" % " | ".join("---" for _column in header)]
     for row in rows:
         lines.append("| %s |" % " | ".join(cell(item) for item in row))
     return lines
@@ -593,7 +592,7 @@ def stale_pages(names=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("pages", nargs="*", choices=sorted(PAGES) + [[]], default=[],
                         help="pages to generate (default: all)")
     parser.add_argument("--check", action="store_true",

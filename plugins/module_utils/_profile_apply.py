@@ -446,8 +446,9 @@ def _run_present(params, result, name, path, real_state_dir, proc, root, check_m
                            result)
     persist = params.get("persist", True)
     sys_root = os.path.join(proc, "sys")
-    validation, live, context = validate(settings, proc, params.get("missing") or "fail",
-                                          params.get("nat_facing") or "auto", run_command, which, reader)
+    validation, live, context = validate(
+        settings, proc, params.get("missing") or "fail",
+        params.get("nat_facing") or "auto", run_command, which, reader)
     result["findings"] = list(validation.get("findings", []))
     if validation.get("refusals"):
         _refused_result(result, settings, validation, live)

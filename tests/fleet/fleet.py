@@ -105,7 +105,7 @@ class FleetError(Exception):
 def run(argv, input=None, check=True, timeout=60):
     """Run argv (no shell), return CompletedProcess with text output; FleetError when it fails."""
     try:
-        proc = subprocess.run(argv, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        proc = subprocess.run(argv, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # pylint: disable=subprocess-run-check
                               universal_newlines=True, timeout=timeout)
     except FileNotFoundError:
         raise FleetError("%s: command not found" % argv[0])

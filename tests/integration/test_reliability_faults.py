@@ -12,7 +12,6 @@ Run with NETFLEET_FLEET_ID=7 (the reliability fleet).
 
 import collections
 import os
-import shutil
 import signal
 import subprocess
 import threading

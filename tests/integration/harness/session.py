@@ -168,7 +168,7 @@ class FleetSession:
 
     def _run(self, argv, workdir, env):
         results_file = os.path.join(workdir, "results.jsonl")
-        proc = subprocess.run(argv, cwd=REPO, env=self._env(results_file, env),
+        proc = subprocess.run(argv, cwd=REPO, env=self._env(results_file, env),  # pylint: disable=subprocess-run-check
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               universal_newlines=True, timeout=RUN_TIMEOUT)
         with open(os.path.join(workdir, "output.txt"), "w") as handle:
@@ -218,7 +218,7 @@ class FleetSession:
 
     def sh(self, host, cmd, check=True, timeout=60):
         """Run a shell command inside the host (as its SSH sessions see it)."""
-        proc = subprocess.run(self._enter(host) + ["/bin/sh", "-c", cmd], stdout=subprocess.PIPE,
+        proc = subprocess.run(self._enter(host) + ["/bin/sh", "-c", cmd], stdout=subprocess.PIPE,  # pylint: disable=subprocess-run-check
                               stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError("%s: `%s` failed rc=%s\nstdout: %s\nstderr: %s" % (
@@ -243,7 +243,7 @@ class FleetSession:
 
     def read_file(self, host, path):
         """Content of path as the host sees it, None when it does not exist."""
-        proc = subprocess.run(
+        proc = subprocess.run(  # pylint: disable=subprocess-run-check
             self._enter(host) + ["/bin/sh", "-c", 'test -e "$1" || exit 3; cat -- "$1"', "sh", path],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
         if proc.returncode == 3:
@@ -254,7 +254,7 @@ class FleetSession:
 
     def list_dir(self, host, path):
         """Sorted entry names of a directory as the host sees it; [] when it does not exist."""
-        proc = subprocess.run(
+        proc = subprocess.run(  # pylint: disable=subprocess-run-check
             self._enter(host) + ["/bin/sh", "-c", 'test -d "$1" || exit 3; ls -A1 -- "$1"', "sh", path],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
         if proc.returncode == 3:
@@ -266,7 +266,7 @@ class FleetSession:
     def snapshot(self, host):
         """{"sysctl": {net.* key: value}, "sysctl_d": {file: text}, "state": {file: text}} as the
         host sees them (its /etc/sysctl.d and /var/lib/netfleet-tcp); compare two for "no change"."""
-        proc = subprocess.run(
+        proc = subprocess.run(  # pylint: disable=subprocess-run-check
             self._enter(host) + ["/usr/bin/python3", "-c", _SNAPSHOT_SCRIPT,
                                  json.dumps(sorted(VOLATILE_NET_KEYS))],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)

@@ -8,7 +8,6 @@ may only raise the collection's typed errors; anything else is a crash that athe
 reports with the input that caused it.
 """
 
-import os
 import sys
 
 import atheris

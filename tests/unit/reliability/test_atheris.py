@@ -26,7 +26,7 @@ RUNS = 10000
 @pytest.mark.parametrize("target", ["sysctl_conf", "proc_net", "netlink"])
 def test_atheris_finds_no_crash(target, tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.run(
+    proc = subprocess.run(  # pylint: disable=subprocess-run-check
         [sys.executable, os.path.join(HERE, "atheris_targets.py"), target, "-runs=%d" % RUNS, "-seed=1",
          "-max_len=4096", "-rss_limit_mb=1024", "-artifact_prefix=%s/" % tmp_path],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300, env=env)

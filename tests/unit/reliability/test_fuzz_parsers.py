@@ -223,10 +223,11 @@ def test_limit_and_release_parsers_only_raise_parse_errors(text):
 
 
 @FAST
-@given(st.lists(st.one_of(proc_text, st.builds(lambda n, v, u: "%s: %s %s" % (n, v, u),
-                                                st.sampled_from(["MemTotal", "MemFree", "x"]),
-                                                st.text(alphabet=string.digits + "\u00b2\u0661-", max_size=8),
-                                                st.sampled_from(["kB", "", "MB"]))), max_size=6))
+@given(st.lists(st.one_of(proc_text, st.builds(
+    lambda n, v, u: "%s: %s %s" % (n, v, u),
+    st.sampled_from(["MemTotal", "MemFree", "x"]),
+    st.text(alphabet=string.digits + "\u00b2\u0661-", max_size=8),
+    st.sampled_from(["kB", "", "MB"]))), max_size=6))
 def test_meminfo_reader_never_crashes(lines):
     count("fuzz examples", "/proc/meminfo")
     with tempfile.TemporaryDirectory() as proc:

@@ -101,7 +101,6 @@ def test_persist_false_leaves_the_file_and_warns_without_failing(fake_host, caps
     assert read(fake_host, "proc/sys/net/ipv4/tcp_fin_timeout") == "20\n"
 
 
-
 @pytest.fixture
 def warned(monkeypatch):
     """Every module.warn call of a run (on the controller they go to the display, not the JSON)."""
