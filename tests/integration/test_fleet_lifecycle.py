@@ -108,7 +108,12 @@ def test_up_is_reusable_and_down_leaves_nothing(fleet):
         assert scratch.up(3) == "built"
         assert scratch.up(3) == "reused"
         assert scratch.healthy(3)
-        # one sshd per host (its per-connection children also name the config: not counted)
+        # one sshd per host (its per-connection children also name the config: not counted).
+        # A child forked for a connection carries the listener's title until it re-execs,
+        # so healthy()'s own probes can show for a moment: settle before counting.
+        deadline = time.monotonic() + 10
+        while len(_live_processes_mentioning(scratch.dir + "/", "[listener]")) != 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert len(_live_processes_mentioning(scratch.dir + "/", "[listener]")) == 3
         scratch.isolate("shadow")  # down must also clean up a host in this state
         scratch.down()
