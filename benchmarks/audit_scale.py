@@ -38,6 +38,8 @@ import sys
 import tempfile
 import time
 
+from _docs_section import write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(REPO, "docs", "benchmarks.md")
 SECTION = "audit_scale"
@@ -160,24 +162,6 @@ def render(figures, skipped, meta):
     return "\n".join(lines)
 
 
-def write_section(text):
-    begin = "<!-- BEGIN %s -->" % SECTION
-    end = "<!-- END %s -->" % SECTION
-    block = "%s\n%s\n%s" % (begin, text, end)
-    current = ""
-    if os.path.exists(DOC):
-        with open(DOC) as handle:
-            current = handle.read()
-    if begin in current and end in current:
-        head, _sep, rest = current.partition(begin)
-        _old, _sep, tail = rest.partition(end)
-        updated = head + block + tail
-    else:
-        updated = (current.rstrip("\n") + "\n\n" if current else "# Benchmarks\n\n") + block + "\n"
-    with open(DOC, "w") as handle:
-        handle.write(updated)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="20,50", help="comma-separated fleet sizes (default 20,50)")
@@ -218,7 +202,7 @@ def main():
     text = render(figures, skipped, machine())
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text, DOC)
         print("wrote the %s section of %s" % (SECTION, os.path.relpath(DOC, REPO)))
     return 0 if figures and all(item["ratio"] <= TARGET_RATIO for item in figures) else 1
 

@@ -32,6 +32,8 @@ import subprocess
 import sys
 import time
 
+from _docs_section import write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(REPO, ".tmp", "bench-venv")
 VENV_PYTHON = os.path.join(VENV, "bin", "python")
@@ -234,24 +236,6 @@ def render(figures, meta, hosts, rounds):
     return "\n".join(lines), ratio
 
 
-def write_section(text):
-    begin = "<!-- BEGIN %s -->" % SECTION
-    end = "<!-- END %s -->" % SECTION
-    block = "%s\n%s\n%s" % (begin, text, end)
-    current = ""
-    if os.path.exists(DOC):
-        with open(DOC) as handle:
-            current = handle.read()
-    if begin in current and end in current:
-        head, _sep, rest = current.partition(begin)
-        _old, _sep, tail = rest.partition(end)
-        updated = head + block + tail
-    else:
-        updated = (current.rstrip("\n") + "\n\n" if current else "# Benchmarks\n\n") + block + "\n"
-    with open(DOC, "w") as handle:
-        handle.write(updated)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -275,7 +259,7 @@ def main():
     text, ratio = render(figures, meta, fleet.hosts, args.rounds)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text, DOC)
         print("wrote the %s section of %s" % (SECTION, os.path.relpath(DOC, REPO)))
     return 0 if ratio <= TARGET_RATIO else 1
 

@@ -57,6 +57,8 @@ import sys
 import tempfile
 import time
 
+from _docs_section import write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(REPO, ".tmp", "collections")
 DOCS = os.path.join(REPO, "docs", "benchmarks.md")
@@ -666,14 +668,8 @@ def render(info, results, skipped):
 
 
 def write_docs(section):
-    text = open(DOCS).read() if os.path.exists(DOCS) else "# Benchmarks\n"
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _match: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    with open(DOCS, "w") as handle:
-        handle.write(text)
+    inner = section.split(BEGIN, 1)[-1].rsplit(END, 1)[0]
+    write_section("tcp_state_facts", inner, DOCS)
 
 
 def ensure_link():

@@ -35,6 +35,8 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._tcp_pressure import (
     METRICS,
     PressureInputError,
+    _mapping,
+    _number,
     merge_thresholds,
     tcp_pressure,
 )
@@ -127,16 +129,6 @@ def plain(value):
     if isinstance(value, (list, tuple, set, frozenset)) or hasattr(value, "__iter__"):
         return [plain(item) for item in value]
     return str(value)
-
-
-def _number(value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Number):
-        return None
-    return value
-
-
-def _mapping(value):
-    return value if isinstance(value, dict) else {}
 
 
 def severity_rank(severity):
