@@ -38,7 +38,7 @@ export NETFLEET_FLEET_ID ?= 0
 export PYTHONDONTWRITEBYTECODE := 1
 export LANG ?= C.UTF-8
 
-.PHONY: help venv deps link sanity lint unit integration test audit build changelog clean distclean
+.PHONY: help venv deps link sanity lint unit integration test audit build changelog docs docs-check docsite clean distclean
 
 help:
 	@echo "make audit        audit this machine with playbooks/audit.yml, changing nothing"
@@ -51,6 +51,9 @@ help:
 	@echo "make integration  pytest tests/integration (builds the test fleet; needs root)"
 	@echo "make build        ansible-galaxy collection build into .build/"
 	@echo "make changelog    fold changelogs/fragments into changelogs/changelog.yaml and CHANGELOG.md"
+	@echo "make docs         regenerate docs/reference/ (knobs, profiles, roles) from the catalog and specs"
+	@echo "make docs-check   fail when a generated page under docs/reference/ is stale"
+	@echo "make docsite      build the static documentation site into .build/docsite"
 	@echo "make clean        remove build and test output (distclean: also .venv and .cache)"
 
 # --- environment -------------------------------------------------------------
@@ -178,6 +181,19 @@ changelog: venv
 	cd "$(REPO)" && "$(BIN)/antsibull-changelog" lint
 	cd "$(REPO)" && "$(BIN)/antsibull-changelog" release --reload-plugins --update-existing --refresh-fragments without-archives
 	@ls "$(REPO)"/changelogs/fragments/*.yml >/dev/null  # fragments are kept (keep_fragments: true)
+
+# --- documentation -----------------------------------------------------------
+
+# The reference pages are generated from the knob catalog, the profiles and the roles'
+# argument specs; docs-check is what tests/unit/docs checks too.
+docs: venv link
+	cd "$(REPO)" && "$(BIN)/python" scripts/gen_reference_docs.py
+
+docs-check: venv link
+	cd "$(REPO)" && "$(BIN)/python" scripts/gen_reference_docs.py --check
+
+docsite: venv link
+	cd "$(REPO)" && "$(BIN)/python" scripts/build_docsite.py
 
 # --- housekeeping ------------------------------------------------------------
 
