@@ -187,7 +187,7 @@ def converge(fleet, host, profile):
     assert run.rc == 0, run
     assert live(fleet, host) == profile
     again = fleet.playbook(PLAY, extra_vars={"target": host, "profile": profile})
-    assert again.rc == 0 and again.results("profile")[host]["changed"] is False, again
+    assert again.rc == 0 and again.results("profile")[host]["changed"] is False, str(again)
     return run
 
 
