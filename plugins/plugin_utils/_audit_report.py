@@ -31,6 +31,11 @@ import numbers
 import re
 import xml.etree.ElementTree as ET
 
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
+    bound_satisfied,
+    normalize_text,
+    parse_bound,
+)
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import short_repr
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._tcp_pressure import (
     METRICS,
@@ -143,12 +148,6 @@ def gate_reached(severity, fail_on):
     return severity_rank(severity) >= severity_rank(fail_on)
 
 
-def _normalize(text):
-    if text is None:
-        return None
-    return " ".join(str(text).split())
-
-
 def _utc_now():
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
@@ -187,7 +186,7 @@ def _drifted_keys(check):
             continue
         live, persisted, desired = info.get("live"), info.get("persisted"), info.get("desired")
         reasons = []
-        if persisted is not None and live is not None and _normalize(persisted) != _normalize(live):
+        if persisted is not None and live is not None and normalize_text(str(persisted)) != normalize_text(str(live)):
             reasons.append("persisted")
         if desired is not None and live is not None and not _desired_met(live, desired):
             reasons.append("desired")
@@ -203,30 +202,20 @@ def _drifted_keys(check):
     return drifted
 
 
-_BOUND = re.compile(r"^\s*(>=|<=)\s*(-?\d+)\s*$")
-
-
 def _desired_met(live, desired):
+    """Whether a live value meets what sysctl_check reported as desired (a value or a bound)."""
     if isinstance(desired, dict):
         # {"value": text or None, "bound": [op, int] or None} as _validate returns it.
         bound = desired.get("bound")
         if bound:
-            return _bound_met(live, bound[0], bound[1])
+            return bound_satisfied(bound[0], bound[1], str(live))
         desired = desired.get("value")
         if desired is None:
             return True
-    match = _BOUND.match(str(desired))
-    if match:
-        return _bound_met(live, match.group(1), int(match.group(2)))
-    return _normalize(live) == _normalize(desired)
-
-
-def _bound_met(live, op, limit):
-    try:
-        number = int(str(live).split()[0])
-    except (ValueError, IndexError):
-        return False
-    return number >= limit if op == ">=" else number <= limit
+    bound = parse_bound(str(desired))
+    if bound:
+        return bound_satisfied(bound[0], bound[1], str(live))
+    return normalize_text(str(live)) == normalize_text(str(desired))
 
 
 def _finding(raw, source):
