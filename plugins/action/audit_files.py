@@ -18,13 +18,15 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import (
-    RENDERERS,
+    FORMATS,
     ReportInputError,
+    file_formats,
     plain,
-    render_prometheus,
+    render,
 )
 
-FILES = {"markdown": "audit.md", "json": "audit.json", "junit": "audit.junit.xml"}
+# Report files per format, from the formats registry: {"markdown": "audit.md", ...}
+FILES = dict((name, FORMATS[name]["file"]) for name in file_formats())
 SCHEMA_NAME = "audit_report.schema.json"
 # plugins/action/ -> the collection root -> roles/audit/files/
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
@@ -83,7 +85,7 @@ def plan_files(report, dest, formats, schema, prometheus_dir):
     files = []
     if dest:
         for name in formats:
-            text = RENDERERS[name](report)
+            text = render(report, name)
             files.append((os.path.join(dest, FILES[name]), text.encode("utf-8")))
         if schema and "json" in formats:
             with open(SCHEMA_PATH, "rb") as handle:
@@ -94,7 +96,7 @@ def plan_files(report, dest, formats, schema, prometheus_dir):
             if "/" in host or host in (".", "..") or not host:
                 raise ReportInputError("host name %r cannot name a file" % host)
             files.append((os.path.join(prometheus_dir, host + ".prom"),
-                          render_prometheus(report, host).encode("utf-8")))
+                          render(report, "prometheus", host).encode("utf-8")))
     return files
 
 

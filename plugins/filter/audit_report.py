@@ -11,15 +11,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import (
-    RENDERERS,
+    FORMATS as _REGISTRY,
     ReportInputError,
     build_report,
     plain,
-    render_prometheus,
+    render,
 )
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import filter_error, short_repr
 
-FORMATS = ("markdown", "json", "junit", "table", "prometheus")
+FORMATS = tuple(sorted(_REGISTRY))
 
 
 def _list(value, name):
@@ -65,11 +65,11 @@ def audit_render(report, format="markdown", host=None):  # pylint: disable=redef
     if not isinstance(report, dict) or "schema_version" not in report or "hosts" not in report:
         raise filter_error("audit_render", "expects a report built by netfleet.tcp.audit_report")
     try:
-        if format == "prometheus":
+        if _REGISTRY[format]["scope"] == "host":
             if host is None:
-                raise filter_error("audit_render", "format 'prometheus' needs host=<inventory name>")
-            return render_prometheus(report, str(host))
-        return RENDERERS[format](report)
+                raise filter_error("audit_render", "format '%s' needs host=<inventory name>" % format)
+            return render(report, format, str(host))
+        return render(report, format)
     except (ReportInputError, KeyError, TypeError) as error:
         raise filter_error("audit_render", "cannot render %s: %s" % (format, error))
 

@@ -1,0 +1,179 @@
+"""The Prometheus text format, one host at a time."""
+
+import re
+
+import copy
+import json
+import os
+import xml.etree.ElementTree as ET
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import (
+    GATES,
+    TCP_STATES,
+    ReportInputError,
+    build_report,
+    render as render_format,
+)
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report.renderers import fmt_prometheus as fmt
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report.renderers.fmt_prometheus import render
+
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "..", "..",
+                      "roles", "audit", "files", "audit_report.schema.json")
+STAMP = "2026-11-21T05:00:00Z"
+
+
+def load_validator():
+    with open(SCHEMA) as handle:
+        return jsonschema.Draft202012Validator(json.load(handle), format_checker=jsonschema.FormatChecker())
+
+
+VALIDATOR = load_validator()
+HOSTS = ["web1", "web2", "natgw", "db1", "app9"]
+
+
+def hostvars(records):
+    """What the role leaves behind: records on audited hosts, a registered result on web2."""
+    result = dict((host, {"__audit_record": copy.deepcopy(record)}) for host, record in records.items())
+    result["web2"] = {"__audit_facts": {"unreachable": True, "changed": False,
+                                        "msg": "Failed to connect to the host via ssh: Connection timed out"}}
+    result["app9"] = {"__audit_record": {"status": "failed", "error": "permission denied: /proc/net/netstat",
+                                         "task": "Read the TCP state of the host"}}
+    return result
+
+
+def entry(report, host):
+    return [item for item in report["hosts"] if item["host"] == host][0]
+
+
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*)\} (\S+)$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"')
+
+
+def parse_exposition(text):
+    """A strict reader of the text exposition format as node_exporter's textfile collector needs it."""
+    assert text.endswith("\n")
+    families, seen, current = {}, set(), None
+    for line in text[:-1].split("\n"):
+        if line.startswith("# HELP "):
+            name = line.split(" ", 3)[2]
+            assert name not in families, "family %s split" % name
+            families[name] = {"help": line.split(" ", 3)[3], "type": None, "samples": []}
+            current = name
+        elif line.startswith("# TYPE "):
+            name, kind = line.split(" ")[2:]
+            assert name == current and kind in ("gauge", "counter")
+            families[name]["type"] = kind
+        else:
+            match = _SAMPLE.match(line)
+            assert match, line
+            name, labels, value = match.groups()
+            assert name == current, line
+            float(value)
+            if families[name]["type"] == "counter":
+                assert name.endswith("_total")
+            series = (name, tuple(_LABEL.findall(labels)))
+            assert series not in seen, line
+            seen.add(series)
+            families[name]["samples"].append((dict(_LABEL.findall(labels)), float(value)))
+    return families
+
+
+def test_prometheus_web1(report):
+    families = parse_exposition(render(report, "web1"))
+    assert families["netfleet_tcp_audit_up"]["samples"] == [({"host": "web1"}, 1.0)]
+    sockets = dict(((labels["family"], labels["state"]), value)
+                   for labels, value in families["netfleet_tcp_sockets"]["samples"])
+    assert sockets[("ipv4", "time_wait")] == 25087
+    assert sockets[("ipv6", "established")] == 12
+    ratios = dict((labels["metric"], value) for labels, value in families["netfleet_tcp_pressure_ratio"]["samples"])
+    assert ratios["time_wait"] == 0.765594
+    assert families["netfleet_tcp_counter_TcpExt_ListenOverflows_total"]["type"] == "counter"
+    assert families["netfleet_tcp_curr_estab"]["type"] == "gauge"
+    assert "netfleet_tcp_counter_Tcp_MaxConn_total" not in families
+    assert families["netfleet_tcp_ephemeral_ports_used"]["samples"] == [
+        ({"host": "web1", "destination": "10.20.0.15:5432"}, 16939.0)]
+    assert families["netfleet_tcp_audit_timestamp_seconds"]["samples"][0][1] == 1795237200
+    limits = dict((labels["name"], value) for labels, value in families["netfleet_tcp_limit"]["samples"])
+    assert limits["ip_local_port_range_low"] == 32768 and "ip_local_reserved_ports" not in limits
+
+
+def test_prometheus_unreachable(report):
+    families = parse_exposition(render(report, "web2"))
+    assert sorted(families) == ["netfleet_tcp_audit_timestamp_seconds", "netfleet_tcp_audit_up"]
+    assert families["netfleet_tcp_audit_up"]["samples"][0][1] == 0
+
+
+def test_prometheus_help_is_identical_across_hosts(report):
+    """node_exporter merges the files of one directory: a family's HELP and TYPE must agree."""
+    seen = {}
+    for host in ("web1", "natgw", "db1"):
+        for name, family in parse_exposition(render(report, host)).items():
+            assert seen.setdefault(name, (family["help"], family["type"])) == (family["help"], family["type"])
+
+
+def test_prometheus_label_escaping():
+    assert fmt._labels([("host", 'a"b\\c\nd')]) == '{host="a\\"b\\\\c\\nd"}'
+
+
+def test_prometheus_unknown_host(report):
+    with pytest.raises(ReportInputError, match="not in the report"):
+        render(report, "nope")
+
+
+# ------------------------------------------------------------------ registered results (the role's way)
+
+
+# ------------------------------------------------------------------ any fleet renders in every format
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@st.composite
+def random_record(draw):
+    states = dict((name, draw(st.integers(0, 10 ** 6))) for name in TCP_STATES)
+    facts = {
+        "source": draw(st.sampled_from(["netlink", "proc"])),
+        "states": states,
+        "families": {"ipv4": states},
+        "sockstat": {"tcp": {"orphan": draw(st.integers(0, 5000)), "tw": states["TIME_WAIT"]}},
+        "counters": {"TcpExt": {"ListenOverflows": draw(st.integers(0, 10 ** 9))}},
+        "limits": {"tcp_max_tw_buckets": draw(st.one_of(st.none(), st.integers(0, 10 ** 6))),
+                   "tcp_max_orphans": draw(st.one_of(st.none(), st.integers(1, 10 ** 6)))},
+        "host": {"kernel": draw(_TEXT), "kernel_version": [6, 1, 0], "initial_netns": draw(st.booleans())},
+        "listen_ports": sorted(draw(st.sets(st.integers(1, 65535), max_size=4))),
+    }
+    if draw(st.booleans()):
+        facts["ports"] = {"usable_ports": draw(st.integers(1, 64000)), "destinations": [
+            {"address": draw(_TEXT), "port": draw(st.integers(1, 65535)), "count": draw(st.integers(0, 64000))}
+            for _index in range(draw(st.integers(0, 3)))]}
+    if draw(st.booleans()):
+        facts["listeners"] = [{"family": "ipv4", "address": draw(_TEXT), "port": draw(st.integers(1, 65535)),
+                               "queue": draw(st.integers(0, 5000)), "backlog": draw(st.integers(0, 5000))}
+                              for _index in range(draw(st.integers(0, 3)))]
+    findings = [{"id": draw(st.sampled_from(["r1", "r2", "r|3"])), "severity": draw(st.sampled_from(("info", "warning", "error"))),
+                 "key": draw(st.one_of(st.none(), _TEXT)), "value": draw(st.one_of(st.none(), _TEXT, st.integers())),
+                 "message": draw(_TEXT), "remediation": draw(_TEXT)} for _index in range(draw(st.integers(0, 4)))]
+    keys = dict((draw(_TEXT) + str(index), {"live": draw(_TEXT), "persisted": draw(st.one_of(st.none(), _TEXT)),
+                                            "persisted_file": None, "desired": None}) for index in range(2))
+    return {"status": "ok", "tcp_state": facts,
+            "check": {"findings": findings, "keys": keys, "context": {"nat_facing": draw(st.booleans())},
+                      "summary": {"drift": draw(st.integers(0, 9)), "keys_checked": 2}}}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.from_regex(r"[a-z][a-z0-9\-]{0,8}", fullmatch=True), random_record(), max_size=4),
+       st.sampled_from(GATES))
+def test_any_fleet_renders_and_validates(fleet, fail_on):
+    report = build_report(fleet, record_var=None, fail_on=fail_on, generated_at=STAMP)
+    errors = [(list(error.absolute_path), error.message[:200])
+              for error in VALIDATOR.iter_errors(json.loads(render_format(report, "json")))]
+    assert not errors
+    render_format(report, "markdown")
+    ET.fromstring(render_format(report, "junit").split("\n", 1)[1])
+    render_format(report, "table")
+    for host in fleet:
+        parse_exposition(render(report, host))
