@@ -24,6 +24,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import 
     plain,
     render,
 )
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._escape import safe_file_name
 
 # Report files per format, from the formats registry: {"markdown": "audit.md", ...}
 FILES = dict((name, FORMATS[name]["file"]) for name in file_formats())
@@ -80,8 +81,21 @@ def write_atomic(path, data, mode):
     return True
 
 
-def plan_files(report, dest, formats, schema, prometheus_dir):
-    """[(path, bytes)] of every file to write."""
+def prometheus_path(prometheus_dir, host):
+    """The file of ``host`` in ``prometheus_dir``: a safe name that cannot leave the folder."""
+    name = safe_file_name(host, ".prom")
+    path = os.path.join(prometheus_dir, name)
+    if os.path.dirname(os.path.abspath(path)) != os.path.abspath(prometheus_dir):
+        raise ReportInputError("host name %r would write outside %s" % (host, prometheus_dir))
+    return path
+
+
+def plan_files(report, dest, formats, schema, prometheus_dir, problems=None):
+    """[(path, bytes)] of every file to write.
+
+    A host whose Prometheus file cannot be rendered is left out and described in
+    ``problems`` (a list, when given); the other hosts' files are written.
+    """
     files = []
     if dest:
         for name in formats:
@@ -93,10 +107,13 @@ def plan_files(report, dest, formats, schema, prometheus_dir):
     if prometheus_dir:
         for entry in report["hosts"]:
             host = entry["host"]
-            if "/" in host or host in (".", "..") or not host:
-                raise ReportInputError("host name %r cannot name a file" % host)
-            files.append((os.path.join(prometheus_dir, host + ".prom"),
-                          render(report, "prometheus", host).encode("utf-8")))
+            try:
+                files.append((prometheus_path(prometheus_dir, host),
+                              render(report, "prometheus", host).encode("utf-8")))
+            except (ReportInputError, KeyError, TypeError, ValueError) as error:
+                if problems is None:
+                    raise
+                problems.append("no Prometheus file for host %r: %s" % (host, error))
     return files
 
 
@@ -122,7 +139,8 @@ class ActionModule(ActionBase):
         except ValueError:
             raise AnsibleActionFail("mode must be octal, such as 0644, got %r" % args["mode"])
         try:
-            files = plan_files(report, dest, args["formats"], args["schema"], prometheus_dir)
+            problems = []
+            files = plan_files(report, dest, args["formats"], args["schema"], prometheus_dir, problems)
         except (ReportInputError, KeyError, TypeError, IOError, OSError) as error:
             raise AnsibleActionFail("cannot render the report: %s" % error)
         written, unchanged = [], []
@@ -136,6 +154,8 @@ class ActionModule(ActionBase):
             except (IOError, OSError) as error:
                 raise AnsibleActionFail("cannot write %s: %s" % (path, error))
             (written if changed else unchanged).append(path)
+        if problems:
+            result["warnings"] = problems
         result.update({
             "changed": bool(written),
             "files": [path for path, _data in files],

@@ -47,6 +47,11 @@ options:
       - Folder for one C(<inventory_hostname>.prom) file per host of the report, in the text format
         node_exporter's textfile collector reads; every sample has a C(host) label. A host that could not
         be audited gets C(netfleet_tcp_audit_up 0).
+      - A host name that is not a plain file name (it holds a character other than letters, digits,
+        C(_), C(-) and C(.), or starts with a dot) is written as the name with each such character
+        replaced by C(_), followed by C(-) and eight hex digits of the name's SHA-256, so no host name
+        can write outside this folder or share another host's file; the C(host) label keeps the real
+        name. A host whose file cannot be rendered is left out with a warning; the others are written.
     type: path
   mode:
     description: Permissions of the files written, as an octal string.

@@ -73,7 +73,12 @@ def build_report(results, hosts=None, active=None, record_var="__audit_record", 
                 "failed", "no result: the host left the play before it was audited")
             entries.append(empty_entry(host, status, reason))
             continue
-        entry = host_entry(host, record, thresholds, pressure_findings)
+        try:
+            entry = host_entry(host, record, thresholds, pressure_findings)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+            # One host's unreadable data never stops the report for the others.
+            entry = empty_entry(host, "failed", "its results could not be read: %s: %s" % (
+                type(error).__name__, short_repr(str(error))))
         if active_names is not None and host not in active_names and entry["status"] == "ok":
             # Audited, then failed in a later task of the play: keep the data, say so.
             entry["error"] = "left the play after it was audited"

@@ -10,7 +10,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._common import OFFENDER_METRICS, TCP_STATES, pct as _pct
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._escape import md_text
 
 FORMAT = {"name": "markdown", "file": "audit.md", "scope": "fleet",
           "description": "a Markdown document: hosts, fleet totals, top offenders, findings by rule, drift"}
@@ -21,8 +24,15 @@ def _cell(value):
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    text = str(value).replace("\\", "\\\\").replace("|", "\\|")
-    return " ".join(text.split()) or "-"
+    return md_text(value) or "-"
+
+
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9_.:-]+$")
+
+
+def _rule_id(rule_id):
+    # A rule id in a code span when it is a plain name; any other text escaped.
+    return "`%s`" % rule_id if _PLAIN_ID.match(rule_id) else md_text(rule_id)
 
 
 def _row(cells):
@@ -79,12 +89,12 @@ def _head(report):
     gate = report["gate"]
     totals = report["totals"]
     return [
-        "# %s" % report["title"],
+        "# %s" % md_text(report["title"]),
         "",
         "- Generated: %s by %s" % (report["generated_at"], report["generator"]),
-        "- Profile: %s" % (report["profile"] or "none (live values judged alone)"),
+        "- Profile: %s" % (md_text(report["profile"]) if report["profile"] else "none (live values judged alone)"),
         "- Gate: `audit_fail_on: %s`: %s%s" % (
-            gate["fail_on"], "**FAILED**, " if gate["failed"] else "", gate["message"]),
+            md_text(gate["fail_on"]), "**FAILED**, " if gate["failed"] else "", md_text(gate["message"])),
         "- Hosts: %d in the play, %d audited, %d failed, %d unreachable" % (
             totals["hosts"], totals["ok"], totals["failed"], totals["unreachable"]),
     ]
@@ -145,11 +155,11 @@ def _rules_section(report):
         lines.append("No findings.")
     for rule in report["findings_by_rule"]:
         lines.extend([
-            "### `%s` (%s%s): %d host%s" % (
-                rule["id"], rule["severity"], ", fails the gate" if rule["gate"] else "",
+            "### %s (%s%s): %d host%s" % (
+                _rule_id(rule["id"]), md_text(rule["severity"]), ", fails the gate" if rule["gate"] else "",
                 len(rule["hosts"]), "" if len(rule["hosts"]) == 1 else "s"),
             "",
-            "Hosts: %s" % ", ".join(rule["hosts"]),
+            "Hosts: %s" % ", ".join(md_text(host) for host in rule["hosts"]),
             "",
         ])
         lines.extend(_table(
@@ -158,7 +168,7 @@ def _rules_section(report):
              for item in rule["occurrences"]],
         ))
         if rule["remediation"]:
-            lines.extend(["", "Remediation: %s" % " ".join(rule["remediation"].split())])
+            lines.extend(["", "Remediation: %s" % md_text(rule["remediation"])])
         lines.append("")
     if report["findings_by_rule"]:
         lines.pop()

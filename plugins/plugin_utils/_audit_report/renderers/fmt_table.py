@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._common import pct as _pct
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._escape import one_line
 
 FORMAT = {"name": "table", "file": None, "scope": "lines",
           "description": "a fixed-width table, one string per line, printed at the end of the play"}
@@ -36,7 +37,7 @@ def render(report):
             "-" if entry["listen_overflows"] is None else entry["listen_overflows"],
             entry["drift"], entry["summary"]["errors"], entry["summary"]["warnings"],
         ])
-    rows = [[str(cell) for cell in row] for row in rows]
+    rows = [[one_line(cell) for cell in row] for row in rows]
     widths = [max([len(header[index])] + [len(row[index]) for row in rows]) for index in range(len(header))]
 
     def fmt(row):
@@ -48,6 +49,6 @@ def render(report):
     lines.append("%d hosts: %d audited, %d failed, %d unreachable; %d errors, %d warnings, %d drifted keys" % (
         totals["hosts"], totals["ok"], totals["failed"], totals["unreachable"],
         totals["errors"], totals["warnings"], totals["drift"]))
-    lines.append("gate (%s): %s" % (report["gate"]["fail_on"], report["gate"]["message"]))
+    lines.append("gate (%s): %s" % (report["gate"]["fail_on"], one_line(report["gate"]["message"])))
     return lines
 

@@ -279,3 +279,15 @@ def test_plain_strips_subclasses():
     value = _common.plain(Mapping({Tagged("a"): [Tagged("b"), (1, 2.5, True, None)], "c": b"d"}))
     assert value == {"a": ["b", [1, 2.5, True, None]], "c": "d"}
     assert list(value)[0].__class__ is str and value["a"][0].__class__ is str
+
+
+def test_one_unreadable_host_never_stops_the_report(records):
+    broken = copy.deepcopy(records["web1"])
+    broken["tcp_state"]["host"]["kernel_version"] = 6
+    report = ar.build_report({"bad/<b>": {"__audit_record": broken}, "db1": {"__audit_record": records["db1"]}},
+                             generated_at=STAMP)
+    bad = entry(report, "bad/<b>")
+    assert bad["status"] == "failed" and bad["error"].startswith("its results could not be read: ")
+    assert entry(report, "db1")["status"] == "ok"
+    for name in ("markdown", "json", "junit", "table"):
+        render(report, name)

@@ -1,6 +1,7 @@
 """The Markdown rendering."""
 
 import copy
+import re
 
 
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import build_report
@@ -54,3 +55,24 @@ def test_markdown_clean_fleet(records):
     assert "No findings." in text
     assert "No drift" in text
     assert "None: every host of the play was audited." in text
+
+
+HOSTILE = "<img src=x onerror=alert(1)>/../*evil*|x\n# not a heading"
+
+
+def test_markdown_shows_hostile_host_data_as_text(records):
+    record = copy.deepcopy(records["web1"])
+    record["tcp_state"]["host"]["kernel"] = "<script>k()</script>"
+    report = build_report({HOSTILE: {"__audit_record": record}}, generated_at=STAMP, fail_on="warning")
+    text = render(report)
+    assert "<img" not in text and "<script" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;/../\\*evil\\*\\|x # not a heading" in text
+    assert "&lt;script&gt;k()&lt;/script&gt;" in text
+    assert "\n# not a heading" not in text
+    host_rows = [line for line in text.splitlines() if line.startswith("| &lt;img")]
+    assert host_rows and all(len(re.findall(r"(?<!\\)\|", row)) == 16 for row in host_rows[:1])
+
+
+def test_markdown_cell_escapes():
+    assert fmt._cell("_a_ *b* `c` [d](e) ~f~ <g> &h") == "\\_a\\_ \\*b\\* \\`c\\` \\[d\\](e) \\~f\\~ &lt;g&gt; &amp;h"
+    assert fmt._cell("net.ipv4.tcp_fin_timeout") == "net.ipv4.tcp_fin_timeout"
