@@ -75,9 +75,23 @@ class _Exposition(object):
         return "\n".join(lines) + "\n"
 
 
-def _counter_metric(name):
-    # Kernel counter names as they are (TcpExt, ListenOverflows), like node_exporter's netstat collector.
-    return re.sub(r"[^a-zA-Z0-9_]", "_", str(name))
+def snake_case(name):
+    """A kernel counter name in snake_case: TCPReqQFullDoCookies -> tcp_req_q_full_do_cookies."""
+    text = re.sub(r"[^a-zA-Z0-9]+", "_", str(name))
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", text)
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
+    return re.sub(r"_+", "_", text).strip("_").lower()
+
+
+def counter_family(group, name):
+    """The metric family of one kernel counter: netfleet_tcp_<group>_<name in snake_case>_total.
+
+    The group is lower-cased as one word (Tcp -> tcp, TcpExt -> tcpext) so every counter
+    of /proc/net/snmp and /proc/net/netstat keeps a name of its own.
+    """
+    group_name = re.sub(r"[^a-z0-9]+", "_", str(group).lower()).strip("_")
+    base = re.sub(r"(_total)+$", "", snake_case(name))
+    return "netfleet_tcp_%s_%s_total" % (group_name, base)
 
 
 def render(report, host):
@@ -137,7 +151,7 @@ def render(report, host):
                 if name == "CurrEstab":
                     out.add("netfleet_tcp_curr_estab", "gauge", "Tcp CurrEstab from /proc/net/snmp.", value)
                 continue
-            out.add("netfleet_tcp_counter_%s_%s_total" % (_counter_metric(group), _counter_metric(name)), "counter",
+            out.add(counter_family(group, name), "counter",
                     "%s %s since boot (/proc/net/snmp, /proc/net/netstat)." % (group, name), value)
     summary = entry["summary"]
     for severity, field in (("error", "errors"), ("warning", "warnings"), ("info", "infos")):

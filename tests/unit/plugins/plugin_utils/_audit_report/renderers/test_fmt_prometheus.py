@@ -5,6 +5,8 @@ import re
 import copy
 import json
 import os
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 
 import jsonschema
@@ -91,9 +93,9 @@ def test_prometheus_web1(report):
     assert sockets[("ipv6", "established")] == 12
     ratios = dict((labels["metric"], value) for labels, value in families["netfleet_tcp_pressure_ratio"]["samples"])
     assert ratios["time_wait"] == 0.765594
-    assert families["netfleet_tcp_counter_TcpExt_ListenOverflows_total"]["type"] == "counter"
+    assert families["netfleet_tcp_tcpext_listen_overflows_total"]["type"] == "counter"
     assert families["netfleet_tcp_curr_estab"]["type"] == "gauge"
-    assert "netfleet_tcp_counter_Tcp_MaxConn_total" not in families
+    assert not [name for name in families if "max_conn" in name]
     assert families["netfleet_tcp_ephemeral_ports_used"]["samples"] == [
         ({"host": "web1", "destination": "10.20.0.15:5432"}, 16939.0)]
     assert families["netfleet_tcp_audit_timestamp_seconds"]["samples"][0][1] == 1795237200
@@ -177,3 +179,57 @@ def test_any_fleet_renders_and_validates(fleet, fail_on):
     render_format(report, "table")
     for host in fleet:
         parse_exposition(render(report, host))
+
+
+# ------------------------------------------------------------------ names that pass promtool
+
+@pytest.mark.parametrize("group,name,family", [
+    ("TcpExt", "ListenOverflows", "netfleet_tcp_tcpext_listen_overflows_total"),
+    ("TcpExt", "TCPReqQFullDoCookies", "netfleet_tcp_tcpext_tcp_req_q_full_do_cookies_total"),
+    ("TcpExt", "PAWSEstab", "netfleet_tcp_tcpext_paws_estab_total"),
+    ("TcpExt", "TW", "netfleet_tcp_tcpext_tw_total"),
+    ("TcpExt", "TWKilled", "netfleet_tcp_tcpext_tw_killed_total"),
+    ("Tcp", "ActiveOpens", "netfleet_tcp_tcp_active_opens_total"),
+    ("IpExt", "InOctetsTotal", "netfleet_tcp_ipext_in_octets_total"),
+])
+def test_counter_family_names(group, name, family):
+    assert fmt.counter_family(group, name) == family
+
+
+def test_every_kernel_counter_keeps_its_number(records, report):
+    # Each counter of the host's facts is one counter family, snake_case, _total once, same value.
+    families = parse_exposition(render(report, "web1"))
+    counters = records["web1"]["tcp_state"]["counters"]
+    expected = {}
+    for group, values in counters.items():
+        for name, value in values.items():
+            if name in ("RtoAlgorithm", "RtoMin", "RtoMax", "MaxConn", "CurrEstab"):
+                continue
+            expected[fmt.counter_family(group, name)] = float(value)
+    exported = dict((name, family["samples"][0][1]) for name, family in families.items()
+                    if family["type"] == "counter")
+    assert exported == expected
+    for name in exported:
+        assert re.match(r"^netfleet_tcp_[a-z0-9_]+$", name) and name.count("_total") == 1, name
+        assert "counter" not in name
+
+
+def promtool():
+    path = shutil.which("promtool")
+    if not path:
+        if os.environ.get("CI"):
+            pytest.fail("promtool is missing: make deps installs Debian's prometheus package")
+        pytest.skip("promtool is not installed (make deps installs Debian's prometheus package)")
+    return path
+
+
+def test_promtool_accepts_every_host_file(report, tmp_path):
+    tool = promtool()
+    for entry in report["hosts"]:
+        path = tmp_path / ("%s.prom" % entry["host"])
+        path.write_text(render(report, entry["host"]))
+        with open(str(path)) as handle:
+            run = subprocess.run([tool, "check", "metrics"], stdin=handle, capture_output=True, text=True,
+                                 timeout=60, check=False)
+        print("promtool check metrics < %s: rc=%d %s" % (path, run.returncode, (run.stdout + run.stderr).strip()))
+        assert run.returncode == 0 and not (run.stdout + run.stderr).strip(), (entry["host"], run.stdout, run.stderr)
