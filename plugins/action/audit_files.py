@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import tempfile
 
@@ -25,6 +26,11 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import 
     render,
 )
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._escape import safe_file_name
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._history import (
+    snapshot,
+    snapshot_name,
+    stale_snapshots,
+)
 
 # Report files per format, from the formats registry: {"markdown": "audit.md", ...}
 FILES = dict((name, FORMATS[name]["file"]) for name in file_formats())
@@ -40,6 +46,8 @@ ARGUMENT_SPEC = {
     "schema": {"type": "bool", "default": True},
     "prometheus_dir": {"type": "path"},
     "mode": {"type": "str", "default": "0644"},
+    "history_dir": {"type": "path"},
+    "history_keep": {"type": "int", "default": 10},
 }
 
 
@@ -90,6 +98,21 @@ def prometheus_path(prometheus_dir, host):
     return path
 
 
+def history_file(report, history_dir):
+    """(path, bytes) of this run's snapshot in the history folder."""
+    data = json.dumps(snapshot(report), indent=1, sort_keys=True) + "\n"
+    return os.path.join(history_dir, snapshot_name(report)), data.encode("utf-8")
+
+
+def prune_history(history_dir, keep):
+    """Remove the snapshots beyond the newest ``keep``; returns the paths removed."""
+    removed = []
+    for path in stale_snapshots(history_dir, keep):
+        os.unlink(path)
+        removed.append(path)
+    return removed
+
+
 def plan_files(report, dest, formats, schema, prometheus_dir, problems=None):
     """[(path, bytes)] of every file to write.
 
@@ -132,6 +155,9 @@ class ActionModule(ActionBase):
         if not isinstance(report, dict) or "schema_version" not in report or "hosts" not in report:
             raise AnsibleActionFail("report must be a report built by the netfleet.tcp.audit_report filter")
         dest, prometheus_dir = args["dest"], args["prometheus_dir"]
+        history_dir, keep = args["history_dir"], args["history_keep"]
+        if keep < 0:
+            raise AnsibleActionFail("history_keep must be 0 or more, got %d" % keep)
         if not dest and not prometheus_dir:
             raise AnsibleActionFail("give dest, prometheus_dir or both")
         try:
@@ -141,6 +167,8 @@ class ActionModule(ActionBase):
         try:
             problems = []
             files = plan_files(report, dest, args["formats"], args["schema"], prometheus_dir, problems)
+            if history_dir and keep > 0:
+                files.append(history_file(report, history_dir))
         except (ReportInputError, KeyError, TypeError, IOError, OSError) as error:
             raise AnsibleActionFail("cannot render the report: %s" % error)
         written, unchanged = [], []
@@ -154,6 +182,12 @@ class ActionModule(ActionBase):
             except (IOError, OSError) as error:
                 raise AnsibleActionFail("cannot write %s: %s" % (path, error))
             (written if changed else unchanged).append(path)
+        removed = []
+        if history_dir and keep > 0 and not self._task.check_mode:
+            try:
+                removed = prune_history(history_dir, keep)
+            except (IOError, OSError) as error:
+                problems.append("cannot prune the history in %s: %s" % (history_dir, error))
         if problems:
             result["warnings"] = problems
         result.update({
@@ -163,5 +197,7 @@ class ActionModule(ActionBase):
             "unchanged": unchanged,
             "dest": dest,
             "prometheus_dir": prometheus_dir,
+            "history_dir": history_dir if keep > 0 else None,
+            "history_removed": removed,
         })
         return result

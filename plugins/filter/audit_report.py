@@ -17,6 +17,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import 
     plain,
     render,
 )
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._history import load_snapshots
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import filter_error, short_repr
 
 FORMATS = tuple(sorted(_REGISTRY))
@@ -32,10 +33,18 @@ def _list(value, name):
 
 def audit_report(results, hosts=None, active=None, profile=None, fail_on="error", thresholds=None,
                  top=5, pressure_findings=True, generated_at=None, record_var="__audit_record",
-                 facts_var="__audit_facts", check_vars=None, probe_vars=None, title="TCP fleet audit"):
+                 facts_var="__audit_facts", check_vars=None, probe_vars=None, title="TCP fleet audit",
+                 history_dir=None, history_keep=10):
     """Build the fleet report from per-host results (hostvars, or records with record_var='' and facts_var='')."""
     if check_vars is None:
         check_vars = ["__audit_profile_check", "__audit_check"]
+    try:
+        keep = int(history_keep) if not isinstance(history_keep, bool) else -1
+    except (TypeError, ValueError):
+        keep = -1
+    if keep < 0:
+        raise filter_error("audit_report", "history_keep must be an integer of 0 or more, got %s" % short_repr(history_keep))
+    history = load_snapshots(str(history_dir)) if history_dir and keep > 0 else []
     try:
         return build_report(
             results,
@@ -52,6 +61,8 @@ def audit_report(results, hosts=None, active=None, profile=None, fail_on="error"
             pressure_findings=bool(pressure_findings),
             generated_at=generated_at,
             title=str(title),
+            history=history,
+            history_keep=keep,
         )
     except ReportInputError as error:
         raise filter_error("audit_report", error)

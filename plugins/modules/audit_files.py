@@ -53,6 +53,17 @@ options:
         can write outside this folder or share another host's file; the C(host) label keeps the real
         name. A host whose file cannot be rendered is left out with a warning; the others are written.
     type: path
+  history_dir:
+    description:
+      - Folder that keeps a summary of each report (C(audit-<run_id>.json): per host its status, findings,
+        drifted keys and main pressure figures) for the next run's comparison, which the
+        P(netfleet.tcp.audit_report#filter) filter makes when given the same folder as O(history_dir).
+      - After writing this run's summary, only the newest O(history_keep) are kept.
+    type: path
+  history_keep:
+    description: How many report summaries O(history_dir) keeps, this run's included; V(0) writes none.
+    type: int
+    default: 10
   mode:
     description: Permissions of the files written, as an octal string.
     type: str
@@ -120,4 +131,13 @@ prometheus_dir:
   description: The Prometheus folder, as given.
   returned: always
   type: str
+history_dir:
+  description: The history folder, as given; null when no history is kept.
+  returned: always
+  type: str
+history_removed:
+  description: The summaries removed from O(history_dir) because more than O(history_keep) were there.
+  returned: always
+  type: list
+  elements: str
 """

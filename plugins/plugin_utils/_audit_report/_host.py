@@ -52,6 +52,24 @@ def _drifted_keys(check):
     return drifted
 
 
+def _text(value):
+    return None if value is None else str(value)
+
+
+def _keys(check):
+    """Per key judged by sysctl_check: live, boot value and its file, wanted value (text or None)."""
+    keys = {}
+    for key, info in sorted(_mapping(check.get("keys")).items()):
+        if isinstance(info, dict):
+            desired = info.get("desired")
+            if isinstance(desired, dict):
+                bound = desired.get("bound")
+                desired = "%s%s" % (bound[0], bound[1]) if bound and len(bound) == 2 else desired.get("value")
+            keys[str(key)] = {"live": _text(info.get("live")), "persisted": _text(info.get("persisted")),
+                              "persisted_file": _text(info.get("persisted_file")), "desired": _text(desired)}
+    return keys
+
+
 def _desired_met(live, desired):
     """Whether a live value meets what sysctl_check reported as desired (a value or a bound)."""
     if isinstance(desired, dict):
@@ -143,6 +161,8 @@ def empty_entry(host, status, error=None, task=None):
         "worst_destination": None,
         "drift": None,
         "drifted_keys": [],
+        "keys": {},
+        "boot_files": [],
         "summary": None,
         "findings": [],
     }
@@ -199,6 +219,8 @@ def host_entry(host, record, thresholds=None, pressure_findings=True):
         "worst_destination": pressure["ephemeral_ports"]["worst"],
         "drift": drift if drift is not None else len(drifted),
         "drifted_keys": drifted,
+        "keys": _keys(check),
+        "boot_files": [str(item) for item in _mapping(check.get("persisted")).get("sources") or []],
         "summary": {
             "errors": counts["error"],
             "warnings": counts["warning"],

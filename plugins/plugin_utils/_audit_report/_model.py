@@ -21,13 +21,14 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._common
     plain,
 )
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._fleet import evaluate_gate, findings_by_rule, fleet_totals, top_offenders
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._history import attach
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._host import empty_entry, host_entry
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._hostvars import get_var, missing_status, record_from_results
 
 
-def build_report(results, hosts=None, active=None, record_var="__audit_record", facts_var=None,
+def build_report(results, *, hosts=None, active=None, record_var="__audit_record", facts_var=None,
                  check_vars=(), probe_vars=(), profile=None, fail_on="error", thresholds=None, top=5,
-                 pressure_findings=True, generated_at=None, title="TCP fleet audit"):
+                 pressure_findings=True, generated_at=None, title="TCP fleet audit", history=(), history_keep=10):
     """The fleet report as a JSON-able dict (see audit_report.schema.json).
 
     ``results`` maps host name to that host's variables (hostvars). A host's record is
@@ -38,10 +39,14 @@ def build_report(results, hosts=None, active=None, record_var="__audit_record", 
     ``hosts`` lists every host of the play in order (default: the keys of ``results``);
     ``active`` the hosts still in the play. A host of ``hosts`` without a record is
     reported as unreachable or failed, using the registered results named in
-    ``facts_var``, ``check_vars`` and ``probe_vars`` to tell which.
+    ``facts_var``, ``check_vars`` and ``probe_vars`` to tell which. ``history`` holds the
+    snapshots of earlier runs (_history.load_snapshots): the report's ``changes`` and
+    ``trend`` come from them and the last ``history_keep`` runs.
     """
     if fail_on not in GATES:
         raise ReportInputError("fail_on must be one of %s, got %s" % (", ".join(GATES), short_repr(fail_on)))
+    if isinstance(history_keep, bool) or not isinstance(history_keep, int) or history_keep < 0:
+        raise ReportInputError("history_keep must be an integer of 0 or more, got %s" % short_repr(history_keep))
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise ReportInputError("top must be a positive integer, got %s" % short_repr(top))
     if not hasattr(results, "keys"):
@@ -83,7 +88,7 @@ def build_report(results, hosts=None, active=None, record_var="__audit_record", 
             # Audited, then failed in a later task of the play: keep the data, say so.
             entry["error"] = "left the play after it was audited"
         entries.append(entry)
-    return {
+    report = {
         "$schema": SCHEMA_ID,
         "schema_version": SCHEMA_VERSION,
         "title": title,
@@ -98,3 +103,4 @@ def build_report(results, hosts=None, active=None, record_var="__audit_record", 
         "top_offenders": top_offenders(entries, top),
         "findings_by_rule": findings_by_rule(entries, fail_on),
     }
+    return attach(report, list(history or ()), history_keep)

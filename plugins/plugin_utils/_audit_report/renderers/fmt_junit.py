@@ -14,6 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._common import gate_reached
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._history import change_lines, change_summary
 
 FORMAT = {"name": "junit", "file": "audit.junit.xml", "scope": "fleet",
           "description": "JUnit XML for CI: one testsuite per host, findings at or above the gate are failures"}
@@ -68,10 +69,29 @@ def render(report):
             suite.set(field, str(value))
             totals[field] += value
         suite.set("skipped", "0")
+    _changes_suite(root, report, totals)
     for field, value in totals.items():
         root.set(field, str(value))
     _indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _changes_suite(root, report, totals):
+    """With a previous audit: one passing testcase per change, in a suite of its own."""
+    changes = report.get("changes") or {}
+    if not changes.get("previous"):
+        return
+    suite = ET.SubElement(root, "testsuite", {"name": "changes since the previous audit",
+                                              "timestamp": report["generated_at"]})
+    lines = change_lines(changes)
+    for line in lines:
+        case = ET.SubElement(suite, "testcase", {"name": _xml_text(line), "classname": "netfleet.tcp.audit.changes"})
+        out = ET.SubElement(case, "system-out")
+        out.text = _xml_text(change_summary(changes))
+    for field, value in (("tests", len(lines)), ("failures", 0), ("errors", 0), ("skipped", 0)):
+        suite.set(field, str(value))
+        if field in totals:
+            totals[field] += value
 
 
 def _indent(element, level=0):

@@ -14,6 +14,7 @@ import re
 
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._common import OFFENDER_METRICS, TCP_STATES, pct as _pct
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._escape import md_text
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._history import change_lines, change_summary
 
 FORMAT = {"name": "markdown", "file": "audit.md", "scope": "fleet",
           "description": "a Markdown document: hosts, fleet totals, top offenders, findings by rule, drift"}
@@ -98,6 +99,20 @@ def _head(report):
         "- Hosts: %d in the play, %d audited, %d failed, %d unreachable" % (
             totals["hosts"], totals["ok"], totals["failed"], totals["unreachable"]),
     ]
+
+
+def _changes_section(report):
+    changes = report.get("changes")
+    if not changes:
+        return []
+    lines = ["## Changes since the previous audit", ""]
+    if not changes.get("previous"):
+        return lines + ["No earlier audit of these hosts in the history: nothing to compare."]
+    lines.append("Compared with the audit of %s (%s)." % (
+        md_text(changes["previous"]["generated_at"]), md_text(change_summary(changes))))
+    lines.append("")
+    lines.extend("- %s" % md_text(line) for line in change_lines(changes))
+    return lines
 
 
 def _hosts_section(report):
@@ -201,7 +216,7 @@ def _missing_section(report):
     return lines
 
 
-SECTIONS = (_head, _hosts_section, _totals_section, _offenders_section, _rules_section, _drift_section,
+SECTIONS = (_head, _changes_section, _hosts_section, _totals_section, _offenders_section, _rules_section, _drift_section,
             _missing_section)
 
 
@@ -209,6 +224,7 @@ def render(report):
     """The report as a Markdown document."""
     lines = []
     for section in SECTIONS:
-        lines.extend(section(report))
-        lines.append("")
+        part = section(report)
+        if part:
+            lines.extend(part + [""])
     return "\n".join(lines)

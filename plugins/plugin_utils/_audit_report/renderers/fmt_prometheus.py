@@ -159,5 +159,29 @@ def render(report, host):
                 severity=severity)
     out.add("netfleet_tcp_audit_drifted_keys", "gauge",
             "Sysctl keys whose live value differs from the persisted or desired value.", entry["drift"])
+    _changes(out, report, entry["host"])
     return out.text()
+
+
+_CHANGE_KINDS = ("findings_new", "findings_resolved", "keys_drifted", "keys_repaired", "pressure")
+
+
+def _changes(out, report, host):
+    """Per kind, how many changes since the previous audit concern this host (none without one)."""
+    changes = report.get("changes") or {}
+    previous = changes.get("previous")
+    if not previous:
+        return
+    stamp = parse_time(previous["generated_at"])
+    out.add("netfleet_tcp_audit_previous_timestamp_seconds", "gauge",
+            "When the previous audit of these hosts, which the changes are counted against, was generated.",
+            int((stamp - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)).total_seconds()))
+    out.add("netfleet_tcp_audit_changes", "gauge",
+            "Changes since the previous audit: host added, findings new/resolved, keys drifted/repaired, "
+            "pressure figures that moved.", 1 if host in changes.get("hosts_added", []) else 0, change="host_added")
+    for kind in _CHANGE_KINDS:
+        out.add("netfleet_tcp_audit_changes", "gauge",
+                "Changes since the previous audit: host added, findings new/resolved, keys drifted/repaired, "
+                "pressure figures that moved.", sum(1 for item in changes.get(kind, []) if item["host"] == host),
+                change=kind)
 

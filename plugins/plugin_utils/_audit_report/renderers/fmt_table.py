@@ -12,6 +12,10 @@ __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._common import pct as _pct
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._escape import one_line
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._history import change_lines, change_summary
+
+# How many changes since the previous audit the table lists; the report files list them all.
+CHANGES_SHOWN = 20
 
 FORMAT = {"name": "table", "file": None, "scope": "lines",
           "description": "a fixed-width table, one string per line, printed at the end of the play"}
@@ -50,5 +54,13 @@ def render(report):
         totals["hosts"], totals["ok"], totals["failed"], totals["unreachable"],
         totals["errors"], totals["warnings"], totals["drift"]))
     lines.append("gate (%s): %s" % (report["gate"]["fail_on"], one_line(report["gate"]["message"])))
+    changes = report.get("changes")
+    if changes:
+        lines.append("changes: %s" % one_line(change_summary(changes)))
+        if changes.get("previous"):
+            details = change_lines(changes)
+            lines.extend("  " + one_line(line) for line in details[:CHANGES_SHOWN])
+            if len(details) > CHANGES_SHOWN:
+                lines.append("  ... and %d more (see the report)" % (len(details) - CHANGES_SHOWN))
     return lines
 

@@ -31,8 +31,10 @@ def test_table(report):
                                 "60%", "1532", "1", "0", "3"]
     assert lines[2].split()[:2] == ["web2", "UNREACHABLE"]
     assert len(set(len(line) for line in lines[:6])) >= 1
-    assert lines[-2] == "5 hosts: 3 audited, 1 failed, 1 unreachable; 1 errors, 4 warnings, 1 drifted keys"
-    assert lines[-1].startswith("gate (error): 1 finding")
+    assert lines[-3] == "5 hosts: 3 audited, 1 failed, 1 unreachable; 1 errors, 4 warnings, 1 drifted keys"
+    assert lines[-2].startswith("gate (error): 1 finding")
+    # Without a history folder there is nothing to compare with, and the table says so.
+    assert lines[-1] == "changes: no earlier audit of these hosts"
 
 
 # ------------------------------------------------------------------ prometheus
