@@ -31,7 +31,7 @@ def _list(value, name):
     return [str(item) for item in value]
 
 
-def audit_report(results, hosts=None, active=None, profile=None, fail_on="error", thresholds=None,
+def audit_report(results, *, hosts=None, active=None, profile=None, fail_on="error", thresholds=None,
                  top=5, pressure_findings=True, generated_at=None, record_var="__audit_record",
                  facts_var="__audit_facts", check_vars=None, probe_vars=None, title="TCP fleet audit",
                  history_dir=None, history_keep=10):

@@ -13,7 +13,8 @@ short_description: Write the fleet audit report's files on the controller
 version_added: 0.1.0
 description:
   - Writes a report built by the P(netfleet.tcp.audit_report#filter) filter as files on the Ansible
-    controller, rendered as by P(netfleet.tcp.audit_render#filter) - C(audit.md) (Markdown),
+    controller, rendered as by P(netfleet.tcp.audit_render#filter) - C(audit.html) (one self-contained page
+    with charts), C(audit.md) (Markdown),
     C(audit.json) (JSON, with C(audit_report.schema.json) beside it) and C(audit.junit.xml) (JUnit XML)
     into O(dest), and one node_exporter textfile-collector file per host, C(<host>.prom), into
     O(prometheus_dir).
@@ -36,7 +37,7 @@ options:
     description: Report files to write into O(dest).
     type: list
     elements: str
-    choices: [markdown, json, junit]
+    choices: [html, json, junit, markdown]
     default: [markdown, json, junit]
   schema:
     description: Copy the report's JSON Schema beside C(audit.json) (when V(json) is among O(formats)).
@@ -55,8 +56,8 @@ options:
     type: path
   history_dir:
     description:
-      - Folder that keeps a summary of each report (C(audit-<run_id>.json): per host its status, findings,
-        drifted keys and main pressure figures) for the next run's comparison, which the
+      - Folder that keeps a summary of each report, C(audit-<run_id>.json) (per host its status, findings,
+        drifted keys and main pressure figures), for the next run's comparison, which the
         P(netfleet.tcp.audit_report#filter) filter makes when given the same folder as O(history_dir).
       - After writing this run's summary, only the newest O(history_keep) are kept.
     type: path

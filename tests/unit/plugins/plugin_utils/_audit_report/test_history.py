@@ -73,7 +73,7 @@ def test_repairs_and_resolved_findings_are_named(two_runs, tmp_path):
     assert [(item["figure"], item["before"], item["after"]) for item in changes["pressure"]] == [("time_wait", 40000, 0)]
 
 
-@pytest.mark.parametrize("name", ["markdown", "json", "junit", "table"])
+@pytest.mark.parametrize("name", ["markdown", "json", "junit", "table", "html"])
 def test_every_format_names_the_changes(two_runs, name):
     _first, second = two_runs
     text = render(second, name)
