@@ -27,7 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
     "--window-size=1280,900", "--hide-scrollbars",
 ]
-ELEMENT = "element-6066-11e4-a52f-4a0b0f1a1c63"
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C WebDriver element key
 
 
 def find_tools():
