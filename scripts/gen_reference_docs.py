@@ -11,6 +11,7 @@ Pages and their sources:
 * knobs.md     plugins/module_utils/_catalog.py (every knob) and _rules.py (every rule)
 * profiles.md  plugins/module_utils/_profiles.py (every profile, key, value or formula, reason)
 * roles.md     roles/*/meta/argument_specs.yml, with defaults from roles/*/defaults/main.yml
+* report_formats.md  plugins/plugin_utils/_audit_report/renderers/ (the audit report's formats)
 
 The output depends only on those files: no dates, no machine names, stable order.
 tests/unit/docs/test_generated_docs.py fails when a committed page differs from
@@ -561,10 +562,18 @@ def render_roles():
 # Command line
 # ---------------------------------------------------------------------------
 
+def render_report_formats():
+    """report_formats.md: the audit report's formats registry writes its own page."""
+    _make_importable()
+    registry = importlib.import_module("%s.plugins.plugin_utils._audit_report.renderers" % PACKAGE)
+    return registry.reference_page(HEADER % (REGENERATE, "plugins/plugin_utils/_audit_report/renderers/"))
+
+
 PAGES = {
     "knobs": ("knobs.md", render_knobs),
     "profiles": ("profiles.md", render_profiles),
     "roles": ("roles.md", render_roles),
+    "report_formats": ("report_formats.md", render_report_formats),
 }
 
 

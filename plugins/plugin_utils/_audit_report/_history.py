@@ -221,9 +221,9 @@ def change_lines(changes):
     lines.extend("host added: %s" % host for host in changes["hosts_added"])
     lines.extend("host gone: %s" % host for host in changes["hosts_gone"])
     for verb, name in (("new finding", "findings_new"), ("resolved finding", "findings_resolved")):
-        lines.extend("%s on %s: %s (%s)%s" % (verb, item["host"], item["id"], item["severity"],
-                                            " " + item["key"] if item["key"] else "")
-                     for item in changes[name])
+        lines.extend("%s on %s: %s (%s)%s" % (
+            verb, item["host"], item["id"], item["severity"], " " + item["key"] if item["key"] else "")
+            for item in changes[name])
     lines.extend("key drifted on %s: %s (live %s%s)" % (
         item["host"], item["key"], item["live"], "" if item["before"] is None else ", was " + str(item["before"]))
         for item in changes["keys_drifted"])

@@ -62,3 +62,22 @@ def file_formats():
 def get(name):
     """The format's spec (with its ``render``), or None."""
     return FORMATS.get(name)
+
+
+def reference_page(header):
+    """docs/reference/report_formats.md: every format with its file and what it holds."""
+    scope_text = {"fleet": "one file for the fleet", "host": "one file per host", "lines": "printed, not written"}
+    lines = [header, "", "# Report formats", "",
+             "The formats of the fleet audit report, from the formats registry "
+             "(`plugins/plugin_utils/_audit_report/renderers/`, one `fmt_<name>.py` file per format). "
+             "`audit_report_formats` of the audit role and `formats` of the audit_files module take the "
+             "formats written as one file for the fleet; the audit_render filter takes every format.", "",
+             "| Format | File | Written | What it holds |", "| --- | --- | --- | --- |"]
+    for name in names():
+        spec = FORMATS[name]
+        shown = "`%s`" % spec["file"] if spec["file"] else "-"
+        lines.append("| `%s` | %s | %s | %s |" % (name, shown, scope_text[spec["scope"]], spec["description"]))
+    lines.extend(["", "## Adding a format", "",
+                  "Add `fmt_<name>.py` beside the others with `FORMAT` (name, file, scope, description) and "
+                  "`render(report)` (or `render(report, host)` for one file per host), then run `make docs`.", ""])
+    return "\n".join(lines)

@@ -90,15 +90,17 @@ def _charts(report, hosts):
     ])
 
 
+TREND_FIGURES = (("time_wait", "TIME_WAIT", "count"), ("time_wait_pressure", "TIME_WAIT pressure", "ratio"),
+                 ("ephemeral_ports", "port use", "ratio"), ("orphans", "orphans", "count"))
+
+
 def _trend_table(report, hosts):
     trend = report.get("trend") or {"runs": [], "hosts": {}}
     rows = []
     for index, entry in enumerate(hosts):
         series = trend["hosts"].get(entry["host"]) or {}
         cells = []
-        for name, label, kind in (("time_wait", "TIME_WAIT", "count"), ("time_wait_pressure", "TIME_WAIT pressure",
-                                                                           "ratio"),
-                                  ("ephemeral_ports", "port use", "ratio"), ("orphans", "orphans", "count")):
+        for name, label, kind in TREND_FIGURES:
             values = series.get(name) or []
             last = values[-1] if values else None
             cells.append('<td>%s <span class="mono">%s</span></td>' % (

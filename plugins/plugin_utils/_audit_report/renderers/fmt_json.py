@@ -21,4 +21,3 @@ FORMAT = {"name": "json", "file": "audit.json", "scope": "fleet",
 def render(report):
     """The report as indented JSON text with a trailing newline."""
     return json.dumps(plain(report), indent=2, sort_keys=False) + "\n"
-

@@ -105,4 +105,3 @@ def _indent(element, level=0):
             child.tail = pad
     if level and (not element.tail or not element.tail.strip()):
         element.tail = pad
-

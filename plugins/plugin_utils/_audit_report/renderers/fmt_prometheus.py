@@ -184,4 +184,3 @@ def _changes(out, report, host):
                 "Changes since the previous audit: host added, findings new/resolved, keys drifted/repaired, "
                 "pressure figures that moved.", sum(1 for item in changes.get(kind, []) if item["host"] == host),
                 change=kind)
-

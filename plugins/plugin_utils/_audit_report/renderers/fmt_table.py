@@ -63,4 +63,3 @@ def render(report):
             if len(details) > CHANGES_SHOWN:
                 lines.append("  ... and %d more (see the report)" % (len(details) - CHANGES_SHOWN))
     return lines
-

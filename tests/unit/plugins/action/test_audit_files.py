@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from ansible_collections.netfleet.tcp.plugins.action import audit_files as af
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import ReportInputError, build_report
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import build_report
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "audit")
 
