@@ -228,7 +228,7 @@ def change_lines(changes):
         item["host"], item["key"], item["live"], "" if item["before"] is None else ", was " + str(item["before"]))
         for item in changes["keys_drifted"])
     lines.extend("key repaired on %s: %s" % (item["host"], item["key"]) for item in changes["keys_repaired"])
-    lines.extend("%s on %s: %s -> %s" % (item["label"], item["host"], figure_text(item["kind"], item["before"]),
+    lines.extend("%s on %s: %s \u2192 %s" % (item["label"], item["host"], figure_text(item["kind"], item["before"]),
                                          figure_text(item["kind"], item["after"]))
                  for item in changes["pressure"])
     return lines or ["Nothing changed."]
@@ -239,10 +239,12 @@ def change_summary(changes):
     if not changes or not changes.get("previous"):
         return "no earlier audit of these hosts"
     parts = []
-    for name, label in (("hosts_added", "hosts added"), ("hosts_gone", "hosts gone"),
-                        ("findings_new", "new findings"), ("findings_resolved", "resolved findings"),
-                        ("keys_drifted", "keys drifted"), ("keys_repaired", "keys repaired"),
-                        ("pressure", "pressure figures moved")):
+    for name, one, many in (("hosts_added", "host added", "hosts added"), ("hosts_gone", "host gone", "hosts gone"),
+                            ("findings_new", "new finding", "new findings"),
+                            ("findings_resolved", "resolved finding", "resolved findings"),
+                            ("keys_drifted", "key drifted", "keys drifted"),
+                            ("keys_repaired", "key repaired", "keys repaired"),
+                            ("pressure", "pressure figure moved", "pressure figures moved")):
         if changes[name]:
-            parts.append("%d %s" % (len(changes[name]), label))
+            parts.append("%d %s" % (len(changes[name]), one if len(changes[name]) == 1 else many))
     return "since %s: %s" % (changes["previous"]["generated_at"], ", ".join(parts) if parts else "nothing changed")
