@@ -285,3 +285,21 @@ def test_the_page_makes_no_network_request(page):
     assert browser.script("return performance.getEntriesByType('resource').length") == 0
     errors = [item for item in browser.log("browser") if item.get("level") == "SEVERE"]
     assert errors == [], errors
+
+
+def test_print_layout(page, tmp_path_factory):
+    browser = page["browser"]
+    browser.cdp("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        hidden = browser.script("return [getComputedStyle(document.querySelector('.filters')).display,"
+                                " getComputedStyle(document.querySelector('nav')).display]")
+        assert hidden == ["none", "none"]
+    finally:
+        browser.cdp("Emulation.setEmulatedMedia", {"media": ""})
+    pdf = base64.b64decode(browser.cdp("Page.printToPDF", {"printBackground": True})["data"])
+    path = os.path.join(str(tmp_path_factory.getbasetemp()), "audit-html-print.pdf")
+    with open(path, "wb") as handle:
+        handle.write(pdf)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    print("printed audit.html: %s (%d pages)" % (path, pages))
+    assert pdf.startswith(b"%PDF") and pages >= 1

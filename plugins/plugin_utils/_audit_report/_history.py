@@ -228,9 +228,9 @@ def change_lines(changes):
         item["host"], item["key"], item["live"], "" if item["before"] is None else ", was " + str(item["before"]))
         for item in changes["keys_drifted"])
     lines.extend("key repaired on %s: %s" % (item["host"], item["key"]) for item in changes["keys_repaired"])
-    lines.extend("%s on %s: %s \u2192 %s" % (item["label"], item["host"], figure_text(item["kind"], item["before"]),
-                                         figure_text(item["kind"], item["after"]))
-                 for item in changes["pressure"])
+    lines.extend("%s on %s: %s \u2192 %s" % (
+        item["label"], item["host"], figure_text(item["kind"], item["before"]), figure_text(item["kind"], item["after"]))
+        for item in changes["pressure"])
     return lines or ["Nothing changed."]
 
 
