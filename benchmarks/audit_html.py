@@ -97,7 +97,7 @@ def measure(size, rounds):
                                history=snapshots, history_keep=RUNS_BEFORE + 1)
     figures = {"build": (build_time, None)}
     for name in FORMATS:
-        seconds, text = timed(rounds, report_module.render, report, name)
+        seconds, text = timed(rounds, report_module.render_format, report, name)
         figures[name] = (seconds, len(text.encode("utf-8")))
     changes = history.change_count(report["changes"])
     return figures, changes, len(report["trend"]["runs"])

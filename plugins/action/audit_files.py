@@ -23,7 +23,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import 
     ReportInputError,
     file_formats,
     plain,
-    render,
+    render_format,
 )
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._escape import safe_file_name
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._history import (
@@ -122,7 +122,7 @@ def plan_files(report, dest, formats, schema, prometheus_dir, problems=None):
     files = []
     if dest:
         for name in formats:
-            text = render(report, name)
+            text = render_format(report, name)
             files.append((os.path.join(dest, FILES[name]), text.encode("utf-8")))
         if schema and "json" in formats:
             with open(SCHEMA_PATH, "rb") as handle:
@@ -132,7 +132,7 @@ def plan_files(report, dest, formats, schema, prometheus_dir, problems=None):
             host = entry["host"]
             try:
                 files.append((prometheus_path(prometheus_dir, host),
-                              render(report, "prometheus", host).encode("utf-8")))
+                              render_format(report, "prometheus", host).encode("utf-8")))
             except (ReportInputError, KeyError, TypeError, ValueError) as error:
                 if problems is None:
                     raise

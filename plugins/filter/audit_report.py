@@ -15,9 +15,9 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import 
     ReportInputError,
     build_report,
     plain,
-    render,
+    render_format,
 )
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._history import load_snapshots
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._history import history_for_report
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import filter_error, short_repr
 
 FORMATS = tuple(sorted(_REGISTRY))
@@ -39,13 +39,7 @@ def audit_report(results, *, hosts=None, active=None, profile=None, fail_on="err
     if check_vars is None:
         check_vars = ["__audit_profile_check", "__audit_check"]
     try:
-        keep = int(history_keep) if not isinstance(history_keep, bool) else -1
-    except (TypeError, ValueError):
-        keep = -1
-    if keep < 0:
-        raise filter_error("audit_report", "history_keep must be an integer of 0 or more, got %s" % short_repr(history_keep))
-    history = load_snapshots(str(history_dir)) if history_dir and keep > 0 else []
-    try:
+        history, keep = history_for_report(history_dir, history_keep)
         return build_report(
             results,
             hosts=_list(hosts, "hosts"),
@@ -79,8 +73,8 @@ def audit_render(report, format="markdown", host=None):  # pylint: disable=redef
         if _REGISTRY[format]["scope"] == "host":
             if host is None:
                 raise filter_error("audit_render", "format '%s' needs host=<inventory name>" % format)
-            return render(report, format, str(host))
-        return render(report, format)
+            return render_format(report, format, str(host))
+        return render_format(report, format)
     except (ReportInputError, KeyError, TypeError) as error:
         raise filter_error("audit_render", "cannot render %s: %s" % (format, error))
 

@@ -40,6 +40,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._common
     plain,
     severity_rank,
 )
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._host import host_entry  # noqa: F401
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._model import build_report  # noqa: F401
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report.renderers import (  # noqa: F401
     FORMATS,
@@ -47,7 +48,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report.rendere
 )
 
 
-def render(report, name, host=None):
+def render_format(report, name, host=None):
     """The report rendered in format ``name`` (``host`` for a per-host format such as prometheus)."""
     spec = FORMATS.get(name)
     if spec is None:

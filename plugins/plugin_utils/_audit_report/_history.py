@@ -23,6 +23,9 @@ import json
 import os
 import re
 
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._common import ReportInputError
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import short_repr
+
 HISTORY_FORMAT = "netfleet.tcp.audit-history/1"
 SNAPSHOT_NAME = re.compile(r"^audit-(\d{8}T\d{6}Z)\.json$")
 # The main pressure figures: (name, label, kind). Counts are sockets, ratios a share of a limit.
@@ -102,6 +105,17 @@ def load_snapshots(folder, problems=None):
         found.append(data)
     found.sort(key=lambda item: str(item.get("run_id")))
     return found
+
+
+def history_for_report(history_dir, history_keep):
+    """(snapshots, keep) for build_report from the filter's history_dir and history_keep options."""
+    try:
+        keep = -1 if isinstance(history_keep, bool) else int(history_keep)
+    except (TypeError, ValueError):
+        keep = -1
+    if keep < 0:
+        raise ReportInputError("history_keep must be an integer of 0 or more, got %s" % short_repr(history_keep))
+    return (load_snapshots(str(history_dir)) if history_dir and keep > 0 else []), keep
 
 
 def stale_snapshots(folder, keep):

@@ -5,7 +5,7 @@
 
 PRIVATE: internal to the netfleet.tcp collection, controller-side only.
 
-A renderer file holds ``FORMAT`` and ``render``::
+A renderer file holds ``FORMAT`` and ``render_<name>``::
 
     FORMAT = {"name": "markdown",      # the name users give (audit_report_formats, audit_render)
               "file": "audit.md",      # the file it writes; "{host}.prom" for one file per host;
@@ -14,7 +14,7 @@ A renderer file holds ``FORMAT`` and ``render``::
                                        # host: render(report, host) -> text, one file per host
                                        # lines: render(report) -> [str], printed, never written
               "description": "..."}    # one line for the docs
-    def render(report, ...): ...
+    def render_markdown(report, ...): ...
 
 The audit_files action plugin, the audit_render filter, the audit role's argument spec and
 the generated docs all read this registry, so a new format is one new file here (then
@@ -41,7 +41,9 @@ def _load():
         spec = dict(module.FORMAT)
         if spec.get("scope") not in SCOPES or not spec.get("name") or spec["name"] in found:
             raise ImportError("%s: FORMAT needs a unique name and a scope of %s" % (name, ", ".join(SCOPES)))
-        spec["render"] = module.render
+        spec["render"] = getattr(module, "render_%s" % spec["name"], None)
+        if not callable(spec["render"]):
+            raise ImportError("%s: no render_%s function" % (name, spec["name"]))
         found[spec["name"]] = spec
     return found
 
@@ -79,5 +81,5 @@ def reference_page(header):
         lines.append("| `%s` | %s | %s | %s |" % (name, shown, scope_text[spec["scope"]], spec["description"]))
     lines.extend(["", "## Adding a format", "",
                   "Add `fmt_<name>.py` beside the others with `FORMAT` (name, file, scope, description) and "
-                  "`render(report)` (or `render(report, host)` for one file per host), then run `make docs`.", ""])
+                  "`render_<name>(report)` (or `render_<name>(report, host)` for one file per host), then run `make docs`.", ""])
     return "\n".join(lines)

@@ -177,7 +177,7 @@ def _host_detail(index, entry):
                     "<ul>%s</ul>" % remedies if remedies else '<p class="muted">No findings.</p>', "</details>"])
 
 
-def render(report):
+def render_html(report):
     """The report as one self-contained HTML page."""
     hosts = by_pressure(report)
     index = dict((id(entry), number) for number, entry in enumerate(hosts))

@@ -18,6 +18,6 @@ FORMAT = {"name": "json", "file": "audit.json", "scope": "fleet",
           "description": "the whole report as JSON, valid against audit_report.schema.json (copied beside it)"}
 
 
-def render(report):
+def render_json(report):
     """The report as indented JSON text with a trailing newline."""
     return json.dumps(plain(report), indent=2, sort_keys=False) + "\n"

@@ -27,7 +27,7 @@ def _xml_text(value):
     return _XML_INVALID.sub(lambda match: "\\x%02x" % ord(match.group(0)), str(value))
 
 
-def render(report):
+def render_junit(report):
     """JUnit XML: one testsuite per host; findings at or above the gate are failures.
 
     Each host has a ``reachable`` testcase (an error when the host could not be

@@ -220,7 +220,7 @@ SECTIONS = (_head, _changes_section, _hosts_section, _totals_section, _offenders
             _missing_section)
 
 
-def render(report):
+def render_markdown(report):
     """The report as a Markdown document."""
     lines = []
     for section in SECTIONS:

@@ -94,7 +94,7 @@ def counter_family(group, name):
     return "netfleet_tcp_%s_%s_total" % (group_name, base)
 
 
-def render(report, host):
+def render_prometheus(report, host):
     """One host's numbers in the node_exporter textfile-collector format.
 
     Every sample carries a ``host`` label (the inventory name) so that files of several

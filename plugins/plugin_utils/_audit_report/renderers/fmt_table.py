@@ -21,7 +21,7 @@ FORMAT = {"name": "table", "file": None, "scope": "lines",
           "description": "a fixed-width table, one string per line, printed at the end of the play"}
 
 
-def render(report):
+def render_table(report):
     """A compact fixed-width table for the end of the play, one string per line."""
     header = ["HOST", "STATUS", "KERNEL", "NAT", "ESTAB", "TW", "CW", "FW2", "ORPH", "TW%", "PORT%",
               "OVFL", "DRIFT", "ERR", "WARN"]

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import _history, build_report, render
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import _history, build_report, render_format as render
 
 FIRST = "2026-11-21T05:00:00Z"
 SECOND = "2026-11-22T05:00:00Z"

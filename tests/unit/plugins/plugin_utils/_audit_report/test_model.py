@@ -8,7 +8,7 @@ import re
 import jsonschema
 import pytest
 
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import _common, _host, render
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import _common, _host, render_format as render
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import _model as ar
 
 SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "..",

@@ -12,7 +12,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import 
     GATES,
     TCP_STATES,
     build_report,
-    render as render_format,
+    render_format,
 )
 
 SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "..", "..",

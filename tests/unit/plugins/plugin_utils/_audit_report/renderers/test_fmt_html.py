@@ -6,7 +6,7 @@ import re
 
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import build_report
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report.renderers import fmt_html as fmt
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report.renderers.fmt_html import render
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report.renderers.fmt_html import render_html as render
 
 STAMP = "2026-11-21T05:00:00Z"
 HOSTILE = '<img src=x onerror="alert(1)">/../"\'&amp;</script>'

@@ -3,7 +3,7 @@
 import json
 
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import build_report
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report.renderers.fmt_json import render
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report.renderers.fmt_json import render_json as render
 
 STAMP = "2026-11-21T05:00:00Z"
 

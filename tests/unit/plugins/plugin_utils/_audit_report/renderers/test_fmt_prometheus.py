@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import ReportInputError
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report.renderers import fmt_prometheus as fmt
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report.renderers.fmt_prometheus import render
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report.renderers.fmt_prometheus import render_prometheus as render
 
 STAMP = "2026-11-21T05:00:00Z"
 HOSTS = ["web1", "web2", "natgw", "db1", "app9"]

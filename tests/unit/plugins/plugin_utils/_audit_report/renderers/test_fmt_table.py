@@ -3,7 +3,7 @@
 import copy
 
 
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report.renderers.fmt_table import render
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report.renderers.fmt_table import render_table as render
 
 STAMP = "2026-11-21T05:00:00Z"
 HOSTS = ["web1", "web2", "natgw", "db1", "app9"]
