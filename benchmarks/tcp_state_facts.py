@@ -288,7 +288,7 @@ def parse_netstat(text):
 
 def bare_loop(buf):
     """The kernel's floor: the census request, the reply received and only its bytes counted."""
-    from ansible_collections.netfleet.tcp.plugins.module_utils._inet_diag import ALL_STATES, TCPDIAG_GETSOCK, build_request
+    from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state.inet_diag import ALL_STATES, TCPDIAG_GETSOCK, build_request
 
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, 4)
     try:
@@ -308,7 +308,8 @@ def bare_loop(buf):
 
 def runner(size, rounds, out_path):
     sys.path.insert(0, COLLECTIONS)
-    from ansible_collections.netfleet.tcp.plugins.module_utils import _inet_diag, _proc_net, _tcp_state
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _tcp_state
+    from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import inet_diag as _inet_diag, proc_net as _proc_net
 
     for relative, value in NS_SYSCTLS.items():
         with open(os.path.join("/proc/sys", relative), "w") as handle:

@@ -9,7 +9,7 @@ import struct
 
 import pytest
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _inet_diag as diag
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import inet_diag as diag
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ParseError
 from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.netlink_replay import (
     Replay,

@@ -10,8 +10,9 @@ import struct
 
 import pytest
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _inet_diag as diag
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import inet_diag as diag
 from ansible_collections.netfleet.tcp.plugins.module_utils import _tcp_state
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import limits as _limits
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ParseError
 from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.check_proctree import build_proc
 from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.netlink_replay import (
@@ -248,18 +249,18 @@ def test_orphan_ratio_in_the_initial_namespace(tmp_path):
     ("1,1,2-3", [1, 2, 3]),
 ])
 def test_parse_port_list(text, ports):
-    assert _tcp_state.parse_port_list(text) == ports
+    assert _limits.parse_port_list(text) == ports
 
 
 @pytest.mark.parametrize("text", ["a", "3-1", "70000", "1-70000", "-"])
 def test_parse_port_list_rejects(text):
     with pytest.raises(ParseError):
-        _tcp_state.parse_port_list(text)
+        _limits.parse_port_list(text)
 
 
 def test_usable_port_table():
     limits = {"ip_local_port_range": [1000, 1009], "ip_local_reserved_ports": [1001, 2000]}
-    table, usable = _tcp_state.usable_port_table(limits, listen_ports=[1005])
+    table, usable = _limits.usable_port_table(limits, listen_ports=[1005])
     assert usable == 9
     assert [port for port in range(65536) if table[diag.swap16(port)]] == [1000, 1002, 1003, 1004, 1006, 1007, 1008, 1009]
 
