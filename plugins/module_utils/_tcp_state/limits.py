@@ -14,11 +14,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import sys
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ParseError, SysctlReadError
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import read_value
-from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state.inet_diag import swap16
 
+_BIG_ENDIAN = sys.byteorder == "big"
 LIMIT_KEYS = (
     ("tcp_max_tw_buckets", "net.ipv4.tcp_max_tw_buckets"),
     ("tcp_max_orphans", "net.ipv4.tcp_max_orphans"),
@@ -96,18 +97,23 @@ def usable_port_table(limits, listen_ports=()):
     cleared in the table (a socket on one is a server-side connection) but they still
     count as usable in ``usable_count``, which is what the kernel offers.
     """
-    table = bytearray(65536)
     port_range = limits.get("ip_local_port_range")
     if not port_range:
-        return table, None
-    low, high = port_range
-    reserved = set(limits.get("ip_local_reserved_ports") or ())
-    usable = 0
-    for port in range(max(low, 1), min(high, 65535) + 1):
-        if port in reserved:
-            continue
-        usable += 1
-        table[swap16(port)] = 1
+        return bytearray(65536), None
+    low, high = max(port_range[0], 1), min(port_range[1], 65535)
+    by_port = bytearray(65536)
+    if low <= high:
+        by_port[low:high + 1] = b"\x01" * (high + 1 - low)
+    for port in limits.get("ip_local_reserved_ports") or ():
+        if 0 <= port <= 65535:
+            by_port[port] = 0
+    usable = by_port.count(1)
     for port in listen_ports:
-        table[swap16(port)] = 0
+        by_port[port] = 0
+    if _BIG_ENDIAN:
+        return by_port, usable
+    # Raw index (low byte << 8 | high byte) of port (high << 8 | low): a 256 x 256 transpose.
+    table = bytearray(65536)
+    for low_byte in range(256):
+        table[low_byte << 8:(low_byte + 1) << 8] = by_port[low_byte::256]
     return table, usable

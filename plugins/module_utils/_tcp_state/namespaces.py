@@ -92,8 +92,9 @@ def _enter_and_gather(namespace, entry, options, setns):
     except GatherError as error:
         facts = error.partial
         entry.update(status="error", reason=str(error))
-    if entry["initial"] is not None:
-        entry["initial"] = entry["initial"] and _initial_here(proc)
+    # PID 1's namespace when /proc/1/ns/net could be read; either way only the initial
+    # namespace registers the _INITIAL_ONLY keys (read here, in the joined namespace).
+    entry["initial"] = entry["initial"] is not False and _initial_here(proc)
     if "host" in facts:
         facts["host"]["initial_netns"] = bool(entry["initial"])
     entry.update(facts)
@@ -106,6 +107,7 @@ def _pass(ordered, current_facts, options):
     for namespace, entry in ordered:
         if entry["current"] and current_facts is not None:
             entry.update(current_facts)
+            entry["initial"] = bool(current_facts.get("host", {}).get("initial_netns"))
         elif setns is None:
             entry.update(status="cannot_enter", reason=unusable)
         else:

@@ -19,10 +19,9 @@ def ratio(count, limit):
 
 
 def top_ports(counts, top):
-    """``[{port, count}]`` for the ``top`` largest non-zero entries of a by-port list."""
-    entries = [(count, port) for port, count in enumerate(counts) if count]
-    entries.sort(key=lambda item: (-item[0], item[1]))
-    return [{"port": port, "count": count} for count, port in entries[:top]]
+    """``[{port, count}]`` for the ``top`` largest entries of a ``{port: count}`` mapping."""
+    entries = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [{"port": port, "count": count} for port, count in entries[:top] if count]
 
 
 def ports_detail(destinations, time_wait, close_wait, usable, ephemeral, top):

@@ -42,14 +42,10 @@ def family_name(family):
     return _inet_diag.FAMILY_NAMES.get(family, str(family))
 
 
-def unswap(raw_counts):
-    """A by-raw-port count list (network order read natively) re-indexed by port number."""
+def by_port(raw_counts):
+    """``{raw port: count}`` (network order read natively) -> ``{port: count}``."""
     swap = _inet_diag.swap16
-    result = [0] * 65536
-    for raw, count in enumerate(raw_counts):
-        if count:
-            result[swap(raw)] += count
-    return result
+    return dict((swap(raw), count) for raw, count in raw_counts.items())
 
 
 class NetlinkSource(object):
@@ -82,7 +78,7 @@ class NetlinkSource(object):
             for (family, packed, raw_port), count in use.destinations.items():
                 key = (address_text(family, packed), _inet_diag.swap16(raw_port))
                 destinations[key] = destinations.get(key, 0) + count
-            ports = (destinations, unswap(use.time_wait), unswap(use.close_wait), use.ephemeral)
+            ports = (destinations, by_port(use.time_wait), by_port(use.close_wait), use.ephemeral)
         return counted.as_dict(), counted.interrupted, ports
 
     def close_wait_inodes(self):
@@ -119,17 +115,17 @@ class ProcSource(object):
             return _proc_net.proc_census(self.proc), False, None
         counts = {"ipv4": [0] * 12, "ipv6": [0] * 12}
         destinations = {}
-        time_wait = [0] * 65536
-        close_wait = [0] * 65536
+        time_wait = {}
+        close_wait = {}
         ephemeral = 0
         swap = _inet_diag.swap16
         for sock in _proc_net.iter_proc_sockets(self.proc):
             state = sock.state if sock.state < 12 else 0
             counts[sock.family][state] += 1
             if state == _inet_diag.TCP_TIME_WAIT:
-                time_wait[sock.local_port] += 1
+                time_wait[sock.local_port] = time_wait.get(sock.local_port, 0) + 1
             elif state == _inet_diag.TCP_CLOSE_WAIT:
-                close_wait[sock.local_port] += 1
+                close_wait[sock.local_port] = close_wait.get(sock.local_port, 0) + 1
             if state != _inet_diag.TCP_LISTEN and usable_table[swap(sock.local_port)]:
                 ephemeral += 1
                 family = _inet_diag.AF_INET if sock.family == "ipv4" else _inet_diag.AF_INET6
