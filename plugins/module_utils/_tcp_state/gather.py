@@ -173,9 +173,12 @@ def gather(detail=(), proc="/proc", top=10, source="auto", diag=None, net=None, 
         step = "read the host context"
         result["host"] = _host(proc)
         result["listen_ports"] = listen_ports
+        result["pressure"]["ephemeral_port_ratio"] = None
         if "ports" in detail:
             destinations, time_wait, close_wait, ephemeral = ports
             result["ports"] = ports_detail(destinations, time_wait, close_wait, usable, ephemeral, top)
+            busiest = result["ports"]["destinations"]
+            result["pressure"]["ephemeral_port_ratio"] = busiest[0]["share"] if busiest else (0.0 if usable else None)
         if "listeners" in detail:
             result["listeners"] = _listeners_fact(listen_entries)
         if "processes" in detail:

@@ -76,6 +76,7 @@ def test_census_and_accounting_from_recorded_replies():
         "time_wait_ratio": round(3 / 4096.0, 6),
         "tw_bucket_ratio": round(4 / 4096.0, 6),
         "orphan_ratio": None,
+        "ephemeral_port_ratio": None,  # without the ports detail
     }
     assert facts["host"]["kernel"] == MIXED["kernel"]
     assert facts["host"]["kernel_version"][:2] == [6, 18]
@@ -103,6 +104,7 @@ def test_detail_ports_groups_ephemeral_use_by_destination():
     assert [(d["address"], d["port"], d["count"]) for d in ports["destinations"]] == [
         (address, port, count) for (address, port), count in ranked]
     assert ports["destinations"][0]["share"] == round(ranked[0][1] / float(ports["usable_ports"]), 6)
+    assert facts["pressure"]["ephemeral_port_ratio"] == ports["destinations"][0]["share"]
     assert ("127.0.0.1", 7001) in expected and ("::1", 7002) in expected
     # The v4-mapped connection's client is an IPv4 socket to the dual-stack port.
     assert ("127.0.0.1", 7002) in expected
