@@ -123,7 +123,12 @@ def _pressure(result, limits):
     }
 
 
-def _host(proc):
+def _host(proc, known=None):
+    """The host context; ``known`` (another namespace's, same kernel) spares re-reading the release."""
+    if known is not None:
+        host = dict(known)
+        host["proc_sys_net_writable"] = _host_context.proc_sys_net_writable(proc)
+        return host
     release = _host_context.kernel_release(proc)
     version = _host_context.parse_kernel_release(release)
     return {
@@ -134,7 +139,7 @@ def _host(proc):
     }
 
 
-def gather(detail=(), proc="/proc", top=10, source="auto", diag=None, net=None, pids=None):
+def gather(detail=(), proc="/proc", top=10, source="auto", diag=None, net=None, pids=None, host=None):
     """Gather the ``tcp_state`` facts (see the module's RETURN for every field).
 
     ``detail`` is any of ``ports``, ``listeners``, ``processes``; ``top`` bounds the
@@ -142,7 +147,9 @@ def gather(detail=(), proc="/proc", top=10, source="auto", diag=None, net=None, 
     otherwise or when netlink is unusable), ``netlink`` or ``proc``. ``diag`` replaces
     the netlink transport (tests replay recorded replies through it). ``net`` is the
     root whose ``net/`` is read (default ``proc``); ``pids`` limits the ``processes``
-    scan to those processes (default: all).
+    scan to those processes (default: all); ``host`` is the ``host`` fact of another
+    namespace of the same machine, reused but for ``proc_sys_net_writable`` (the
+    caller sets ``initial_netns``).
 
     Raises GatherError (with the partial result) when something cannot be read.
     """
@@ -171,7 +178,7 @@ def gather(detail=(), proc="/proc", top=10, source="auto", diag=None, net=None, 
         result["limits"] = limits
         result["pressure"] = _pressure(result, limits)
         step = "read the host context"
-        result["host"] = _host(proc)
+        result["host"] = _host(proc, host)
         result["listen_ports"] = listen_ports
         result["pressure"]["ephemeral_port_ratio"] = None
         if "ports" in detail:

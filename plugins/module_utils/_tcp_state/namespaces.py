@@ -88,7 +88,7 @@ def _enter_and_gather(namespace, entry, options, setns):
         os.close(fd)
     try:
         facts = gather(options["detail"], proc, options["top"], options["source"], net=THREAD_NET,
-                       pids=namespace["pids"])
+                       pids=namespace["pids"], host=options["host"])
     except GatherError as error:
         facts = error.partial
         entry.update(status="error", reason=str(error))
@@ -132,7 +132,8 @@ def gather_namespaces(detail=(), proc="/proc", top=10, source="auto", current_fa
     current = ns_inode(os.path.join(proc, "self", "ns", "net"))
     init = ns_inode(os.path.join(proc, "1", "ns", "net"))
     ordered = [(namespace, _base(namespace, current, init, proc, top)) for namespace in _order(namespaces, current)]
-    options = {"detail": tuple(detail or ()), "proc": proc, "top": top, "source": source}
+    options = {"detail": tuple(detail or ()), "proc": proc, "top": top, "source": source,
+               "host": (current_facts or {}).get("host")}
     entries = run_in_thread(_pass, ordered, current_facts, options)
     scan = dict((status, sum(1 for entry in entries if entry["status"] == status)) for status in STATUSES)
     scan["namespaces"] = len(entries)

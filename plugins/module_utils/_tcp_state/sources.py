@@ -24,9 +24,14 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import pro
 SOURCES = ("auto", "netlink", "proc")
 
 
+_LIVE = {}
+
+
 def live(proc):
     """True when ``proc`` is this machine's live /proc (netlink then describes the same namespace)."""
-    return os.path.realpath(proc) == "/proc"
+    if proc not in _LIVE:
+        _LIVE[proc] = os.path.realpath(proc) == "/proc"
+    return _LIVE[proc]
 
 
 def address_text(family, packed):
