@@ -74,7 +74,7 @@ options:
       - V(current) counts the one the module runs in (the facts at the top of RV(ansible_facts.tcp_state)).
       - V(all) also counts every network namespace on the host, each with the same O(detail), into
         RV(ansible_facts.tcp_state.namespaces). Needs root (C(CAP_SYS_ADMIN) to join them, and to read other
-        users' C(/proc/PID/ns/net)). Each namespace costs one more census: the kernel walks its whole
+        users' C(/proc/PID/ns/net)). Each namespace costs one more census, and the kernel walks its whole
         established-socket hash table for every dump, whichever namespace asks (about 10 ms with 262144
         buckets), plus what its sockets cost.
     type: str
@@ -864,7 +864,7 @@ ansible_facts:
               returned: always
             unreadable_processes:
               description:
-                - Processes whose C(/proc/PID/ns/net) could not be read (permission): a namespace held only by
+                - Processes whose C(/proc/PID/ns/net) could not be read for lack of permission; a namespace held only by
                   them is not in the list. Non-zero without root.
               type: int
               returned: always
