@@ -74,7 +74,11 @@ def _enter_and_gather(namespace, entry, options, setns):
     try:
         fd = open_namespace(references(proc, namespace), namespace["inode"])
     except NamespaceGone as error:
-        entry.update(status="gone", reason="the namespace disappeared before its turn: %s" % error)
+        if namespace.get("hidden"):
+            entry.update(status="cannot_enter", reason="it is only mounted on paths that other mounts cover: %s"
+                         % ", ".join(namespace["hidden"]))
+        else:
+            entry.update(status="gone", reason="the namespace disappeared before its turn: %s" % error)
         return
     except CannotEnter as error:
         entry.update(status="cannot_enter", reason=str(error))

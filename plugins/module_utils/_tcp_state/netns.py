@@ -114,6 +114,10 @@ def _scan_mounts(proc, run_netns, namespaces):
     prefix = run_netns.rstrip("/") + "/"
     for inode, path in mounts:
         entry = _entry(namespaces, inode)
+        if ns_inode(path) != inode:
+            # Covered by a later mount on the same path (or unreadable): not a way in.
+            entry.setdefault("hidden", []).append(path)
+            continue
         if path.startswith(prefix) and "/" not in path[len(prefix):]:
             if path[len(prefix):] not in entry["names"]:
                 entry["names"].append(path[len(prefix):])
@@ -142,7 +146,8 @@ def find_namespaces(proc="/proc", run_netns=RUN_NETNS):
     """``(namespaces, unreadable)``: every network namespace found, by inode, and how many
     processes' namespaces could not be read.
 
-    Each namespace is ``{inode, names, mounts, pids}`` (names sorted, pids ascending).
+    Each namespace is ``{inode, names, mounts, pids}`` (names sorted, pids ascending), plus
+    ``hidden``: mount points of it that another mount now covers, when there are some.
     """
     namespaces = {}
     unreadable = _scan_processes(proc, namespaces)

@@ -52,3 +52,10 @@ def test_main_thread_stays_where_it_was():
     before = ns_inode("/proc/thread-self/ns/net")
     namespaces.gather_namespaces(found=({}, 0))
     assert ns_inode("/proc/thread-self/ns/net") == before
+
+
+def test_a_namespace_only_mounted_under_a_covered_path_cannot_be_entered():
+    found = {9: dict(ns(9), hidden=["/run/netns/covered"])}
+    entries, scan = namespaces.gather_namespaces(found=(found, 0))
+    assert entries[0]["status"] == "cannot_enter" and "/run/netns/covered" in entries[0]["reason"]
+    assert scan["cannot_enter"] == 1

@@ -44,17 +44,32 @@ def build_proc(root, processes, mountinfo=MOUNTINFO):
 
 
 def test_find_namespaces_groups_processes_names_and_mounts(tmp_path):
+    # Regular files stand in for the nsfs mounts: their inodes play the namespaces' inodes.
+    run_netns = tmp_path / "run-netns"
+    docker = tmp_path / "docker-netns"
+    run_netns.mkdir()
+    docker.mkdir()
+    for path in (run_netns / "web1", docker / "1a2b 3c", tmp_path / "covered"):
+        path.write_text("")
+    web1, sandbox = (run_netns / "web1").stat().st_ino, (docker / "1a2b 3c").stat().st_ino
+    (run_netns / "alias").symlink_to(run_netns / "web1")
+    mountinfo = (
+        "22 1 0:21 / /proc rw,nosuid - proc proc rw\n"
+        "101 25 0:4 net:[%d] %s/web1 rw shared:5 - nsfs nsfs rw\n"
+        "102 25 0:4 net:[%d] %s/alias rw shared:5 - nsfs nsfs rw\n"
+        "103 25 0:4 net:[%d] %s/1a2b\\0403c rw - nsfs nsfs rw\n"
+        "104 25 0:4 net:[777] %s/covered rw - nsfs nsfs rw\n"
+    ) % (web1, run_netns, web1, run_netns, sandbox, docker, tmp_path)
     proc = str(tmp_path / "proc")
-    run_netns = str(tmp_path / "run-netns")
-    build_proc(proc, {1: (4026531840, "init", "0::/init.scope\n"), 7: (4026532567, "nginx", "0::/x\n"),
-                      9: (4026532567, "worker", "0::/x\n"), 11: (None, "gone", "")},
-               MOUNTINFO.replace("/run/netns/", run_netns + "/"))
-    found, unreadable = netns.find_namespaces(proc, run_netns)
+    build_proc(proc, {1: (4026531840, "init", "0::/init.scope\n"), 7: (web1, "nginx", "0::/x\n"),
+                      9: (web1, "worker", "0::/x\n"), 11: (None, "gone", "")}, mountinfo)
+    found, unreadable = netns.find_namespaces(proc, str(run_netns))
     assert unreadable == 0
     assert found[4026531840] == {"inode": 4026531840, "names": [], "mounts": [], "pids": [1]}
-    assert found[4026532567] == {"inode": 4026532567, "names": ["alias", "web1"], "mounts": [], "pids": [7, 9]}
-    assert found[4026532999] == {"inode": 4026532999, "names": [], "mounts": ["/run/docker/netns/1a2b 3c"], "pids": []}
-    assert sorted(found) == [4026531840, 4026532567, 4026532999]
+    assert found[web1] == {"inode": web1, "names": ["alias", "web1"], "mounts": [], "pids": [7, 9]}
+    assert found[sandbox] == {"inode": sandbox, "names": [], "mounts": [str(docker / "1a2b 3c")], "pids": []}
+    assert found[777] == {"inode": 777, "names": [], "mounts": [], "pids": [], "hidden": [str(tmp_path / "covered")]}
+    assert sorted(found) == sorted([4026531840, web1, sandbox, 777])
 
 
 def test_holders_skip_processes_that_exited(tmp_path):
