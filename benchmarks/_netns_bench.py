@@ -170,6 +170,14 @@ def _ours(states):
 
 def runner(count, per_namespace, rounds, out_path, collections, python):
     """Inside the private mount + PID namespace: build, measure, check, clean up."""
+    # This mount namespace is private (unshare --mount), so nothing below reaches the machine's
+    # mounts: the copies of the machine's /run/netns mounts are dropped here, and a tmpfs there
+    # holds only this case's names.
+    subprocess.check_call(["mount", "--make-rprivate", "/"])
+    with open("/proc/self/mountinfo") as handle:
+        inherited = [line.split(" ")[4] for line in handle if line.split(" ")[4].startswith("/run/netns")]
+    for path in sorted(inherited, key=len, reverse=True):
+        subprocess.call(["umount", "-l", path], stderr=subprocess.DEVNULL)
     subprocess.check_call(["mkdir", "-p", "/run/netns"])
     subprocess.check_call(["mount", "-t", "tmpfs", "-o", "size=1m", "nfbench-netns", "/run/netns"])
     names = ["nfbns-%03d" % index for index in range(count)]
