@@ -58,8 +58,9 @@ _RULES = {
 
 
 def label(entry):
-    """How a namespace is named in the report: its /run/netns name, else ``inode:N``."""
-    return entry.get("name") or "inode:%s" % entry.get("inode")
+    """How a namespace is named in the report: its /run/netns name, else ``initial:N`` for the
+    machine's initial namespace and ``inode:N`` for the others."""
+    return entry.get("name") or "%s:%s" % ("initial" if entry.get("initial") else "inode", entry.get("inode"))
 
 
 def holders_text(entry):
