@@ -740,7 +740,8 @@ ansible_facts:
               its own (its C(ip_local_port_range), its C(tcp_max_tw_buckets)). An entry with status V(error) holds
               those gathered before the error. The filters that take C(tcp_state) (tcp_state_summary,
               tcp_pressure) take an entry as well.
-            - The C(processes) detail looks for CLOSE_WAIT holders among the namespace's own processes.
+            - The C(processes) detail looks for CLOSE_WAIT holders among the namespace's own processes first,
+              and among all the others only when some of its CLOSE_WAIT sockets are held elsewhere.
           returned: when O(namespaces=all)
           type: list
           elements: dict

@@ -59,3 +59,19 @@ def test_a_namespace_only_mounted_under_a_covered_path_cannot_be_entered():
     entries, scan = namespaces.gather_namespaces(found=(found, 0))
     assert entries[0]["status"] == "cannot_enter" and "/run/netns/covered" in entries[0]["reason"]
     assert scan["cannot_enter"] == 1
+
+
+def test_close_wait_holders_outside_the_namespace_are_still_found(tmp_path):
+    from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state.processes import socket_holders
+
+    proc = tmp_path / "proc"
+    for pid, comm, inodes in ((10, "inside", [501]), (20, "outside", [502, 503]), (30, "idle", [])):
+        (proc / str(pid) / "fd").mkdir(parents=True)
+        (proc / str(pid) / "comm").write_text(comm + "\n")
+        for fd, inode in enumerate(inodes):
+            os.symlink("socket:[%d]" % inode, str(proc / str(pid) / "fd" / str(fd)))
+    # The namespace's own process first; the rest only because 502 and 503 are still unmatched.
+    assert socket_holders(str(proc), [501, 502, 503], 10, pids=[10]) == [
+        {"pid": 20, "name": "outside", "close_wait": 2}, {"pid": 10, "name": "inside", "close_wait": 1}]
+    assert socket_holders(str(proc), [501], 10, pids=[10]) == [{"pid": 10, "name": "inside", "close_wait": 1}]
+    assert socket_holders(str(proc), [502], 10) == [{"pid": 20, "name": "outside", "close_wait": 1}]
