@@ -17,6 +17,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
     normalize_text,
     parse_bound,
 )
+from ansible_collections.netfleet.tcp.plugins.plugin_utils import _audit_namespaces
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._tcp_pressure import METRICS, _mapping, _number, tcp_pressure
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._common import (
     SEVERITIES,
@@ -165,10 +166,11 @@ def empty_entry(host, status, error=None, task=None):
         "boot_files": [],
         "summary": None,
         "findings": [],
+        "namespaces": None,
     }
 
 
-def host_entry(host, record, thresholds=None, pressure_findings=True):
+def host_entry(host, record, thresholds=None, pressure_findings=True, top=5):
     """One host's line of the report from its record (see the module docstring)."""
     record = _mapping(record)
     status = record.get("status") or ("ok" if record.get("tcp_state") is not None else "failed")
@@ -187,8 +189,10 @@ def host_entry(host, record, thresholds=None, pressure_findings=True):
     pressure = tcp_pressure(facts, thresholds)
     pressure.pop("thresholds", None)
     findings = [_finding(item, "sysctl_check") for item in check.get("findings") or []]
+    namespaces = _audit_namespaces.namespace_summary(facts, thresholds, top)
     if pressure_findings:
         findings.extend(_pressure_findings(pressure))
+        findings.extend(_audit_namespaces.namespace_findings(namespaces))
     findings.sort(key=lambda item: (-severity_rank(item["severity"]), item["id"], item["key"] or ""))
     drifted = _drifted_keys(check)
     summary = _mapping(check.get("summary"))
@@ -229,5 +233,6 @@ def host_entry(host, record, thresholds=None, pressure_findings=True):
             "keys_checked": _number(summary.get("keys_checked")),
         },
         "findings": findings,
+        "namespaces": namespaces,
     })
     return entry

@@ -79,7 +79,7 @@ def build_report(results, *, hosts=None, active=None, record_var="__audit_record
             entries.append(empty_entry(host, status, reason))
             continue
         try:
-            entry = host_entry(host, record, thresholds, pressure_findings)
+            entry = host_entry(host, record, thresholds, pressure_findings, top)
         except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
             # One host's unreadable data never stops the report for the others.
             entry = empty_entry(host, "failed", "its results could not be read: %s: %s" % (

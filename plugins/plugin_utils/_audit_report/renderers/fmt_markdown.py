@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.netfleet.tcp.plugins.plugin_utils import _audit_namespaces
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._common import OFFENDER_METRICS, TCP_STATES, pct as _pct
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._escape import md_text
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._history import change_lines, change_summary
@@ -164,6 +165,23 @@ def _offenders_section(report):
     return lines
 
 
+def _namespaces_section(report):
+    """The busiest network namespaces per host (tcp_state_facts with namespaces: all), if any."""
+    busiest, missing = _audit_namespaces.markdown_rows(report)
+    if not busiest and not missing:
+        return []
+    lines = ["## Busiest network namespaces", ""]
+    if busiest:
+        lines.extend(_table(["Host", "Ranked by", "#", "Namespace", "Holders", "TIME_WAIT", "CLOSE_WAIT",
+                             "Worst ephemeral-port use", "Verdict"], busiest))
+    else:
+        lines.append("No namespace other than the audited one holds TIME_WAIT, CLOSE_WAIT or ephemeral ports.")
+    if missing:
+        lines.extend(["", "Namespaces not counted:", ""])
+        lines.extend(_table(["Host", "Namespace", "Status", "Reason"], missing))
+    return lines
+
+
 def _rules_section(report):
     lines = ["## Findings by rule", ""]
     if not report["findings_by_rule"]:
@@ -216,7 +234,7 @@ def _missing_section(report):
     return lines
 
 
-SECTIONS = (_head, _changes_section, _hosts_section, _totals_section, _offenders_section, _rules_section, _drift_section,
+SECTIONS = (_head, _changes_section, _hosts_section, _totals_section, _offenders_section, _namespaces_section, _rules_section, _drift_section,
             _missing_section)
 
 

@@ -13,6 +13,7 @@ __metaclass__ = type
 import datetime
 import re
 
+from ansible_collections.netfleet.tcp.plugins.plugin_utils import _audit_namespaces
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import short_repr
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._tcp_pressure import METRICS, _mapping
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._common import TCP_STATES, ReportInputError, parse_time
@@ -153,6 +154,8 @@ def render_prometheus(report, host):
                 continue
             out.add(counter_family(group, name), "counter",
                     "%s %s since boot (/proc/net/snmp, /proc/net/netstat)." % (group, name), value)
+    for metric_family, kind, help_text, value, labels in _audit_namespaces.prometheus_samples(entry):
+        out.add(metric_family, kind, help_text, value, **labels)
     summary = entry["summary"]
     for severity, field in (("error", "errors"), ("warning", "warnings"), ("info", "infos")):
         out.add("netfleet_tcp_audit_findings", "gauge", "Audit findings per severity.", summary[field],
