@@ -1,0 +1,321 @@
+# Copyright: netfleet.tcp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Measure sysctl_check against hand-judged published tuning lists: precision and recall.
+
+The corpus is tests/data/tuning_lists/: one published list per file (sysctl.conf lines,
+`sysctl -w` lines, tuned [sysctl] lines or a YAML mapping, each with a source header) and
+judgement.yml, the problems a careful SRE finds in each list, with the sysctl_check rule ids
+that cover each problem class today.
+
+Every list is read the way the module receives settings: a YAML list is loaded as the
+mapping Ansible would pass; any other list is parsed with the collection's sysctl.conf
+parser (_sysctl_conf.parse), and every line it cannot read is reported, not dropped
+(tuned lists get tuned's own unquoting). sysctl_check's engine then judges the settings
+(missing: skip, boot configuration read from an empty directory, so only the list counts),
+and each finding is matched to the judged problems by (rule id, key).
+
+Both runs happen in one invocation, side by side:
+
+  netns    inside a throw-away network namespace (ip netns add / exec / delete);
+  initial  in the initial namespace, read-only (sysctl_check never writes).
+
+Problems judged for kernels other than the running one are left out. Findings that say
+only that a key is absent here (key-missing, unless the judgement says the key does not
+exist anywhere) and drift (live-differs-desired) are context, neither right nor wrong.
+
+Usage (root, for the namespace):  python3 benchmarks/list_recall.py [--only initial|netns] [--verbose]
+"""
+
+import argparse
+import inspect
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LISTS = os.path.join(REPO, "tests", "data", "tuning_lists")
+JUDGEMENT = os.path.join(LISTS, "judgement.yml")
+COLLECTIONS = os.path.join(REPO, ".tmp", "collections")
+CONTEXT_IDS = ("live-differs-desired",)
+CONTEXT_PREFIXES = ("persisted-",)
+LIST_SUFFIXES = (".conf", ".sh", ".yml")
+CONTEXT_NOT_LISTED = "about a live value the list does not set"
+
+
+def engine():
+    """``(run_check, parse)``: the only place that names the collection's code.
+
+    run_check is sysctl_check's whole read-only check, parse the sysctl.conf parser.
+    Keep this the one import when the module_utils layout changes.
+    """
+    link = os.path.join(COLLECTIONS, "ansible_collections", "netfleet", "tcp")
+    if not os.path.islink(link):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(REPO, link)
+    if COLLECTIONS not in sys.path:
+        sys.path.insert(0, COLLECTIONS)
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _check, _sysctl_conf
+    return _check.run_check, _sysctl_conf.parse
+
+
+# ---------------------------------------------------------------------------
+# Reading the lists
+
+def list_files(directory=LISTS):
+    return sorted(name for name in os.listdir(directory)
+                  if name.endswith(LIST_SUFFIXES) and name != os.path.basename(JUDGEMENT))
+
+
+def header(text):
+    """``{field: value}`` from the leading ``# field: value`` comment lines."""
+    fields = {}
+    for line in text.splitlines():
+        match = re.match(r"#\s*([a-z]+):\s*(.*)$", line.strip())
+        if not line.startswith("#"):
+            break
+        if match:
+            fields.setdefault(match.group(1), match.group(2).strip())
+    return fields
+
+
+def _unquote_tuned(value):
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def read_list(path, parse):
+    """``(settings, unreadable)`` for one list file, as the module would receive it."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    form = header(text).get("form", "")
+    if path.endswith(".yml"):
+        data = yaml.safe_load(text)
+        if isinstance(data, dict):
+            return dict((str(key), value) for key, value in data.items()), []
+        return {}, [{"line": 0, "text": "not a YAML mapping"}]
+    settings, unreadable = {}, []
+    lines = text.splitlines()
+    for entry in parse(text, os.path.basename(path)):
+        if entry["kind"] != "assign":
+            unreadable.append({"line": entry["line"], "text": lines[entry["line"] - 1].strip()})
+            continue
+        value = entry["value"]
+        if form.startswith("tuned"):
+            value = _unquote_tuned(value)
+        settings[entry["key"]] = value
+    return settings, unreadable
+
+
+# ---------------------------------------------------------------------------
+# Running the engine (inside whichever namespace this process is in)
+
+def _call(run_check, **kwargs):
+    """Call run_check with the keyword arguments it accepts (its signature may grow)."""
+    try:
+        accepted = inspect.signature(run_check).parameters
+    except (TypeError, ValueError):
+        return run_check(**kwargs)
+    if any(item.kind == item.VAR_KEYWORD for item in accepted.values()):
+        return run_check(**kwargs)
+    return run_check(**dict((name, value) for name, value in kwargs.items() if name in accepted))
+
+
+def run_inner():
+    """Judge every list here; print ``{kernel, initial_netns, lists: {name: ...}}`` as JSON."""
+    run_check, parse = engine()
+    out = {"lists": {}, "kernel": None, "initial_netns": None}
+    with tempfile.TemporaryDirectory(prefix="list-recall-root-") as empty_root:
+        for name in list_files():
+            settings, unreadable = read_list(os.path.join(LISTS, name), parse)
+            keys = sorted(key for key in settings if isinstance(key, str))
+            result = _call(run_check, settings=settings, root=empty_root, keys=keys, missing="skip")
+            context = result.get("context") or {}
+            out["kernel"] = context.get("kernel_version") or out["kernel"]
+            out["initial_netns"] = context.get("initial_netns")
+            findings = sorted(set((item["id"], item.get("key"), item["severity"]) for item in result["findings"]))
+            out["lists"][name] = {"findings": findings, "unreadable": unreadable, "keys": keys}
+    json.dump(out, sys.stdout)
+
+
+def run_engine(where):
+    """Run the inner pass as a child process, in a fresh namespace or the initial one."""
+    argv = [sys.executable, os.path.abspath(__file__), "--inner"]
+    if where == "initial":
+        return json.loads(subprocess.check_output(argv))
+    name = "nf-list-recall-%d" % os.getpid()
+    subprocess.check_call(["ip", "netns", "add", name])
+    try:
+        subprocess.check_call(["ip", "-n", name, "link", "set", "lo", "up"])
+        return json.loads(subprocess.check_output(["ip", "netns", "exec", name] + argv))
+    finally:
+        subprocess.call(["ip", "netns", "delete", name])
+
+
+# ---------------------------------------------------------------------------
+# Scoring
+
+def parse_version(text):
+    return tuple(int(part) for part in text.split("."))
+
+
+def applies(kernels, version):
+    """Whether a judgement's ``kernels`` spec ("all", ">=4.12", ">=4.4,<6.5") covers ``version``."""
+    if kernels in (None, "all"):
+        return True
+    for part in str(kernels).split(","):
+        match = re.match(r"\s*(>=|<=|<|>|==)\s*([0-9.]+)\s*$", part)
+        if not match:
+            raise ValueError("bad kernels spec %r" % kernels)
+        op, bound = match.group(1), parse_version(match.group(2))
+        ok = {">=": version >= bound, "<=": version <= bound, "<": version < bound,
+              ">": version > bound, "==": version[:len(bound)] == bound}[op]
+        if not ok:
+            return False
+    return True
+
+
+def _context_reason(rule_id, key, listed, unknown_keys):
+    """Why a finding that matches no judged problem is context rather than wrong, or None."""
+    if rule_id in CONTEXT_IDS or rule_id.startswith(CONTEXT_PREFIXES):
+        return "drift or boot configuration"
+    if rule_id == "key-missing" and key not in unknown_keys:
+        return "key absent in this namespace"
+    if key not in listed.get("keys", ()):
+        return CONTEXT_NOT_LISTED
+    return None
+
+
+def _rules_of(judgement, cls):
+    return judgement["classes"][cls]["rules"] or []
+
+
+def _score_list(problems, listed, judgement, acc):
+    """Score one list's findings against its applicable problems into ``acc``."""
+    findings = sorted(set((rule_id, key) for rule_id, key, _severity in listed["findings"]))
+    unknown_keys = set(item["key"] for item in problems if item["class"] == "unknown-key")
+    owner = {}
+    for problem in problems:
+        hits = [item for item in findings if item[0] in _rules_of(judgement, problem["class"])
+                and item[1] == problem["key"]]
+        acc["per_class"][problem["class"]]["judged"] += 1
+        acc["totals"]["judged"] += 1
+        if hits:
+            acc["per_class"][problem["class"]]["found"] += 1
+            acc["totals"]["found"] += 1
+            for hit in hits:
+                owner.setdefault(hit, problem["class"])
+        else:
+            acc["misses"].append((listed["name"], problem["key"], problem["class"]))
+    for finding in findings:
+        if finding in owner:
+            acc["totals"]["tp"] += 1
+            acc["per_class"][owner[finding]]["tp"] += 1
+            continue
+        why = _context_reason(finding[0], finding[1], listed, unknown_keys)
+        if why:
+            acc["totals"]["context"] += 1
+            acc["context"].append((listed["name"], finding[1], finding[0], why))
+            continue
+        acc["totals"]["fp"] += 1
+        acc["false_hits"].append((listed["name"], finding[1], finding[0]))
+        for cls in judgement["classes"]:
+            if finding[0] in _rules_of(judgement, cls):
+                acc["per_class"][cls]["fp"] += 1
+
+
+def score(run, judgement):
+    """Match findings to problems: per-class counts, totals, misses, wrong and context findings."""
+    version = tuple(run["kernel"] or ())[:2]
+    acc = {
+        "per_class": dict((cls, {"judged": 0, "found": 0, "tp": 0, "fp": 0}) for cls in judgement["classes"]),
+        "totals": {"judged": 0, "found": 0, "tp": 0, "fp": 0, "unreadable": 0, "context": 0},
+        "misses": [], "false_hits": [], "context": [],
+    }
+    for name, verdict in sorted(judgement["lists"].items()):
+        listed = dict(run["lists"].get(name) or {"findings": [], "unreadable": [], "keys": []}, name=name)
+        acc["totals"]["unreadable"] += len(listed["unreadable"])
+        problems = [item for item in verdict.get("problems") or [] if applies(item.get("kernels"), version)]
+        _score_list(problems, listed, judgement, acc)
+    return acc
+
+
+def _ratio(numerator, denominator):
+    return "%.2f" % (float(numerator) / denominator) if denominator else "  - "
+
+
+def report(scores, runs, judgement, verbose=False):
+    """Print the side-by-side table."""
+    names = list(scores)
+    print("sysctl_check against %d hand-judged published tuning lists (%s)"
+          % (len(judgement["lists"]), os.path.relpath(LISTS, REPO)))
+    for where in names:
+        run = runs[where]
+        print("  %-8s kernel %s, initial_netns=%s" % (where, ".".join(str(n) for n in run["kernel"] or ()),
+                                                       run["initial_netns"]))
+    print("")
+    head = "%-26s %-44s" % ("class", "rules today")
+    for where in names:
+        head += " | %-7s judged found recall precision" % where
+    print(head)
+    for cls in sorted(judgement["classes"]):
+        rules = ",".join(judgement["classes"][cls]["rules"] or ["(none)"])
+        line = "%-26s %-44s" % (cls, rules[:44])
+        for where in names:
+            item = scores[where]["per_class"][cls]
+            line += " | %-7s %6d %5d %6s %9s" % ("", item["judged"], item["found"], _ratio(item["found"], item["judged"]),
+                                                _ratio(item["tp"], item["tp"] + item["fp"]))
+        print(line)
+    print("")
+    for where in names:
+        tot = scores[where]["totals"]
+        print("%-8s overall: recall %s (%d of %d judged problems), precision %s (%d right, %d wrong findings); "
+              "%d context findings; %d list lines the parser could not read"
+              % (where, _ratio(tot["found"], tot["judged"]), tot["found"], tot["judged"],
+                 _ratio(tot["tp"], tot["tp"] + tot["fp"]), tot["tp"], tot["fp"], tot["context"],
+                 tot["unreadable"]))
+    for where in names:
+        for name, key, rule_id in scores[where]["false_hits"]:
+            print("%-8s wrong finding: %s %s (%s)" % (where, name, key, rule_id))
+        for name, key, rule_id, why in scores[where]["context"]:
+            if verbose or why == CONTEXT_NOT_LISTED:
+                print("%-8s context finding: %s %s (%s): %s" % (where, name, key, rule_id, why))
+    if verbose:
+        for where in names:
+            for name, key, cls in scores[where]["misses"]:
+                print("%-8s missed: %s %s (%s)" % (where, name, key, cls))
+            for name, listed in sorted(runs[where]["lists"].items()):
+                for line in listed["unreadable"]:
+                    print("%-8s unreadable: %s line %d: %s" % (where, name, line["line"], line["text"]))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=("netns", "initial"), help="run one side only")
+    parser.add_argument("--verbose", action="store_true", help="also list every miss and unreadable line")
+    parser.add_argument("--json", action="store_true", help="print the scores as JSON instead of a table")
+    args = parser.parse_args(argv)
+    if args.inner:
+        run_inner()
+        return 0
+    with open(JUDGEMENT, encoding="utf-8") as handle:
+        judgement = yaml.safe_load(handle)
+    sides = [args.only] if args.only else ["netns", "initial"]
+    runs = dict((where, run_engine(where)) for where in sides)
+    scores = dict((where, score(runs[where], judgement)) for where in sides)
+    if args.json:
+        json.dump(scores, sys.stdout, indent=1, sort_keys=True)
+        print("")
+    else:
+        report(scores, runs, judgement, verbose=args.verbose)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
