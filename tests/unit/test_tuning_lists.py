@@ -27,7 +27,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 LISTS = os.path.join(REPO, "tests", "data", "tuning_lists")
 JUDGEMENT = os.path.join(LISTS, "judgement.yml")
 KNOBS_REFERENCE = os.path.join(REPO, "docs", "reference", "knobs.md")
-SUFFIXES = (".conf", ".sh", ".yml")
+SUFFIXES = (".conf", ".txt", ".yml")
 FORMS = ("sysctl.conf", "sysctl -w", "sysctl k=v", "tuned", "yaml")
 SEVERITIES = ("error", "warning", "info")
 KERNELS_PART = re.compile(r"^\s*(>=|<=|<|>|==)\s*\d+(\.\d+)*\s*$")
@@ -128,4 +128,3 @@ def test_problems_are_well_formed_and_name_lines_of_their_list(judgement, name):
         assert item.get("reason"), (name, item)
         assert any(_sets_key(line, item["key"]) for line in every_line), \
             "%s: no line (or commented line) of the list names %s" % (name, item["key"])
-
