@@ -28,10 +28,14 @@ tw-buckets-below-current, tw-reuse-accepting-host: what listens, how many socket
 TIME_WAIT, what the counters say right now); the script lists the last two kinds. Any
 other unmatched finding is wrong and lowers precision.
 
-Usage (root, for the namespace):  python3 benchmarks/list_recall.py [--only initial|netns] [--verbose]
+Prints the figures and rewrites its section of docs/benchmarks.md
+(between <!-- BEGIN list_recall --> and <!-- END list_recall -->) unless --no-write.
+
+Usage (root, for the namespace):  python3 benchmarks/list_recall.py [--only initial|netns] [--verbose] [--no-write]
 """
 
 import argparse
+import datetime
 import inspect
 import json
 import os
@@ -41,6 +45,8 @@ import sys
 import tempfile
 
 import yaml
+
+from _docs_section import write_section  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LISTS = os.path.join(REPO, "tests", "data", "tuning_lists")
@@ -313,12 +319,44 @@ def report(scores, runs, judgement, verbose=False):
                     print("%-8s unreadable: %s line %d: %s" % (where, name, line["line"], line["text"]))
 
 
+def markdown(scores, runs, judgement):
+    """The docs/benchmarks.md section: overall figures and the per-class table."""
+    names = list(scores)
+    any_run = runs[names[0]]
+    lines = [
+        "## list_recall: sysctl_check on published tuning lists",
+        "",
+        "`python3 benchmarks/list_recall.py` (as root), %s, Linux %s: %d published lists in "
+        "`tests/data/tuning_lists/`, judged by hand in `judgement.yml`. Recall is the share of the judged "
+        "problems that sysctl_check reports (same rule family and key); precision the share of its findings "
+        "that match a judged problem (drift, absent-here and host-state findings are context)."
+        % (datetime.date.today().isoformat(), ".".join(str(n) for n in any_run["kernel"] or ()),
+           len(judgement["lists"])),
+        "",
+        "| run | recall | precision | judged problems | found | misses on unread lines | wrong findings |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for where in names:
+        tot = scores[where]["totals"]
+        lines.append("| %s | %s | %s | %d | %d | %d | %d |" % (
+            where, _ratio(tot["found"], tot["judged"]), _ratio(tot["tp"], tot["tp"] + tot["fp"]),
+            tot["judged"], tot["found"], tot["missed_unread"], tot["fp"]))
+    lines += ["", "| class | rules today | judged | " + " | ".join("found (%s)" % where for where in names) + " |",
+              "| --- | --- | --- | " + " | ".join("---" for _where in names) + " |"]
+    for cls in sorted(judgement["classes"]):
+        rules = ", ".join(judgement["classes"][cls]["rules"] or ["none"])
+        found = " | ".join(str(scores[where]["per_class"][cls]["found"]) for where in names)
+        lines.append("| %s | %s | %d | %s |" % (cls, rules, scores[names[0]]["per_class"][cls]["judged"], found))
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--only", choices=("netns", "initial"), help="run one side only")
     parser.add_argument("--verbose", action="store_true", help="also list every miss and unreadable line")
     parser.add_argument("--json", action="store_true", help="print the scores as JSON instead of a table")
+    parser.add_argument("--no-write", action="store_true", help="do not rewrite the section of docs/benchmarks.md")
     args = parser.parse_args(argv)
     if args.inner:
         run_inner()
@@ -333,6 +371,8 @@ def main(argv=None):
         print("")
     else:
         report(scores, runs, judgement, verbose=args.verbose)
+    if not args.no_write and not args.only:
+        write_section("list_recall", markdown(scores, runs, judgement))
     return 0
 
 
