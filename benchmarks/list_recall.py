@@ -36,9 +36,11 @@ Usage (root, for the namespace):  python3 benchmarks/list_recall.py [--only init
 
 import argparse
 import datetime
+import importlib
 import inspect
 import json
 import os
+import pkgutil
 import re
 import subprocess
 import sys
@@ -64,8 +66,9 @@ CONTEXT_HOST_STATE = "rests on this host's live state (listeners, TIME_WAIT coun
 def engine():
     """``(run_check, parse)``: the only place that names the collection's code.
 
-    run_check is sysctl_check's whole read-only check, parse the sysctl.conf parser.
-    Keep this the one import when the module_utils layout changes.
+    run_check is sysctl_check's whole read-only check (today in module_utils/_check),
+    parse the sysctl.conf parser (module_utils/_sysctl_conf). If the module_utils layout
+    moves them, they are looked up by name in the modules and packages there.
     """
     link = os.path.join(COLLECTIONS, "ansible_collections", "netfleet", "tcp")
     if not os.path.islink(link):
@@ -73,8 +76,24 @@ def engine():
         os.symlink(REPO, link)
     if COLLECTIONS not in sys.path:
         sys.path.insert(0, COLLECTIONS)
-    from ansible_collections.netfleet.tcp.plugins.module_utils import _check, _sysctl_conf
-    return _check.run_check, _sysctl_conf.parse
+    return _lookup("_check", "run_check"), _lookup("_sysctl_conf", "parse")
+
+
+def _lookup(module, name):
+    """``module.name`` under module_utils, else ``name`` from a module there named like ``module``."""
+    package = "ansible_collections.netfleet.tcp.plugins.module_utils"
+    try:
+        return getattr(importlib.import_module("%s.%s" % (package, module)), name)
+    except (ImportError, AttributeError):
+        pass
+    root = importlib.import_module(package)
+    for info in pkgutil.walk_packages(root.__path__, package + "."):
+        if module.strip("_") not in info.name:
+            continue
+        found = getattr(importlib.import_module(info.name), name, None)
+        if callable(found):
+            return found
+    raise SystemExit("no %s() found under %s: update engine() in %s" % (name, package, __file__))
 
 
 # ---------------------------------------------------------------------------
