@@ -18,13 +18,12 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _rules
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
-from ansible_collections.netfleet.tcp.plugins.module_utils._profile_apply import values_equivalent
 from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import plan, render
 from ansible_collections.netfleet.tcp.plugins.module_utils._validate import validate_settings
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
-    bound_satisfied,
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import (
+    desired_met,
+    equivalent,
     normalize_text,
-    parse_bound,
 )
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import clip, filter_error, short_repr
 
@@ -241,7 +240,7 @@ def tcp_profile_guard(check, settings, hostname, missing="skip", fail_on="error"
 def _persisted_drift(check, key, wanted):
     entry = ((check or {}).get("keys") or {}).get(key) or {}
     persisted = entry.get("persisted")
-    if persisted is None or wanted is None or values_equivalent(_text(persisted), _text(wanted)):
+    if persisted is None or wanted is None or equivalent(key, _text(persisted), _text(wanted)):
         return None
     return persisted, entry.get("persisted_file")
 
@@ -366,16 +365,9 @@ def tcp_profile_verify(reread, expected, hostname, apply=None, check_mode=False,
     for key, want in (expected or {}).items():
         entry = live_keys.get(key) or {}
         live = entry.get("live")
-        bound = parse_bound(want)
         if live is None and missing == "skip" and entry.get("exists") is False:
             continue
-        if live is None:
-            ok = False
-        elif bound:
-            ok = bound_satisfied(bound[0], bound[1], str(live))
-        else:
-            ok = values_equivalent(_text(live), _text(want))
-        if not ok:
+        if not desired_met(key, None if live is None else _text(live), want if isinstance(want, str) else _text(want)):
             problems.append("%s on %s: re-read %s, expected %s" % (
                 key, hostname, _text(live), _text(want)))
     if (not check_mode and isinstance(apply, dict) and apply.get("state") == "absent"

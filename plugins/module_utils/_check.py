@@ -23,10 +23,14 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._errors import (
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._host_context import basic_context
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
-    bound_satisfied,
     key_problem,
-    normalize_text,
     read_value,
+)
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import (
+    bound_text,
+    desired_met,
+    equivalent,
+    normalize_text,
 )
 
 try:  # the census libraries of tcp_state_facts
@@ -114,25 +118,10 @@ _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 FAIL_ON = ("error", "warning", "never")
 
 
-def _same(first, second):
-    if first is None or second is None:
-        return first is None and second is None
-    return normalize_text(first) == normalize_text(second)
-
-
 def _desired_text(wanted):
     if wanted.get("bound"):
-        return "%s%d" % wanted["bound"]
+        return bound_text(wanted["bound"])
     return wanted.get("value")
-
-
-def _satisfied(wanted, text):
-    if text is None:
-        return False
-    if wanted.get("bound"):
-        op, limit = wanted["bound"]
-        return bound_satisfied(op, limit, text)
-    return _same(wanted.get("value"), text)
 
 
 def _where(record):
@@ -191,10 +180,9 @@ def _persisted_findings(resolution, judged, desired, live, all_live, context):
     for key in sorted(judged):
         record = _sysctl_conf.effective_for(resolution, key)
         entries = resolution["assignments"].get(key, [])
-        values = set(normalize_text(entry["value"]) for entry in entries)
-        if len(values) > 1 and record is not None:
+        if record is not None and any(not equivalent(key, entry["value"], record["value"]) for entry in entries):
             others = ", ".join("%s in %s" % (entry["value"], _where(entry)) for entry in entries[:-1]
-                               if not _same(entry["value"], record["value"]))
+                               if not equivalent(key, entry["value"], record["value"]))
             found.append(_rules.finding(
                 "persisted-conflict", key, record["value"],
                 "%s is persisted with different values; %s wins at boot with %s, overriding %s."
@@ -208,7 +196,7 @@ def _persisted_findings(resolution, judged, desired, live, all_live, context):
                     "persisted-invalid", key, record["value"],
                     "%s in %s: %s; the kernel refuses it at boot." % (key, _where(record), problem),
                     "Correct the value in %s (%s takes %s)." % (record["file"], key, _catalog.expected(key))))
-        if record is not None and live.get(key) is not None and not _same(record["value"], live[key]):
+        if record is not None and live.get(key) is not None and not equivalent(key, record["value"], live[key]):
             found.append(_rules.finding(
                 "persisted-drift", key, live[key],
                 "%s is %s now but %s sets %s at boot: the next reboot or 'sysctl --system' changes it."
@@ -216,7 +204,7 @@ def _persisted_findings(resolution, judged, desired, live, all_live, context):
                 "Decide which value is right: persist the live value in %s, or apply the file's value now "
                 "(sysctl -p %s)." % (record["file"], record["file"])))
         wanted = desired.get(key)
-        if wanted and record is not None and not _satisfied(wanted, record["value"]):
+        if wanted and record is not None and not desired_met(key, record["value"], wanted):
             found.append(_rules.finding(
                 "persisted-shadows-desired", key, record["value"],
                 "At boot %s wins for %s with %s, not the desired %s; a reboot loses the desired value."
@@ -295,13 +283,14 @@ def run_check(settings=None, proc="/proc", root="/", nat_facing="auto", keys=Non
             findings.append(_rules.finding(item["id"], item["key"], item["value"], item["reason"], item["remediation"]))
     obsolete = [item for item in validation["findings"] if item["id"] == "tw-recycle-obsolete"]
     findings.extend(obsolete)
+    findings.extend(item for item in validation["findings"] if item["id"] in _validate.READING_RULES)
     skipped = set(validation["skipped"]) - set(item["key"] for item in obsolete)
     findings.extend(_skipped_finding(key, validation["skipped"][key]) for key in sorted(skipped))
     values = _validate.planned_values(desired, context, all_live)
     findings.extend(_rules.evaluate(values, context, focus=judged))
     drift = set()
     for key in sorted(desired):
-        if not _satisfied(desired[key], all_live.get(key)):
+        if not desired_met(key, all_live.get(key), desired[key]):
             drift.add(key)
             findings.append(_rules.finding(
                 "live-differs-desired", key, all_live.get(key),

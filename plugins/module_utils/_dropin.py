@@ -24,7 +24,7 @@ import stat
 import tempfile
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import normalize_text
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import normalize_text
 
 # Directories systemd-sysctl and procps read drop-ins from that a user may write to.
 # /usr/lib/sysctl.d belongs to the distribution's packages and is never written.

@@ -33,7 +33,6 @@ import contextlib
 import copy
 import errno
 import os
-import re
 import signal
 import threading
 
@@ -47,13 +46,16 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._errors import (
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._lock import LOCK_NAME, host_lock
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
-    bound_satisfied,
     key_problem,
     key_to_path,
-    normalize_text,
     read_value,
     value_problem,
     write_value,
+)
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import (
+    bound_satisfied,
+    equivalent,
+    normalize_text,
 )
 
 CHANGED = "changed"
@@ -61,9 +63,6 @@ UNCHANGED = "unchanged"
 SKIPPED = "skipped-missing"
 REFUSED = "refused"
 
-_INTEGER = re.compile(r"^-?[0-9]+$")
-_PORT_ITEM = re.compile(r"^([0-9]+)(?:-([0-9]+))?$")
-_MAX_EXPANDED_PORTS = 1 << 20
 
 
 class ProfileError(NetfleetError):
@@ -87,45 +86,6 @@ class _LiveApplyError(NetfleetError):
 
 # ---------------------------------------------------------------------------
 # Comparison and planning: pure functions.
-
-def _port_set(text):
-    """``"8080,8081-8083"`` -> frozenset of ports; None when ``text`` is not a port list."""
-    compact = text.replace(" ", "")
-    if not compact or "," not in compact and "-" not in compact:
-        return None
-    ports = set()
-    for item in compact.split(","):
-        match = _PORT_ITEM.match(item)
-        if not match:
-            return None
-        low = int(match.group(1))
-        high = int(match.group(2) or low)
-        if high < low or len(ports) + high - low > _MAX_EXPANDED_PORTS:
-            return None
-        ports.update(range(low, high + 1))
-    return frozenset(ports)
-
-
-def values_equivalent(first, second):
-    """True when two sysctl values mean the same thing to the kernel.
-
-    Whitespace is normalised (the kernel prints tcp_rmem with tabs), integers are
-    compared as numbers ("030" and "30") and port lists as sets (the kernel prints
-    ip_local_reserved_ports "8080,8081" back as "8080-8081").
-    """
-    if first is None or second is None:
-        return first is None and second is None
-    one = normalize_text(first)
-    two = normalize_text(second)
-    if one == two:
-        return True
-    tokens_one = one.split(" ")
-    tokens_two = two.split(" ")
-    if len(tokens_one) == len(tokens_two) and all(_INTEGER.match(t) for t in tokens_one + tokens_two):
-        return [int(t) for t in tokens_one] == [int(t) for t in tokens_two]
-    ports_one = _port_set(one)
-    return ports_one is not None and ports_one == _port_set(two)
-
 
 def plan(desired, live):
     """Per-key steps from the validated desired set and the live values; pure.
@@ -153,7 +113,7 @@ def plan(desired, live):
                             reason="live value %s does not satisfy %s%d" % (before, op, limit))
         else:
             target = want.get("value")
-            if values_equivalent(before, target):
+            if equivalent(key, before, target):
                 step.update(target=before, status=UNCHANGED, reason="live value already matches")
             else:
                 step.update(target=target, write=True, status=CHANGED,
@@ -187,7 +147,7 @@ def file_plan(name, path, existing_text, entries):
     old = _dropin.entries_of(existing_text)
     new = dict(entries)
     same = (set(old) == set(new)
-            and all(values_equivalent(old[key], new[key]) for key in new)
+            and all(equivalent(key, old[key], new[key]) for key in new)
             and _dropin.owner(existing_text) == name)
     if same:
         return "unchanged", existing_text
@@ -239,7 +199,7 @@ def rollback(changes, sys_root, writer=write_value, reader=read_value):
         except (SysctlWriteError, SysctlReadError, SysctlInputError) as error:
             unrestored.append({"key": key, "error": str(error)})
             continue
-        if values_equivalent(now, previous):
+        if equivalent(key, now, previous):
             restored.append(key)
         else:
             unrestored.append({"key": key, "error": "reads %s after restoring %s" % (now, previous)})
@@ -263,13 +223,13 @@ def apply_live(steps, sys_root, writer=write_value, reader=read_value):
         try:
             writer(key, target, sys_root)
             now = reader(key, sys_root)
-            if not values_equivalent(now, target):
+            if not equivalent(key, now, target):
                 raise SysctlWriteError(key, target, OSError(
                     0, "the kernel kept %r after %r was written" % (now, target)))
         except (SysctlWriteError, SysctlReadError, SysctlInputError) as error:
             to_restore = list(changes)
             current, _problem = _read_live(key, sys_root, reader)
-            if current is not None and not values_equivalent(current, previous):
+            if current is not None and not equivalent(key, current, previous):
                 to_restore.append((key, previous))
             restored, unrestored = rollback(to_restore, sys_root, writer, reader)
             raise _LiveApplyError(key, target, error, [k for k, _v in changes], restored, unrestored)
@@ -459,6 +419,7 @@ def _run_present(params, result, name, path, real_state_dir, proc, root, check_m
     warning = skipped_warning(settings, validation)
     if warning:
         result["warnings"].append(warning)
+    result["warnings"].extend(item["message"] for item in result["findings"] if item["id"] == "value-leading-zero")
 
     if persist:
         # Refuse a file that is not ours before creating anything, even the state dir.
@@ -503,7 +464,7 @@ def _run_present(params, result, name, path, real_state_dir, proc, root, check_m
         if not persist and existing is not None and _dropin.owner(existing) == name:
             persisted = _dropin.entries_of(existing)
             for key, value in entries:
-                if key in persisted and not values_equivalent(persisted[key], value):
+                if key in persisted and not equivalent(key, persisted[key], value):
                     result["warnings"].append(
                         "%s still persists %s = %s from an earlier run; persist=false leaves it alone, so a "
                         "reboot brings that value back" % (path, key, persisted[key]))
@@ -726,7 +687,7 @@ def _run_absent(params, result, name, path, real_state_dir, proc, root, check_mo
             step["before"] = before
             if error is not None or before is None:
                 step.update(status=SKIPPED, reason="the key does not exist on this host any more")
-            elif values_equivalent(before, original):
+            elif equivalent(key, before, original):
                 step.update(target=before, status=UNCHANGED, reason="already at the recorded original value")
             else:
                 step.update(target=normalize_text(original), write=True, status=CHANGED,

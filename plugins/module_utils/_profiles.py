@@ -26,10 +26,10 @@ __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
-    key_problem,
-    normalize_text,
-)
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import key_problem
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, parse
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import normalize_text
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError, format_ranges
 
 KIB = 1024
 MIB = 1024 * 1024
@@ -43,6 +43,7 @@ ORPHAN_SOCKET_BYTES = 64 * KIB
 DEFAULT_PORT_RANGE = (32768, 60999)
 
 NO_PROFILE = "none"
+PORT_RANGE_KEY = "net.ipv4.ip_local_port_range"
 
 
 class ProfileError(NetfleetError, ValueError):
@@ -99,11 +100,12 @@ def _kernel_tcp_mem(pages):
     return [limit // 4 * 3, limit, limit // 4 * 3 * 2]
 
 
-def _parse_ints(text):
+def _parse_ints(key, text):
     try:
-        return [int(part) for part in normalize_text(str(text)).split(" ")]
-    except ValueError:
+        value = parse(key, text)
+    except KernelReadError:
         return None
+    return list(value.items) if value.kind == INTEGERS else None
 
 
 def _live(host, key):
@@ -150,7 +152,7 @@ def _tcp_mem_throughput(key, context, host, settings):
 def _kernel_tcp_mem_formula(key, context, host, settings):
     pages = _memory_pages(context, key)
     wanted = _kernel_tcp_mem(pages)
-    live = _parse_ints(_live(host, key) or "")
+    live = _parse_ints(key, _live(host, key) or "")
     # The kernel sizes tcp_mem from the pages free at boot, slightly fewer than
     # MemTotal: a live value within 2% of the formula is the kernel's own, keep it.
     if live and len(live) == 3 and wanted[1] and abs(live[1] - wanted[1]) * 50 <= wanted[1]:
@@ -191,35 +193,12 @@ def _kernel_somaxconn(key, context, host, settings):
 
 
 def _port_range(context, host, settings):
-    wanted = settings.get("net.ipv4.ip_local_port_range")
-    for text in (wanted, _live(host, "net.ipv4.ip_local_port_range")):
-        ints = _parse_ints(text) if text is not None else None
+    wanted = settings.get(PORT_RANGE_KEY)
+    for text in (wanted, _live(host, PORT_RANGE_KEY)):
+        ints = _parse_ints(PORT_RANGE_KEY, text) if text is not None else None
         if ints and len(ints) == 2:
             return ints[0], ints[1]
     return DEFAULT_PORT_RANGE
-
-
-def parse_port_list(text):
-    """``"8080,9000-9002"`` -> ``[8080, 9000, 9001, 9002]`` (the kernel's list format)."""
-    try:
-        ranges = _catalog.parse_port_list(normalize_text(str(text or "")).replace(" ", ","))
-    except ValueError as error:
-        raise ProfileError("cannot read port list %r: %s" % (text, error))
-    ports = set()
-    for low, high in ranges:
-        ports.update(range(low, high + 1))
-    return sorted(ports)
-
-
-def format_port_list(ports):
-    """``[8080, 9000, 9001, 9002]`` -> ``"8080,9000-9002"``, as the kernel prints it."""
-    ranges = []
-    for port in sorted(set(ports)):
-        if ranges and port == ranges[-1][1] + 1:
-            ranges[-1][1] = port
-        else:
-            ranges.append([port, port])
-    return ",".join("%d" % low if low == high else "%d-%d" % (low, high) for low, high in ranges)
 
 
 def _reserved_listen_ports(key, context, host, settings):
@@ -236,10 +215,14 @@ def _reserved_listen_ports(key, context, host, settings):
             "numbers, got %r" % (key, listening if not isinstance(listening, str) else listening[:80])
         )
     ports = set(port for port in listening if low <= int(port) <= high)
-    ports.update(parse_port_list(_live(host, key) or ""))
+    live = _live(host, key) or ""
+    try:
+        ports.update(parse(key, live).items)
+    except KernelReadError as error:
+        raise ProfileError("cannot read port list %r: %s" % (live, error))
     if not ports:
         return None
-    return format_port_list(ports)
+    return format_ranges(ports)
 
 
 FORMULAS = {

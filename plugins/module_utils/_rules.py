@@ -26,6 +26,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, PORTS, parse
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -100,6 +102,16 @@ _RULES = [
          "A value that contains quote characters. Neither the kernel nor systemd-sysctl removes "
          "quotes, so the kernel receives them and refuses the value.",
          family="input", blocking=True),
+    Rule("value-leading-zero", "warning", "Number with a leading zero, which the kernel reads as octal",
+         "The kernel reads every integer the way C's strtoul does with base 0: a leading 0 makes it octal, "
+         "so 030 sets 24 and 010240 sets 4256. Where that differs from the decimal reading, the value is "
+         "judged, applied, compared and persisted as the kernel reads it (24, never 030 as written), and "
+         "this warning says so, in settings and in persisted files alike.",
+         family="input"),
+    Rule("value-hex", "info", "Hexadecimal number",
+         "The kernel reads 0x1e as 30. The value is accepted, and written and persisted as the "
+         "decimal number the kernel holds.",
+         family="input"),
     Rule("value-shape", "error", "Value has the wrong shape or is out of range",
          "The catalog says what each known key takes: one integer in a range, one of a set of "
          "values, bit flags, a triple, a pair or a port list. The value does not fit.",
@@ -256,14 +268,20 @@ def human_bytes(number):
     return "%d bytes" % number  # pragma: no cover
 
 
-def _ints(values, key, count=None):
-    text = values.get(key)
+def _parsed(key, text):
     if text is None:
         return None
-    numbers = _catalog.parse_ints(text)
-    if numbers is None or (count is not None and len(numbers) != count):
+    try:
+        return parse(key, text)
+    except KernelReadError:
         return None
-    return numbers
+
+
+def _ints(values, key, count=None):
+    value = _parsed(key, values.get(key))
+    if value is None or value.kind != INTEGERS or (count is not None and len(value.items) != count):
+        return None
+    return list(value.items)
 
 
 def _int(values, key):
@@ -295,8 +313,8 @@ def tw_recycle_guards(value_text, context, exists):
     NAT-facing host on such a kernel gets both findings, so a pasted list shows
     every reason at once.
     """
-    number = _catalog.parse_ints(value_text)
-    if number != [1]:
+    value = _parsed(K_TW_RECYCLE, value_text)
+    if value is None or value.items != (1,):
         return []
     found = []
     kernel = _catalog.version_text((context or {}).get("kernel_version"))
@@ -466,12 +484,9 @@ def _rule_port_listeners(values, context, low, high):
     if not listen or low > high:
         return []
     reserved_text = values.get(K_RESERVED)
-    try:
-        reserved = _catalog.parse_port_list(reserved_text or "")
-    except ValueError:
-        reserved = []
-    covered = sorted(set(port for port in listen
-                         if low <= port <= high and not _catalog.ports_in(port, reserved)))
+    parsed = _parsed(K_RESERVED, reserved_text or "")
+    reserved = parsed.items if parsed is not None and parsed.kind == PORTS else frozenset()
+    covered = sorted(set(port for port in listen if low <= port <= high and port not in reserved))
     if not covered:
         return []
     listed = ",".join(str(port) for port in covered)

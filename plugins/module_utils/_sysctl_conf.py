@@ -38,7 +38,9 @@ __metaclass__ = type
 import fnmatch
 import os
 
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import normalize_text
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import as_text, canonical
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import equivalent, normalize_text
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 
 SYSCTL_D_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d")
 SYSCTL_CONF = "/etc/sysctl.conf"
@@ -111,12 +113,16 @@ def parse(text, source="<string>"):
     return entries
 
 
-def _render_value(value):
-    if isinstance(value, (list, tuple)):
-        return " ".join(normalize_text(str(item)) for item in value)
+def _render_value(key, value):
+    """The value model's canonical text (``0x1e`` is written as ``30``), or the words as given."""
     if isinstance(value, bool):
         raise ValueError("YAML boolean %r is not a sysctl value; write 1 or 0" % value)
-    return normalize_text(str(value)) if value is not None else ""
+    if value is None or value == "":
+        return ""
+    try:
+        return canonical(key, value)
+    except KernelReadError:
+        return normalize_text(as_text(key, value))
 
 
 def render(entries, header=None):
@@ -140,7 +146,7 @@ def render(entries, header=None):
         elif kind == "assign":
             if not entry.get("key"):
                 raise ValueError("entry without a key: %r" % (entry,))
-            value = _render_value(entry.get("value"))
+            value = _render_value(entry["key"], entry.get("value"))
             lines.append(("%s%s = %s" % (prefix, entry["key"], value)).rstrip())
     return "\n".join(lines) + "\n" if lines else ""
 
@@ -411,7 +417,7 @@ def shadows(path, settings, root="/", dirs=SYSCTL_D_DIRS, sysctl_conf=SYSCTL_CON
     'sysctl --system') whose boot result for a key comes from another file with
     another value.
     """
-    ours = dict((key, _render_value(value)) for key, value in settings.items())
+    ours = dict((key, _render_value(key, value)) for key, value in settings.items())
     overlay = {path: [{"key": key, "value": value, "kind": "assign", "line": index + 1, "ignore_errors": False,
                        "glob": False, "quoted": False}
                       for index, (key, value) in enumerate(sorted(ours.items()))]}
@@ -420,7 +426,7 @@ def shadows(path, settings, root="/", dirs=SYSCTL_D_DIRS, sysctl_conf=SYSCTL_CON
     for key in sorted(ours):
         for loader in (SYSTEMD, PROCPS):
             record = effective_for(resolution, key, loader)
-            if record and record["file"] != path and record["value"] != ours[key]:
+            if record and record["file"] != path and not equivalent(key, record["value"], ours[key]):
                 found.append({"key": key, "value": record["value"], "ours": ours[key], "file": record["file"],
                               "line": record["line"], "loader": loader})
     return found

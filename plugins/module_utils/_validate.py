@@ -21,11 +21,14 @@ from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _rul
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import SysctlInputError
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
     key_problem,
-    normalize_text,
     normalize_value,
-    parse_bound,
-    bound_satisfied,
     value_problem,
+)
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import reading_notes
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import (
+    bound_satisfied,
+    normalize_text,
+    parse_bound,
 )
 
 MISSING_POLICIES = ("fail", "skip")
@@ -77,10 +80,19 @@ def value_refusal(key, value):
     problem = value_problem(value)
     if problem:
         return ("value-invalid", problem)
-    problem = _catalog.shape_problem(key, normalize_value(value))
+    problem = _catalog.shape_problem(key, value)
     if problem:
         return ("value-shape", problem)
     return None
+
+
+READING_RULES = ("value-hex", "value-leading-zero")
+
+
+def reading_findings(key, value):
+    """Findings for a usable value the kernel reads unlike a person: hexadecimal, or a leading 0."""
+    return [_rules.finding(rule_id, key, display_value(value), "%s: %s." % (key, note), REMEDIATION[rule_id])
+            for rule_id, note in reading_notes(key, value) if rule_id in READING_RULES]
 
 
 def key_exists(key, context, live):
@@ -135,6 +147,9 @@ REMEDIATION = {
     "value-boolean": "Write 1 or 0 (an integer, unquoted in YAML), never yes/no/on/off/true/false.",
     "value-quoted": "Remove the quote characters from inside the value; YAML quoting around it is fine.",
     "value-shape": "Use a value of the shape and range the knob reference lists for this key.",
+    "value-leading-zero": "Write the number in decimal without a leading 0: the value you mean (the kernel's "
+                          "reading is what is applied and persisted until you do).",
+    "value-hex": "Nothing to do; write the decimal value to make the configuration read as the kernel reads it.",
 }
 
 
@@ -183,8 +198,10 @@ def validate_settings(settings, context, live, missing="fail"):
             result["refused"].append(_refusal(key, value, refusal[0], refusal[1]))
             continue
         bound = parse_bound(value)
-        text = None if bound else normalize_value(value)
+        text = None if bound else normalize_value(value, key)
         exists = key_exists(key, context, live)
+        if text is not None:
+            info.extend(reading_findings(key, value))
 
         if key == _rules.K_TW_RECYCLE:
             guards = _rules.tw_recycle_guards(text if text is not None else str(bound[1]), context, exists)

@@ -31,11 +31,7 @@ import numbers
 import re
 import xml.etree.ElementTree as ET
 
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
-    bound_satisfied,
-    normalize_text,
-    parse_bound,
-)
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import desired_met, equivalent
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import short_repr
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._tcp_pressure import (
     METRICS,
@@ -186,9 +182,9 @@ def _drifted_keys(check):
             continue
         live, persisted, desired = info.get("live"), info.get("persisted"), info.get("desired")
         reasons = []
-        if persisted is not None and live is not None and normalize_text(str(persisted)) != normalize_text(str(live)):
+        if persisted is not None and live is not None and not equivalent(key, str(persisted), str(live)):
             reasons.append("persisted")
-        if desired is not None and live is not None and not _desired_met(live, desired):
+        if desired is not None and live is not None and not desired_met(key, str(live), desired):
             reasons.append("desired")
         if reasons:
             drifted.append({
@@ -200,22 +196,6 @@ def _drifted_keys(check):
                 "against": reasons,
             })
     return drifted
-
-
-def _desired_met(live, desired):
-    """Whether a live value meets what sysctl_check reported as desired (a value or a bound)."""
-    if isinstance(desired, dict):
-        # {"value": text or None, "bound": [op, int] or None} as _validate returns it.
-        bound = desired.get("bound")
-        if bound:
-            return bound_satisfied(bound[0], bound[1], str(live))
-        desired = desired.get("value")
-        if desired is None:
-            return True
-    bound = parse_bound(str(desired))
-    if bound:
-        return bound_satisfied(bound[0], bound[1], str(live))
-    return normalize_text(str(live)) == normalize_text(str(desired))
 
 
 def _finding(raw, source):

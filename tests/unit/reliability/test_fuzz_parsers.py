@@ -31,6 +31,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils import (
     _tcp_state,
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value import _kernel
 from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils import netlink_replay
 from ansible_collections.netfleet.tcp.tests.unit.reliability.support import count
 
@@ -95,7 +96,7 @@ def test_sysctl_conf_file_of_random_bytes(data):
 keys = st.builds(".".join, st.lists(st.text(alphabet=string.ascii_lowercase + string.digits + "_-",
                                             min_size=1, max_size=12), min_size=2, max_size=5))
 values = st.one_of(
-    st.integers(min_value=_sysctl_keys.INT_MIN, max_value=_sysctl_keys.INT_MAX),
+    st.integers(min_value=_kernel.LONG_MIN, max_value=_kernel.ULONG_MAX),
     st.lists(st.integers(min_value=0, max_value=2 ** 32), min_size=1, max_size=4),
     st.text(alphabet=string.ascii_letters + string.digits + " \t,-:/|.", max_size=40),
 )

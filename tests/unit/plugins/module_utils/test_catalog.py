@@ -159,12 +159,6 @@ def test_shape_refuses(key, text, fragment):
     assert problem is not None and fragment in problem, problem
 
 
-def test_port_list_helpers():
-    assert catalog.parse_port_list(" 22, 8000-8002 ") == [(22, 22), (8000, 8002)]
-    assert catalog.ports_in(8001, [(8000, 8002)])
-    assert not catalog.ports_in(8003, [(8000, 8002)])
-
-
 def test_versions():
     assert catalog.parse_version("6.1.0-18-amd64") == (6, 1, 0)
     assert catalog.parse_version([4, 12]) == (4, 12, 0)

@@ -42,23 +42,6 @@ def want(value=None, bound=None):
     return {"value": value, "bound": bound}
 
 
-@pytest.mark.parametrize("one,two,same", [
-    ("4096\t131072\t6291456", "4096 131072  6291456", True),
-    ("30", "030", True),
-    ("30", "31", False),
-    ("8080,8081", "8080-8081", True),
-    ("8080, 8082", "8080-8082", False),
-    ("", "", True),
-    (None, None, True),
-    (None, "0", False),
-    ("cubic", "reno", False),
-    ("1 2", "1 2 3", False),
-])
-def test_values_equivalent(one, two, same):
-    assert engine.values_equivalent(one, two) is same
-    assert engine.values_equivalent(two, one) is same
-
-
 def test_plan_values_and_bounds():
     desired = {
         "net.ipv4.tcp_fin_timeout": want("30"),

@@ -16,18 +16,13 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import (
     PROFILES,
     ProfileError,
     describe_profiles,
-    format_port_list,
     kernel_ehash_entries,
-    parse_port_list,
     plan,
     profile_names,
     render,
 )
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
-    key_problem,
-    parse_bound,
-    value_problem,
-)
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import key_problem, value_problem
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import parse_bound
 
 GIB = 1024 ** 3
 
@@ -215,16 +210,10 @@ def test_reserved_ports_use_the_live_range_without_a_profile_range():
     assert rows == "40000"
 
 
-@given(st.sets(st.integers(min_value=1, max_value=65535), max_size=40))
-def test_port_list_round_trip(ports):
-    assert parse_port_list(format_port_list(ports)) == sorted(ports)
-
-
-def test_port_list_reads_the_kernel_format():
-    assert parse_port_list("8080,9000-9002") == [8080, 9000, 9001, 9002]
-    assert parse_port_list("") == []
-    with pytest.raises(ProfileError):
-        parse_port_list("80,abc")
+def test_reserved_ports_refuse_a_live_list_the_kernel_would_not_print():
+    result = {"context": BIG, "keys": {"net.ipv4.ip_local_reserved_ports": {"live": "80,abc"}}}
+    with pytest.raises(ProfileError, match="cannot read port list"):
+        _profiles._reserved_listen_ports("net.ipv4.ip_local_reserved_ports", BIG, result, {})
 
 
 def test_missing_memory_is_a_clear_error():
