@@ -8,9 +8,14 @@
 
 Pages and their sources:
 
-* knobs.md     plugins/module_utils/_catalog.py (every knob) and _rules.py (every rule)
+* knobs.md     plugins/module_utils/_catalog_data.py (every knob) and _rules/ (every rule)
 * profiles.md  plugins/module_utils/_profiles.py (every profile, key, value or formula, reason)
 * roles.md     roles/*/meta/argument_specs.yml, with defaults from roles/*/defaults/main.yml
+
+and blocks inside other files, between ``# BEGIN generated <name>`` and ``# END generated
+<name>`` comment lines (see SPLICES): the rule list in sysctl_check's documentation and
+the roles' ``choices:`` of profile names. A block whose registry does not exist yet (the
+report formats, until the audit report has a formats registry) is left as it is.
 
 The output depends only on those files: no dates, no machine names, stable order.
 tests/unit/docs/test_generated_docs.py fails when a committed page differs from
@@ -206,8 +211,23 @@ FAMILY_TEXT = [
      "against the host: memory, kernel, namespace, listeners, connection counts."),
     ("persisted", "Persisted rules",
      "Compare the boot configuration (`/etc/sysctl.conf` and the `sysctl.d` directories, in boot "
-     "order) with the live and desired values."),
+     "order) with the live and desired values. A persisted value is also judged by the input and "
+     "value rules: the finding has the same id and severity as for a setting, plus `file` and `line`."),
+    ("pressure", "Pressure rules",
+     "Raised by the audit report from the `tcp_state_facts` census and the `tcp_pressure` "
+     "thresholds: a limit filling up right now."),
 ]
+
+
+def _kernels_text(kernels):
+    since, before = (list(kernels or ()) + [None, None])[:2]
+    if since and before:
+        return "from Linux %s, before %s" % (since, before)
+    if since:
+        return "Linux %s and later" % since
+    if before:
+        return "before Linux %s" % before
+    return ""
 
 
 def _rule_keys(rule):
@@ -235,7 +255,7 @@ def render_knobs():
         for key in _rule_keys(rule):
             rules_by_key.setdefault(key, []).append(rule["id"])
 
-    out = [HEADER % (REGENERATE, "plugins/module_utils/_catalog.py and _rules.py"), ""]
+    out = [HEADER % (REGENERATE, "plugins/module_utils/_catalog_data.py and _rules/"), ""]
     out += [
         "# Knob reference",
         "",
@@ -311,9 +331,10 @@ def render_knobs():
             out += ["Related: %s." % "; ".join(related), ""]
 
     out += ["## Rules", ""]
+    # (sources: plugins/module_utils/_rules/, one module per family)
     if rules is None:
         out += [
-            "The rule list is generated from `plugins/module_utils/_rules.py`, which does not",
+            "The rule list is generated from `plugins/module_utils/_rules/`, which does not",
             "list its rules yet.",
             "",
         ]
@@ -345,6 +366,9 @@ def render_knobs():
         for rule in members:
             out += ["#### rule: %s" % rule["id"], "", "**%s.**" % rule["title"].rstrip("."), ""]
             out.append("Severity: %s%s." % (rule["severity"], ", blocking" if rule.get("blocking") else ""))
+            kernels = _kernels_text(rule.get("kernels"))
+            if kernels:
+                out.append("Kernels: %s." % kernels)
             keys = _rule_keys(rule)
             out.append("Keys: %s." % (", ".join(
                 "[`%s`](#%s)" % (key, anchor(key)) if catalog.knob(key) else code(key)
@@ -558,6 +582,102 @@ def render_roles():
 
 
 # ---------------------------------------------------------------------------
+# Generated blocks inside other files
+# ---------------------------------------------------------------------------
+
+
+def _wrap(text, indent, width=100):
+    lines, line = [], indent
+    for word in text.split(" "):
+        if len(line) + len(word) + 1 > width and line.strip():
+            lines.append(line.rstrip())
+            line = indent + "  "
+        line += word + " "
+    lines.append(line.rstrip())
+    return lines
+
+
+def render_rule_list(indent):
+    """sysctl_check's documentation line that names every rule, family by family."""
+    rules = _rule_catalog() or []
+    parts = []
+    for family, title, _intro in FAMILY_TEXT:
+        members = [rule["id"] for rule in rules if rule.get("family") == family]
+        if members:
+            label = title[0].lower() + title[1:]
+            if family == "pressure":
+                label += " (raised by the audit report)"
+            parts.append("%s %s" % (label, ", ".join("C(%s)" % member for member in members)))
+    return _wrap('- "The rules: %s. The collection\'s rule reference describes each one."' % "; ".join(parts), indent)
+
+
+def render_profile_choices(indent):
+    """A role's ``choices:`` of profile names, from the profiles registry."""
+    names = _module_utils("_profiles").profile_names()
+    return ["%schoices: [%s]" % (indent, ", ".join(names))]
+
+
+def render_report_format_choices(indent):
+    """A role's ``choices:`` of report formats, from the audit report's formats registry.
+
+    Hook for the formats registry: once plugin_utils/_audit_report exposes ``FORMATS``
+    (names, or a mapping of name to renderer), a block named ``report format choices``
+    renders from it; until then the block is left as it is (None).
+    """
+    _make_importable()
+    try:
+        report = importlib.import_module("%s.plugins.plugin_utils._audit_report" % PACKAGE)
+    except ImportError:
+        return None
+    formats = getattr(report, "FORMATS", None)
+    if formats is None:
+        return None
+    return ["%schoices: [%s]" % (indent, ", ".join(list(formats)))]
+
+
+SPLICES = {
+    "rule list": render_rule_list,
+    "profile choices": render_profile_choices,
+    "report format choices": render_report_format_choices,
+}
+SPLICED_FILES = (
+    "plugins/modules/sysctl_check.py",
+    "roles/tuning/meta/argument_specs.yml",
+    "roles/audit/meta/argument_specs.yml",
+)
+_BEGIN = re.compile(r"^(\s*)# BEGIN generated (.+?)(?: \(.*\))?$")
+
+
+def splice(text):
+    """``text`` with every generated block rendered anew (blocks without a registry kept)."""
+    out, lines, index = [], text.split("\n"), 0
+    while index < len(lines):
+        line = lines[index]
+        out.append(line)
+        match = _BEGIN.match(line)
+        index += 1
+        if not match or match.group(2) not in SPLICES:
+            continue
+        indent, name = match.group(1), match.group(2)
+        end = index
+        while end < len(lines) and lines[end].strip() != "# END generated %s" % name:
+            end += 1
+        if end == len(lines):
+            raise SourceError("'# BEGIN generated %s' has no matching END line" % name)
+        rendered = SPLICES[name](indent)
+        out.extend(rendered if rendered is not None else lines[index:end])
+        index = end
+    return "\n".join(out)
+
+
+def _render_spliced(relative):
+    def render_file():
+        with open(os.path.join(REPO, relative)) as handle:
+            return splice(handle.read())
+    return render_file
+
+
+# ---------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------
 
@@ -566,6 +686,8 @@ PAGES = {
     "profiles": ("profiles.md", render_profiles),
     "roles": ("roles.md", render_roles),
 }
+for _relative in SPLICED_FILES:
+    PAGES[_relative] = (os.path.join(REPO, _relative), _render_spliced(_relative))
 
 
 def page_path(name):
@@ -613,7 +735,8 @@ def _run(names, check):
             print("stale: %s (run: %s %s)" % (os.path.relpath(path, REPO), REGENERATE, name))
         return 1 if stale else 0
     os.makedirs(REFERENCE, exist_ok=True)
-    for name in names:
+    # Blocks in the roles' argument specs first: roles.md is rendered from them.
+    for name in sorted(names, key=lambda item: item not in SPLICED_FILES):
         text = render(name)
         path = page_path(name)
         try:

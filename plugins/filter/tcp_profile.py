@@ -27,8 +27,6 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compar
 )
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import clip, filter_error, short_repr
 
-SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
-FAIL_ON_RANK = {"error": 3, "warning": 2, "never": 99}
 # Findings that describe the change itself or the boot configuration before it,
 # which applying the profile is about to fix: never a reason to refuse it.
 NOT_A_PROBLEM = frozenset(["live-differs-desired", "persisted-drift", "tw-recycle-obsolete"])
@@ -109,22 +107,12 @@ def tcp_profile_plan(host, profile, group_overrides=None, host_overrides=None):
 # Guard
 
 
-def _involves(finding, keys):
-    key = finding.get("key")
-    involved = set([key]) if key else set()
-    rule = _rules.RULES.get(finding.get("id"))
-    if rule is not None and finding.get("id") in (
-            "tw-reuse-no-timestamps", "syn-backlog-above-somaxconn", "port-range-listeners"):
-        involved.update(rule.keys)
-    return bool(involved & set(keys))
-
-
 def _relevant_findings(check, settings):
     if _is_skipped(check):
         return []
     keys = list(settings or {})
     return [finding for finding in check.get("findings") or []
-            if isinstance(finding, dict) and _involves(finding, keys)]
+            if isinstance(finding, dict) and _rules.involved_keys(finding) & set(keys)]
 
 
 @_edge("tcp_profile_findings")
@@ -189,7 +177,7 @@ def tcp_profile_guard(check, settings, hostname, missing="skip", fail_on="error"
     """
     if missing not in ("skip", "fail"):
         raise _error("tcp_profile_guard", "missing must be skip or fail, not %s" % short_repr(missing))
-    if fail_on not in FAIL_ON_RANK:
+    if fail_on not in _rules.FAIL_ON:
         raise _error("tcp_profile_guard", "fail_on must be error, warning or never, not %s" % short_repr(fail_on))
     if not settings or _is_skipped(check):
         return []
@@ -215,7 +203,6 @@ def tcp_profile_guard(check, settings, hostname, missing="skip", fail_on="error"
         if item.get("remediation"):
             message += " %s" % item["remediation"]
         refusals.append(message)
-    threshold = FAIL_ON_RANK[fail_on]
     for finding in _relevant_findings(check, settings):
         rule_id = finding.get("id")
         rule = _rules.RULES.get(rule_id)
@@ -223,7 +210,7 @@ def tcp_profile_guard(check, settings, hostname, missing="skip", fail_on="error"
             continue  # blocking rules were judged above, exactly as sysctl_profile judges them
         if finding.get("key") in refused_keys:
             continue
-        if SEVERITY_RANK.get(finding.get("severity"), 0) < threshold:
+        if not _rules.gate_reached(finding.get("severity"), fail_on):
             continue
         message = "%s refused on %s (tuning_fail_on: %s): %s" % (
             _short(finding.get("key")), hostname, fail_on, finding.get("message") or rule_id)

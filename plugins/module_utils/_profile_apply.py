@@ -36,7 +36,8 @@ import os
 import signal
 import threading
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _check, _dropin, _sysctl_conf, _validate
+from ansible_collections.netfleet.tcp.plugins.module_utils import _dropin, _sysctl_conf, _validate
+from ansible_collections.netfleet.tcp.plugins.module_utils._rule_context import gather_context
 from ansible_collections.netfleet.tcp.plugins.module_utils import _state_record
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import (
     NetfleetError,
@@ -307,7 +308,7 @@ def validate(settings, proc="/proc", missing="fail", nat_facing="auto", run_comm
     be read, or whose path would leave /proc/sys, becomes a refusal of its own.
     """
     sys_root = os.path.join(proc, "sys")
-    context = _check.gather_context(proc=proc, nat_facing=nat_facing, run=run_command, which=which)
+    context = gather_context(proc=proc, nat_facing=nat_facing, run=run_command, which=which)
     live = {}
     extra = []
     if isinstance(settings, dict):

@@ -357,11 +357,11 @@ def resolve(root="/", dirs=SYSCTL_D_DIRS, sysctl_conf=SYSCTL_CONF, overlay=None)
         }
         result["notes"].append(
             "%s: systemd-sysctl leaves %s, 'sysctl --system' leaves %s" % (
-                key, _describe(first), _describe(second)))
+                key, describe_record(first), describe_record(second)))
     return result
 
 
-def _describe(record):
+def describe_record(record):
     if not record:
         return "the kernel's value (no file sets it)"
     return "%s (from %s)" % (record["value"], record["file"])

@@ -19,80 +19,16 @@ __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _rules
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import SysctlInputError
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
-    key_problem,
-    normalize_value,
-    value_problem,
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import (  # noqa: F401
+    READING_RULES,
+    display_value,
+    reading_findings,
+    value_refusal,
 )
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import reading_notes
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import (
-    bound_satisfied,
-    normalize_text,
-    parse_bound,
-)
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import key_problem, normalize_value
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import bound_satisfied, parse_bound
 
 MISSING_POLICIES = ("fail", "skip")
-_BOOLEAN_WORDS = frozenset(["yes", "no", "on", "off", "true", "false", "y", "n"])
-
-
-def display_value(value):
-    """A value as text for messages and findings (never raises)."""
-    if isinstance(value, (list, tuple)):
-        return " ".join(str(item) for item in value)
-    if value is None:
-        return None
-    return str(value)
-
-
-def value_refusal(key, value):
-    """``(rule_id, reason)`` when ``value`` cannot be used for ``key``, else None.
-
-    Covers YAML booleans, quotes, syntax (newline, ``=``, ``#``, control characters,
-    empty, floats), bounds on keys that are not a single integer, and the catalog's
-    shape and range. Does not look at the host: existence and guards come later.
-    """
-    items = value if isinstance(value, (list, tuple)) else [value]
-    for item in items:
-        if isinstance(item, bool):
-            return ("value-boolean",
-                    "YAML boolean %r (from yes/no/on/off/true/false) where %s is expected; write "
-                    "1 or 0 without quotes" % (item, _catalog.expected(key)))
-        if isinstance(item, str):
-            if "'" in item or '"' in item:
-                return ("value-quoted",
-                        "value %r contains quotes; the kernel would receive them literally. "
-                        "Write the bare value, e.g. %s: %s"
-                        % (item, _rules.short(key), normalize_text(item.replace('"', "").replace("'", ""))
-                           or "1"))
-            if normalize_text(item).lower() in _BOOLEAN_WORDS:
-                return ("value-boolean",
-                        "%r reads as a boolean; write 1 or 0 explicitly" % item)
-    bound = parse_bound(value)
-    if bound is not None:
-        if key in _catalog.CATALOG and not _catalog.is_single_integer(key):
-            return ("value-shape",
-                    "a bound such as '%s%d' only applies to keys holding one integer; %s takes %s"
-                    % (bound[0], bound[1], _rules.short(key), _catalog.expected(key)))
-        problem = _catalog.shape_problem(key, str(bound[1]))
-        if problem:
-            return ("value-shape", "bound %s%d: %s" % (bound[0], bound[1], problem))
-        return None
-    problem = value_problem(value)
-    if problem:
-        return ("value-invalid", problem)
-    problem = _catalog.shape_problem(key, value)
-    if problem:
-        return ("value-shape", problem)
-    return None
-
-
-READING_RULES = ("value-hex", "value-leading-zero")
-
-
-def reading_findings(key, value):
-    """Findings for a usable value the kernel reads unlike a person: hexadecimal, or a leading 0."""
-    return [_rules.finding(rule_id, key, display_value(value), "%s: %s." % (key, note), REMEDIATION[rule_id])
-            for rule_id, note in reading_notes(key, value) if rule_id in READING_RULES]
 
 
 def key_exists(key, context, live):
@@ -137,27 +73,17 @@ def _refusal(key, value, rule_id, reason, remediation=None):
         "value": display_value(value),
         "id": rule_id,
         "reason": reason,
-        "remediation": remediation or REMEDIATION.get(rule_id, ""),
+        "remediation": remediation or _rules.rule(rule_id).remediation or "",
     }
 
 
-REMEDIATION = {
-    "key-invalid": "Write the dotted sysctl name as 'sysctl -a' prints it, e.g. net.ipv4.tcp_fin_timeout.",
-    "value-invalid": "Give an integer, a string such as '4096 131072 6291456', or a list of integers.",
-    "value-boolean": "Write 1 or 0 (an integer, unquoted in YAML), never yes/no/on/off/true/false.",
-    "value-quoted": "Remove the quote characters from inside the value; YAML quoting around it is fine.",
-    "value-shape": "Use a value of the shape and range the knob reference lists for this key.",
-    "value-leading-zero": "Write the number in decimal without a leading 0: the value you mean (the kernel's "
-                          "reading is what is applied and persisted until you do).",
-    "value-hex": "Nothing to do; write the decimal value to make the configuration read as the kernel reads it.",
-}
 
 
 def validate_settings(settings, context, live, missing="fail"):
     """Validate a desired set of sysctl settings against this host.
 
     ``settings``: ``{key: value}`` as given by the user (int, str, list, or a bound
-    such as ``">=4096"``). ``context``: _check.gather_context()'s dict. ``live``:
+    such as ``">=4096"``). ``context``: _rule_context.gather_context()'s dict. ``live``:
     ``{key: normalised text or None}`` for (at least) the settings' keys, None
     meaning absent here. ``missing``: ``fail`` refuses absent keys, ``skip`` skips them.
 

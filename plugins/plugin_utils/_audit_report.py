@@ -31,6 +31,15 @@ import numbers
 import re
 import xml.etree.ElementTree as ET
 
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules._severity import (  # noqa: F401
+    FAIL_ON,
+    gate_reached,
+    severity_rank,
+)
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules.pressure import (
+    PRESSURE_RULES as _PRESSURE_RULES,
+    PRESSURE_SEVERITY as _PRESSURE_SEVERITY,
+)
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import desired_met, equivalent
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import short_repr
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._tcp_pressure import (
@@ -45,7 +54,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._tcp_pressure import 
 SCHEMA_VERSION = 1
 SCHEMA_ID = "https://github.com/netfleet/tcp/roles/audit/files/audit_report.schema.json"
 SEVERITIES = ("info", "warning", "error")
-GATES = ("error", "warning", "never")
+GATES = FAIL_ON
 STATUSES = ("ok", "failed", "unreachable")
 TCP_STATES = (
     "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
@@ -63,46 +72,6 @@ OFFENDER_METRICS = (
     ("findings", "errors and warnings"),
     ("drift", "drifted keys"),
 )
-# Pressure verdicts become findings of these severities.
-_PRESSURE_SEVERITY = {"warning": "warning", "critical": "error"}
-_PRESSURE_RULES = {
-    "time_wait": (
-        "pressure-time-wait",
-        "net.ipv4.tcp_max_tw_buckets",
-        "TIME_WAIT buckets fill {pct} of tcp_max_tw_buckets ({count} of {limit}, orphaned FIN_WAIT2 "
-        "included); at 100% the kernel destroys TIME_WAIT sockets early and logs 'time wait bucket "
-        "table overflow'.",
-        "Find who opens and closes connections at this rate (top_time_wait_local_ports, the busiest "
-        "destinations); prefer connection reuse (keep-alive, pooling). Raise tcp_max_tw_buckets only "
-        "with memory to spare, and enable tcp_tw_reuse (with tcp_timestamps=1) on the connecting side.",
-    ),
-    "orphans": (
-        "pressure-orphans",
-        "net.ipv4.tcp_max_orphans",
-        "Orphaned sockets fill {pct} of tcp_max_orphans ({count} of {limit}); past the limit the "
-        "kernel resets them and logs 'too many orphaned sockets'.",
-        "Orphans are sockets closed by the application but not yet by the peer: check FIN_WAIT1/"
-        "FIN_WAIT2/LAST_ACK counts and tcp_orphan_retries; raise tcp_max_orphans only with memory "
-        "to spare (each orphan may hold up to 64 KiB).",
-    ),
-    "ephemeral_ports": (
-        "pressure-ephemeral-ports",
-        "net.ipv4.ip_local_port_range",
-        "Connections to {destination} use {pct} of the usable ephemeral ports ({count} of {limit}); "
-        "when they run out, connect() fails with EADDRNOTAVAIL for that destination.",
-        "Reuse connections to this destination (keep-alive, pooling), widen ip_local_port_range "
-        "(keeping listeners' ports in ip_local_reserved_ports), enable tcp_tw_reuse with "
-        "tcp_timestamps=1, or spread the load over more destination addresses or ports.",
-    ),
-    "accept_queue": (
-        "pressure-accept-queue",
-        "net.core.somaxconn",
-        "The accept queue of {destination} holds {count} connections for a backlog of {limit} "
-        "({pct}); when full, new connections are dropped and ListenOverflows grows.",
-        "The application accepts too slowly: add workers or raise its listen() backlog together "
-        "with net.core.somaxconn and net.ipv4.tcp_max_syn_backlog.",
-    ),
-}
 
 
 class ReportInputError(ValueError):
@@ -130,18 +99,6 @@ def plain(value):
     if isinstance(value, (list, tuple, set, frozenset)) or hasattr(value, "__iter__"):
         return [plain(item) for item in value]
     return str(value)
-
-
-def severity_rank(severity):
-    """info 0, warning 1, error 2; anything else -1."""
-    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
-
-
-def gate_reached(severity, fail_on):
-    """True when a finding of ``severity`` fails a gate set to ``fail_on``."""
-    if fail_on == "never":
-        return False
-    return severity_rank(severity) >= severity_rank(fail_on)
 
 
 def _utc_now():

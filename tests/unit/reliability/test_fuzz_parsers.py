@@ -19,12 +19,12 @@ import tempfile
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import (
-    _check,
     _dropin,
     _host_context,
     _inet_diag,
     _nat,
     _proc_net,
+    _rule_context,
     _state_record,
     _sysctl_conf,
     _sysctl_keys,
@@ -202,7 +202,7 @@ def test_proc_net_tcp_readers_only_raise_parse_errors(lines, header):
                 reader()
             except NetfleetError:
                 pass
-        assert isinstance(_check.read_listeners(proc), list)
+        assert isinstance(_rule_context.read_listeners(proc), list)
     for line in lines:
         try:
             _proc_net.parse_proc_tcp_line(line, "ipv4")
