@@ -111,63 +111,66 @@ def validate_settings(settings, context, live, missing="fail"):
         result["refusals"].append(("settings", refused["reason"]))
         return result
 
-    info = []
     for key in sorted(settings, key=str):
-        value = settings[key]
-        label = key if isinstance(key, str) else repr(key)
-        problem = key_problem(key)
-        if problem:
-            result["refused"].append(_refusal(label, value, "key-invalid", problem))
-            continue
-        refusal = value_refusal(key, value)
-        if refusal:
-            result["refused"].append(_refusal(key, value, refusal[0], refusal[1]))
-            continue
-        bound = parse_bound(value)
-        text = None if bound else normalize_value(value, key)
-        exists = key_exists(key, context, live)
-        if text is not None:
-            info.extend(reading_findings(key, value))
-
-        if key == _rules.K_TW_RECYCLE:
-            guards = _rules.tw_recycle_guards(text if text is not None else str(bound[1]), context, exists)
-            if guards:
-                # One refusal per key whose reason gives every guard's reason; the separate
-                # findings ride along for sysctl_check, which reports each rule id.
-                refused = _refusal(key, value, guards[0]["id"], " ".join(guard["message"] for guard in guards),
-                                   guards[0]["remediation"])
-                refused["findings"] = guards
-                result["refused"].append(refused)
-                continue
-            if not exists:
-                reason = ("tcp_tw_recycle=0 is already what this kernel does: the key was removed in "
-                          "Linux 4.12 (this host runs %s); nothing to write"
-                          % _catalog.version_text(context.get("kernel_version")))
-                result["skipped"][key] = reason
-                info.append(_rules.finding(
-                    "tw-recycle-obsolete", key, display_value(value), reason + ".",
-                    "Remove net.ipv4.tcp_tw_recycle from the settings and from sysctl files; on "
-                    "this kernel it only causes boot-time errors."))
-                continue
-
-        reason = None
-        if not exists:
-            reason = absent_reason(key, context)
-        elif not _catalog.settable_in_namespace(key, context.get("initial_netns", True) is not False):
-            reason = _catalog.namespace_reason(key)
-        if reason:
-            if missing == "skip":
-                result["skipped"][key] = reason
-            else:
-                result["refused"].append(_refusal(
-                    key, value, "key-missing", reason, missing_remediation(key, reason)))
-            continue
-        result["desired"][key] = {"value": text, "bound": bound}
-
+        _validate_one(key, settings[key], context, live, missing, result)
     result["refusals"] = [(item["key"], item["reason"]) for item in result["refused"]]
     values = planned_values(result["desired"], context, live)
-    result["findings"] = info + _rules.evaluate(values, context, focus=set(result["desired"]))
+    result["findings"] = result["findings"] + _rules.evaluate(values, context, focus=set(result["desired"]))
     return result
+
+
+def _tw_recycle(key, value, text, context, exists, result):
+    """Judge tcp_tw_recycle with its guards; True when the key is settled (refused or satisfied)."""
+    guards = _rules.tw_recycle_guards(text, context, exists)
+    if guards:
+        # One refusal per key whose reason gives every guard's reason; the separate
+        # findings ride along for sysctl_check, which reports each rule id.
+        refused = _refusal(key, value, guards[0]["id"], " ".join(guard["message"] for guard in guards),
+                           guards[0]["remediation"])
+        refused["findings"] = guards
+        result["refused"].append(refused)
+        return True
+    if not exists:
+        reason = ("tcp_tw_recycle=0 is already what this kernel does: the key was removed in "
+                  "Linux 4.12 (this host runs %s); nothing to write"
+                  % _catalog.version_text(context.get("kernel_version")))
+        result["skipped"][key] = reason
+        result["findings"].append(_rules.finding("tw-recycle-obsolete", key, display_value(value), reason + "."))
+        return True
+    return False
+
+
+def _validate_one(key, value, context, live, missing, result):
+    """Judge one setting: refuse it, skip it, or add it to ``result["desired"]``."""
+    label = key if isinstance(key, str) else repr(key)
+    problem = key_problem(key)
+    if problem:
+        result["refused"].append(_refusal(label, value, "key-invalid", problem))
+        return
+    refusal = value_refusal(key, value)
+    if refusal:
+        result["refused"].append(_refusal(key, value, refusal[0], refusal[1]))
+        return
+    bound = parse_bound(value)
+    text = None if bound else normalize_value(value, key)
+    exists = key_exists(key, context, live)
+    if text is not None:
+        result["findings"].extend(reading_findings(key, value))
+    if key == _rules.K_TW_RECYCLE and _tw_recycle(
+            key, value, text if text is not None else str(bound[1]), context, exists, result):
+        return
+    reason = None
+    if not exists:
+        reason = absent_reason(key, context)
+    elif not _catalog.settable_in_namespace(key, context.get("initial_netns", True) is not False):
+        reason = _catalog.namespace_reason(key)
+    if reason:
+        if missing == "skip":
+            result["skipped"][key] = reason
+        else:
+            result["refused"].append(_refusal(key, value, "key-missing", reason, missing_remediation(key, reason)))
+        return
+    result["desired"][key] = {"value": text, "bound": bound}
 
 
 def planned_values(desired, context, live):

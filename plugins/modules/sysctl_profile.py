@@ -271,7 +271,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
-from ansible_collections.netfleet.tcp.plugins.module_utils._profile_apply import ProfileError, run
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile import ProfileError, run
 
 # Roots the module reads and writes; unit tests point them at a fake tree.
 PROC = "/proc"
