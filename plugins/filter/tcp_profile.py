@@ -17,7 +17,7 @@ import functools
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
-from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import plan, render
+from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import plan, render_profile
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import clip, filter_error
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._tuning_role import guard, report, verify
 
@@ -43,7 +43,7 @@ def _edge(name, function):
     return wrapper
 
 
-tcp_profile = _edge("tcp_profile", render)
+tcp_profile = _edge("tcp_profile", render_profile)
 tcp_profile_plan = _edge("tcp_profile_plan", plan)
 tcp_profile_findings = _edge("tcp_profile_findings", guard.findings_lines)
 tcp_profile_guard = _edge("tcp_profile_guard", guard.guard)

@@ -27,7 +27,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._catalog_data import 
     ORPHAN_BYTES,
     SHAPES,
 )
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, parse
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, parse_value
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?")
@@ -191,7 +191,7 @@ def shape_problem(key, text):
     if isinstance(text, bool):
         return "YAML boolean %r where %s is expected; write 1 or 0" % (text, _expected(entry))
     try:
-        value = parse(key, text)
+        value = parse_value(key, text)
     except KernelReadError as error:
         if entry["shape"] == "port_list":
             if "maximum" in str(error) or "minimum" in str(error):

@@ -95,7 +95,7 @@ def host_path(path, root="/"):
     return os.path.join(root, path.lstrip("/"))
 
 
-def render(name, entries):
+def render_dropin(name, entries):
     """The drop-in text: the header naming the profile, then one ``key = value`` line per entry."""
     lines = [HEADER % name]
     for key, value in entries:

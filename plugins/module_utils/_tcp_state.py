@@ -30,7 +30,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils import _inet_diag
 from ansible_collections.netfleet.tcp.plugins.module_utils import _proc_net
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError, ParseError, SysctlReadError
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import read_value
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import parse
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import parse_value
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 
 DETAILS = ("ports", "listeners", "processes")
@@ -62,7 +62,7 @@ class GatherError(NetfleetError):
 def parse_port_list(text, source="ip_local_reserved_ports"):
     """``"8080,9000-9002"`` -> ``[8080, 9000, 9001, 9002]`` (sorted, unique). Empty -> []."""
     try:
-        return sorted(parse("net.ipv4.ip_local_reserved_ports", text or "").items)
+        return sorted(parse_value("net.ipv4.ip_local_reserved_ports", text or "").items)
     except KernelReadError as error:
         raise ParseError(source, str(error))
 

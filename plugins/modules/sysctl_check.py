@@ -324,7 +324,8 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_check import run_check, should_fail
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import should_fail
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_check import run_check
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
 
 # Where the module reads from; unit tests point these at fake trees.
@@ -356,7 +357,7 @@ def main():
                            run=run_command, which=which, missing=module.params["missing"])
     except NetfleetError as error:
         module.fail_json(msg=str(error), changed=False)
-    if should_fail(result, module.params["fail_on"]):
+    if should_fail(result["findings"], module.params["fail_on"]):
         summary = result["summary"]
         module.fail_json(
             msg="sysctl_check: %d error%s, %d warning%s (fail_on=%s); see findings"

@@ -38,6 +38,6 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._profiles._render imp
     get_profile,
     plan,
     profile_names,
-    render,
+    render_profile,
     split_host,
 )

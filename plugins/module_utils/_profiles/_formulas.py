@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ProfileError
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, parse
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, parse_value
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import normalize_text
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError, format_ranges
 
@@ -81,7 +81,7 @@ def _kernel_tcp_mem(pages):
 
 def _parse_ints(key, text):
     try:
-        value = parse(key, text)
+        value = parse_value(key, text)
     except KernelReadError:
         return None
     return list(value.items) if value.kind == INTEGERS else None
@@ -196,7 +196,7 @@ def _reserved_listen_ports(key, context, host, settings):
     ports = set(port for port in listening if low <= int(port) <= high)
     live = _live(host, key) or ""
     try:
-        ports.update(parse(key, live).items)
+        ports.update(parse_value(key, live).items)
     except KernelReadError as error:
         raise ProfileError("cannot read port list %r: %s" % (live, error))
     if not ports:

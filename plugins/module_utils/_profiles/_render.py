@@ -196,7 +196,7 @@ def plan(host, profile, group_overrides=None, host_overrides=None):
     return rows
 
 
-def render(host, profile, group_overrides=None, host_overrides=None):
+def render_profile(host, profile, group_overrides=None, host_overrides=None):
     """The settings one host should get, as ``{key: value}`` for sysctl_profile."""
     return dict((row["key"], row["value"])
                 for row in plan(host, profile, group_overrides, host_overrides))

@@ -10,7 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, parse
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, parse_value
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 
 
@@ -35,7 +35,7 @@ def parsed(key, text):
     if text is None:
         return None
     try:
-        return parse(key, text)
+        return parse_value(key, text)
     except KernelReadError:
         return None
 

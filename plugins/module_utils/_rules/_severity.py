@@ -40,4 +40,5 @@ def gate_reached(severity, fail_on):
 
 def should_fail(findings, fail_on="error"):
     """True when a finding reaches the ``fail_on`` severity (error, warning; never: never)."""
+    check_fail_on(fail_on)
     return any(gate_reached(item.get("severity"), fail_on) for item in findings)

@@ -20,8 +20,8 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules.input import r
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.value import evaluate
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import key_problem
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import (
-    bound_text,
     desired_met,
+    desired_text,
     equivalent,
     normalize_text,
 )
@@ -69,10 +69,6 @@ def located(found, record):
     found = dict(found)
     found.update(file=record["file"], line=record.get("line"))
     return found
-
-
-def _desired_text(wanted):
-    return bound_text(wanted["bound"]) if wanted.get("bound") else wanted.get("value")
 
 
 def _persisted_records(resolution):
@@ -177,7 +173,7 @@ def _compare_findings(resolution, key, live, desired):
         found.append(finding(
             "persisted-shadows-desired", key, record["value"],
             "At boot %s wins for %s with %s, not the desired %s; a reboot loses the desired value."
-            % (where(record), key, record["value"], _desired_text(wanted)),
+            % (where(record), key, record["value"], desired_text(wanted)),
             "Change or remove %s in %s, or write the desired value to a file that sorts after it "
             "(sysctl_profile does this and warns about it)." % (key, record["file"])))
     return found

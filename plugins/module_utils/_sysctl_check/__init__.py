@@ -5,8 +5,8 @@
 
 PRIVATE: internal to the netfleet.tcp collection.
 
-``run_check()`` (in ``_run``) is the whole read-only check; ``should_fail()`` is the
-one ``fail_on`` gate of _rules. The host context comes from _rule_context, the rules
+``run_check()`` (in ``_run``) is the whole read-only check; the module gates its
+findings with the one ``fail_on`` gate, _rules.should_fail(). The host context comes from _rule_context, the rules
 from _rules, the boot configuration from _sysctl_conf.
 """
 
@@ -14,4 +14,4 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_check._run import run_check, should_fail  # noqa: F401
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_check._run import run_check  # noqa: F401

@@ -13,13 +13,7 @@ __metaclass__ = type
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _rules, _sysctl_conf, _validate
 from ansible_collections.netfleet.tcp.plugins.module_utils._rule_context import gather_context, read_live
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import key_problem
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import bound_text, desired_met
-
-
-def _desired_text(wanted):
-    if wanted.get("bound"):
-        return bound_text(wanted["bound"])
-    return wanted.get("value")
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import desired_met, desired_text
 
 
 def _skipped_finding(key, reason):
@@ -76,7 +70,7 @@ def _drift_findings(desired, all_live):
         if not desired_met(key, all_live.get(key), desired[key]):
             findings.append(_rules.finding(
                 "live-differs-desired", key, all_live.get(key),
-                "%s is %s now; the desired value is %s." % (key, all_live.get(key), _desired_text(desired[key]))))
+                "%s is %s now; the desired value is %s." % (key, all_live.get(key), desired_text(desired[key]))))
     return findings
 
 
@@ -86,14 +80,14 @@ def _key_table(judged, resolution, desired, settings, skipped, all_live):
         record = _sysctl_conf.effective_for(resolution, key)
         wanted = desired.get(key)
         if wanted is None and isinstance(settings, dict) and key in settings and key not in skipped:
-            desired_text = _rules.display_value(settings[key])
+            shown = _rules.display_value(settings[key])
         else:
-            desired_text = _desired_text(wanted) if wanted else None
+            shown = desired_text(wanted) if wanted else None
         table[key] = {
             "live": all_live.get(key),
             "persisted": record["value"] if record else None,
             "persisted_file": record["file"] if record else None,
-            "desired": desired_text,
+            "desired": shown,
             "in_catalog": key in _catalog.CATALOG,
             "exists": all_live.get(key) is not None,
         }
@@ -163,9 +157,3 @@ def run_check(settings=None, *, proc="/proc", root="/", nat_facing="auto", keys=
     public_context = dict((name, value) for name, value in context.items() if name != "sysctl_live")
     return {"findings": findings, "keys": key_table, "context": public_context,
             "persisted": _persisted_summary(resolution), "summary": _summary(findings, drift, key_table)}
-
-
-def should_fail(result, fail_on="error"):
-    """True when a finding reaches the ``fail_on`` severity (error, warning; never: never)."""
-    _rules.check_fail_on(fail_on)
-    return _rules.should_fail(result["findings"], fail_on)

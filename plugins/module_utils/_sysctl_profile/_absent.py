@@ -19,7 +19,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._appl
     apply_live,
     fail_after_rollback,
     live_failure_outcome,
-    read_live,
+    read_one,
     rollback,
     signals_deferred,
     unrestored_text,
@@ -59,7 +59,7 @@ def _restore_steps(job, record):
             step.update(status=REFUSED, reason="the record holds an unusable entry: %s" % problem)
             steps.append(step)
             continue
-        before, error = read_live(key, job.sys_root, job.reader)
+        before, error = read_one(key, job.sys_root, job.reader)
         step["before"] = before
         if error is not None or before is None:
             step.update(status=SKIPPED, reason="the key does not exist on this host any more")

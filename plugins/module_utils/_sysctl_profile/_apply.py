@@ -70,7 +70,7 @@ def signals_deferred():
         mask(signal.SIG_SETMASK, previous)
 
 
-def read_live(key, sys_root, reader):
+def read_one(key, sys_root, reader):
     try:
         return reader(key, sys_root), None
     except (SysctlReadError, SysctlInputError) as error:
@@ -121,7 +121,7 @@ def apply_live(steps, sys_root, writer=write_value, reader=read_value):
                     0, "the kernel kept %r after %r was written" % (now, target)))
         except (SysctlWriteError, SysctlReadError, SysctlInputError) as error:
             to_restore = list(changes)
-            current, _problem = read_live(key, sys_root, reader)
+            current, _problem = read_one(key, sys_root, reader)
             if current is not None and not equivalent(key, current, previous):
                 to_restore.append((key, previous))
             restored, unrestored = rollback(to_restore, sys_root, writer, reader)
@@ -147,7 +147,7 @@ def fail_after_rollback(job, steps, message, outcome, failed_key=None, persisted
         entry = result["keys"][key]
         entry["persisted"] = persisted.get(key)
         if key in left:
-            now, _error = read_live(key, job.sys_root, job.reader)
+            now, _error = read_one(key, job.sys_root, job.reader)
             entry.update(after=now, status=CHANGED, reason="could not be rolled back: %s" % left[key])
         elif key == failed_key:
             entry.update(after=step["before"], status=REFUSED, reason="the kernel refused it: %s" % outcome.error)

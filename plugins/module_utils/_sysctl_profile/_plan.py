@@ -79,7 +79,7 @@ def persisted_entries(steps, desired):
 def file_plan(name, path, existing_text, entries):
     """``(action, new_text)`` for the drop-in: action is create, update or unchanged."""
     if existing_text is None:
-        return "create", _dropin.render(name, entries)
+        return "create", _dropin.render_dropin(name, entries)
     old = _dropin.entries_of(existing_text)
     new = dict(entries)
     same = (set(old) == set(new)
@@ -87,7 +87,7 @@ def file_plan(name, path, existing_text, entries):
             and _dropin.owner(existing_text) == name)
     if same:
         return "unchanged", existing_text
-    return "update", _dropin.render(name, entries)
+    return "update", _dropin.render_dropin(name, entries)
 
 
 def live_text(pairs):

@@ -27,7 +27,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._appl
     apply_live,
     fail_after_rollback,
     live_failure_outcome,
-    read_live,
+    read_one,
     refused_verb,
     restore_record,
     rollback,
@@ -167,7 +167,7 @@ def _read_existing(job, persist):
 def _plan(job, wanted, persist):
     live_now = {}
     for key in wanted.desired:
-        live_now[key], error = read_live(key, job.sys_root, job.reader)
+        live_now[key], error = read_one(key, job.sys_root, job.reader)
         if error is not None:
             raise ProfileError("cannot read %s: %s" % (key, error), job.result)
     record = _state_record.load(job.state_dir, job.name)

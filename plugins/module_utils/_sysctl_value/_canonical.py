@@ -102,7 +102,7 @@ def _radix_notes(key, integers):
     return notes
 
 
-def parse(key, value):
+def parse_value(key, value):
     """The Value the kernel holds after ``value`` is written to ``key``.
 
     Raises KernelReadError when the kernel would refuse it. ``value`` is an int, a
@@ -139,12 +139,12 @@ def _whole_integer(word):
 
 def canonical(key, value):
     """The text written and persisted for ``value``; raises KernelReadError when the kernel refuses it."""
-    return parse(key, value).canonical()
+    return parse_value(key, value).canonical()
 
 
 def reading_notes(key, value):
     """``[(rule_id, message)]`` where the kernel reads ``value`` unlike a person; [] when it refuses it."""
     try:
-        return parse(key, value).notes
+        return parse_value(key, value).notes
     except KernelReadError:
         return []

@@ -18,7 +18,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import parse
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import parse_value
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import (
     KernelReadError,
     read_vector,
@@ -38,7 +38,7 @@ def equivalent(key, first, second):
     if first is None or second is None:
         return first is None and second is None
     try:
-        return parse(key, first) == parse(key, second)
+        return parse_value(key, first) == parse_value(key, second)
     except KernelReadError:
         return normalize_text(_joined(first)) == normalize_text(_joined(second))
 
@@ -62,6 +62,11 @@ def parse_bound(value):
 def bound_text(bound):
     """``(">=", 4096)`` -> ``">=4096"``."""
     return "%s%d" % tuple(bound)
+
+
+def desired_text(wanted):
+    """Validation's ``{"value", "bound"}`` for a key as the text a person reads (``">=4096"``)."""
+    return bound_text(wanted["bound"]) if wanted.get("bound") else wanted.get("value")
 
 
 def bound_satisfied(op, limit, live_text):

@@ -23,7 +23,7 @@ def is_skipped(result):
     return not isinstance(result, dict) or not result or bool(result.get("skipped"))
 
 
-def short(key):
+def key_label(key):
     return _rules.short(key) if isinstance(key, str) else repr(key)
 
 

@@ -16,7 +16,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._errors import Netfle
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import normalize_text
 from ansible_collections.netfleet.tcp.plugins.module_utils._validate import validate_settings
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import short_repr
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._tuning_role._common import is_skipped, short
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._tuning_role._common import is_skipped, key_label
 
 # Findings that describe the change itself or the boot configuration before it,
 # which applying the profile is about to fix: never a reason to refuse it.
@@ -109,7 +109,7 @@ def guard(check, settings, hostname, missing="skip", fail_on="error"):
         if item.get("id") in TW_RECYCLE_GUARDS:
             refusals.append(_tw_recycle_refusal(hostname, context, item))
             continue
-        message = "%s refused on %s: %s" % (short(item.get("key")), hostname, item.get("reason"))
+        message = "%s refused on %s: %s" % (key_label(item.get("key")), hostname, item.get("reason"))
         if item.get("remediation"):
             message += " %s" % item["remediation"]
         refusals.append(message)
@@ -123,7 +123,7 @@ def guard(check, settings, hostname, missing="skip", fail_on="error"):
         if not _rules.gate_reached(finding.get("severity"), fail_on):
             continue
         message = "%s refused on %s (tuning_fail_on: %s): %s" % (
-            short(finding.get("key")), hostname, fail_on, finding.get("message") or rule_id)
+            key_label(finding.get("key")), hostname, fail_on, finding.get("message") or rule_id)
         if finding.get("remediation"):
             message += " %s" % finding["remediation"]
         refusals.append(message)

@@ -112,7 +112,7 @@ def test_valid_settings_render_and_parse_back_to_the_same_values(wanted):
     parsed = dict((e["key"], e["value"]) for e in _sysctl_conf.parse(text) if e["kind"] == "assign")
     assert parsed == dict((k, _sysctl_keys.normalize_value(v)) for k, v in valid.items())
     # The drop-in writer and reader agree too.
-    dropin = _dropin.render("fuzz", sorted((k, _sysctl_keys.normalize_value(v)) for k, v in valid.items()))
+    dropin = _dropin.render_dropin("fuzz", sorted((k, _sysctl_keys.normalize_value(v)) for k, v in valid.items()))
     assert _dropin.owner(dropin) == "fuzz"
     assert _dropin.entries_of(dropin) == parsed
 

@@ -20,7 +20,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import (
     kernel_ehash_entries,
     plan,
     profile_names,
-    render,
+    render_profile as render,
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import key_problem, value_problem
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import parse_bound

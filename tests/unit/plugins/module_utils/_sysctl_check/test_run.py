@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _sysctl_check as _check
+from ansible_collections.netfleet.tcp.plugins.module_utils import _rules, _sysctl_check as _check
 from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.check_proctree import build_proc, write
 
 
@@ -58,7 +58,7 @@ def test_clean_host_clean_settings_finds_nothing(host):
     assert result["keys"]["net.ipv4.tcp_syncookies"]["persisted_file"] == "/usr/lib/sysctl.d/50-default.conf"
     assert "sysctl_live" not in result["context"]
     assert result["persisted"]["sources"] == ["/usr/lib/sysctl.d/50-default.conf"]
-    assert not _check.should_fail(result, "warning")
+    assert not _rules.should_fail(result["findings"], "warning")
 
 
 def test_catalog_keys_absent_here_are_not_judged_by_default(host):
@@ -180,13 +180,13 @@ def test_refusals_become_error_findings(host):
     assert "initial network namespace" in only(result, "key-missing")["message"]
     assert result["keys"]["net.ipv4.tcp_sack"]["desired"] == "yes"
     assert result["keys"]["net.ipv4.tcp_mem"]["exists"] is False
-    assert _check.should_fail(result, "error")
+    assert _rules.should_fail(result["findings"], "error")
 
 
 def test_tw_recycle_zero_where_removed_is_only_info(host):
     result = host.check(settings={"net.ipv4.tcp_tw_recycle": 0})
     assert ids(result) == ["tw-recycle-obsolete"]
-    assert not _check.should_fail(result, "warning") and _check.should_fail(result, "error") is False
+    assert not _rules.should_fail(result["findings"], "warning") and _rules.should_fail(result["findings"], "error") is False
 
 
 def test_live_tw_recycle_on_a_nat_gateway(host):
@@ -239,14 +239,14 @@ def test_blog_list_on_a_kernel_without_tw_recycle_and_no_nat(host):
 
 def test_should_fail_thresholds():
     def result(*severities):
-        return {"findings": [{"severity": severity} for severity in severities]}
-    assert _check.should_fail(result("error"), "error")
-    assert not _check.should_fail(result("warning", "info"), "error")
-    assert _check.should_fail(result("warning"), "warning")
-    assert not _check.should_fail(result("info"), "warning")
-    assert not _check.should_fail(result("error"), "never")
+        return [{"severity": severity} for severity in severities]
+    assert _rules.should_fail(result("error"), "error")
+    assert not _rules.should_fail(result("warning", "info"), "error")
+    assert _rules.should_fail(result("warning"), "warning")
+    assert not _rules.should_fail(result("info"), "warning")
+    assert not _rules.should_fail(result("error"), "never")
     with pytest.raises(ValueError):
-        _check.should_fail(result(), "sometimes")
+        _rules.should_fail(result(), "sometimes")
 
 
 def test_missing_skip_turns_absent_keys_into_info_findings(host, tmp_path):
@@ -260,7 +260,7 @@ def test_missing_skip_turns_absent_keys_into_info_findings(host, tmp_path):
     assert "initial network namespace" in result["findings"][0]["message"]
     assert result["keys"]["net.ipv4.tcp_mem"]["desired"] is None
     assert result["keys"]["net.ipv4.tcp_fin_timeout"]["desired"] == "60"
-    assert not _check.should_fail(result, "warning")
+    assert not _rules.should_fail(result["findings"], "warning")
 
 
 def test_missing_skip_leaves_tw_recycle_obsolete_alone(host):

@@ -11,7 +11,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canoni
     PORTS,
     TEXT,
     canonical,
-    parse,
+    parse_value,
     reading_notes,
     shape,
 )
@@ -44,7 +44,7 @@ def test_canonical(key, value, text):
 
 
 def test_octal_is_read_as_the_kernel_reads_it_and_noted():
-    value = parse("net.ipv4.tcp_fin_timeout", "030")
+    value = parse_value("net.ipv4.tcp_fin_timeout", "030")
     assert value.items == (24,)
     assert [rule for rule, _note in value.notes] == ["value-leading-zero"]
     assert "it would set 24, not 30" in value.notes[0][1]
@@ -53,32 +53,32 @@ def test_octal_is_read_as_the_kernel_reads_it_and_noted():
 
 
 def test_leading_zero_that_reads_the_same_is_not_noted():
-    assert parse("net.ipv4.tcp_fin_timeout", "07").notes == []
-    assert parse("net.ipv4.tcp_fin_timeout", "0").notes == []
+    assert parse_value("net.ipv4.tcp_fin_timeout", "07").notes == []
+    assert parse_value("net.ipv4.tcp_fin_timeout", "0").notes == []
 
 
 def test_hex_is_noted():
-    assert [rule for rule, _note in parse("net.ipv4.tcp_fin_timeout", "0x1e").notes] == ["value-hex"]
+    assert [rule for rule, _note in parse_value("net.ipv4.tcp_fin_timeout", "0x1e").notes] == ["value-hex"]
 
 
 def test_extra_members_are_ignored_and_noted():
-    value = parse("net.ipv4.tcp_rmem", "4096 131072 6291456 1")
+    value = parse_value("net.ipv4.tcp_rmem", "4096 131072 6291456 1")
     assert value.items == (4096, 131072, 6291456)
     assert value.notes[0][0] == "value-extra"
 
 
 def test_refusals_raise():
     with pytest.raises(KernelReadError):
-        parse("net.ipv4.tcp_fin_timeout", "08")
+        parse_value("net.ipv4.tcp_fin_timeout", "08")
     with pytest.raises(KernelReadError):
-        parse(RESERVED, "8080, 8081")
+        parse_value(RESERVED, "8080, 8081")
     assert reading_notes("net.ipv4.tcp_fin_timeout", "08") == []
 
 
 def test_unknown_text_stays_text():
-    assert parse("net.ipv4.tcp_congestion_control", "cubic").kind == TEXT
+    assert parse_value("net.ipv4.tcp_congestion_control", "cubic").kind == TEXT
 
 
 @given(st.sets(st.integers(min_value=0, max_value=65535), max_size=40))
 def test_port_list_round_trip(ports):
-    assert parse(RESERVED, canonical(RESERVED, sorted(ports))).items == frozenset(ports)
+    assert parse_value(RESERVED, canonical(RESERVED, sorted(ports))).items == frozenset(ports)
