@@ -77,8 +77,6 @@ def _refusal(key, value, rule_id, reason, remediation=None):
     }
 
 
-
-
 def validate_settings(settings, context, live, missing="fail"):
     """Validate a desired set of sysctl settings against this host.
 

@@ -55,20 +55,6 @@ def host(tmp_path, monkeypatch):
     return build
 
 
-@pytest.fixture
-def warned(monkeypatch):
-    """Every module.warn call (on the controller they go to the display, not the JSON)."""
-    calls = []
-    original = sysctl_profile.AnsibleModule.warn
-
-    def warn(self, warning, *args, **kwargs):
-        calls.append(warning)
-        return original(self, warning, *args, **kwargs)
-
-    monkeypatch.setattr(sysctl_profile.AnsibleModule, "warn", warn)
-    return calls
-
-
 def run(module, args, capsys, check_mode=False):
     args = dict(args, nat_facing="false")
     if check_mode:

@@ -95,7 +95,7 @@ def test_file_plan_ignores_whitespace_and_order():
 def test_apply_live_writes_and_reads_back(tmp_path):
     sys_root = make_sys(tmp_path)
     steps = engine.plan_steps({"net.ipv4.tcp_fin_timeout": want("30"), "net.ipv4.tcp_rmem": want("4096 87380 6291456")},
-                        {"net.ipv4.tcp_fin_timeout": "60", "net.ipv4.tcp_rmem": "4096 131072 6291456"})
+                              {"net.ipv4.tcp_fin_timeout": "60", "net.ipv4.tcp_rmem": "4096 131072 6291456"})
     changes = engine.apply_live(steps, sys_root)
     assert changes == [("net.ipv4.tcp_fin_timeout", "60"), ("net.ipv4.tcp_rmem", "4096 131072 6291456")]
     assert read_value("net.ipv4.tcp_fin_timeout", sys_root) == "30"
@@ -193,7 +193,7 @@ def test_signals_are_held_during_the_guarded_block():
 
 def test_read_only_proc_sys_net_is_refused_before_any_write():
     steps = engine.plan_steps({"net.ipv4.tcp_fin_timeout": want("30"), "net.core.somaxconn": want("4096")},
-                        {"net.ipv4.tcp_fin_timeout": "60", "net.core.somaxconn": "4096"})
+                              {"net.ipv4.tcp_fin_timeout": "60", "net.core.somaxconn": "4096"})
     problem = engine.read_only_problem({"proc_sys_net_writable": False}, steps)
     assert "read-only" in problem and "net.ipv4.tcp_fin_timeout" in problem
     assert "net.core.somaxconn" not in problem  # already right: nothing to write
