@@ -21,12 +21,7 @@ __metaclass__ = type
 import copy
 import re
 
-from ansible_collections.netfleet.tcp.plugins.module_utils._catalog_data import (  # noqa: F401
-    CATALOG,
-    NAMESPACE_SCOPES,
-    ORPHAN_BYTES,
-    SHAPES,
-)
+from ansible_collections.netfleet.tcp.plugins.module_utils._catalog_data import CATALOG
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, parse_value
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 

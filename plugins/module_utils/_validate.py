@@ -19,8 +19,7 @@ __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _rules
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import SysctlInputError
-from ansible_collections.netfleet.tcp.plugins.module_utils._rules import (  # noqa: F401
-    READING_RULES,
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import (
     display_value,
     reading_findings,
     value_refusal,

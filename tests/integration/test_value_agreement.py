@@ -1,10 +1,10 @@
 """One reading of a value through the tuning role and the audit role, on the fleet.
 
-A host is tuned with values a person and the kernel may read differently (a port list
-the kernel prints as a range, hexadecimal, a leading zero, tabs, a bound); then the
-role's own re-check under --check and the audit of the same wanted values must agree
-that the host holds them, and the drop-in must hold what the kernel holds, never the
-text as written. Values are verified on the host (fleet.sysctl, fleet.read_file).
+A host is tuned (outbound_heavy, with host overrides) with values a person and the
+kernel may read differently (a port list the kernel prints as a range, hexadecimal, a
+leading zero, tabs, a bound); then the role's own re-check under --check and the audit
+of the same profile and overrides must agree that the host holds them, and the drop-in
+must hold what the kernel holds, never the text as written. Values are verified on the host (fleet.sysctl, fleet.read_file).
 """
 
 import json
@@ -23,6 +23,7 @@ FIN = "net.ipv4.tcp_fin_timeout"
 INTVL = "net.ipv4.tcp_keepalive_intvl"
 RMEM = "net.ipv4.tcp_rmem"
 SOMAXCONN = "net.core.somaxconn"
+PROFILE = "outbound_heavy"
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +37,11 @@ def tuned(fleet, tmp_path_factory):
         RMEM: "%s  %s\t%s" % tuple(rmem),         # tabs and double spaces
         SOMAXCONN: ">=1024",                      # a bound the live value already meets
     }
-    extra = {"tuning_hosts": HOST, "tuning_profile": "none", "tuning_host_overrides": wanted}
+    extra = {"tuning_hosts": HOST, "tuning_profile": PROFILE, "tuning_host_overrides": wanted}
     runs = {"real": fleet.playbook(TUNE, extra_vars=extra), "again": fleet.playbook(TUNE, extra_vars=extra, check=True)}
     report_dir = tmp_path_factory.mktemp("agree")
     runs["audit"] = fleet.playbook(AUDIT, extra_vars={
-        "audit_hosts": HOST, "audit_profile": "none", "audit_host_overrides": wanted,
+        "audit_hosts": HOST, "audit_profile": PROFILE, "audit_host_overrides": wanted,
         "audit_report_dir": str(report_dir), "audit_fail_on": "never"})
     with open(os.path.join(str(report_dir), "audit.json")) as handle:
         runs["report"] = json.load(handle)
@@ -75,6 +76,8 @@ def test_the_audit_agrees(tuned):
     for key in (RESERVED, FIN, INTVL, RMEM, SOMAXCONN):
         assert key not in drifted, entry["drifted_keys"]
     assert not [item for item in entry["findings"] if item["id"] == "live-differs-desired"], entry["findings"]
-    # the leading zero is reported as what the kernel holds, with the same warning everywhere
+    # the wanted values were judged: the leading zero and the hex number are reported as the
+    # kernel reads them, with the findings sysctl_check gives them
     zero = [item for item in entry["findings"] if item["id"] == "value-leading-zero"]
-    assert [item["key"] for item in zero] == [INTVL] and "24" in zero[0]["message"]
+    assert [item["key"] for item in zero] == [INTVL] and "it would set 24" in zero[0]["message"]
+    assert [item["key"] for item in entry["findings"] if item["id"] == "value-hex"] == [FIN]

@@ -177,8 +177,9 @@ def _rule_triple_order(values, context):
 
 
 def _port_range(values):
+    """``(low, high, text)`` of ip_local_port_range, or None when it is not two integers."""
     numbers = ints(values, K_PORT_RANGE, 2)
-    return (numbers[0], numbers[1], values.get(K_PORT_RANGE)) if numbers else (None, None, None)
+    return (numbers[0], numbers[1], values.get(K_PORT_RANGE)) if numbers else None
 
 
 @checked("port-range-order", "error", "ip_local_port_range low end not below high end",
@@ -186,9 +187,10 @@ def _port_range(values):
          "leave one ephemeral port.",
          keys=(K_PORT_RANGE,))
 def _rule_port_range_order(values, context):
-    low, high, text = _port_range(values)
-    if low is None or low < high:
+    span = _port_range(values)
+    if span is None or span[0] < span[1]:
         return []
+    low, high, text = span
     return [finding(
         "port-range-order", K_PORT_RANGE, text,
         "ip_local_port_range low end %d is not below its high end %d%s." % (
@@ -202,9 +204,10 @@ def _rule_port_range_order(values, context):
          "that was lowered, outgoing connections take ports privileged services need.",
          keys=(K_PORT_RANGE,))
 def _rule_port_range_privileged(values, context):
-    low, high, text = _port_range(values)
-    if low is None or low >= PRIVILEGED_PORTS:
+    span = _port_range(values)
+    if span is None or span[0] >= PRIVILEGED_PORTS:
         return []
+    low, high, text = span
     return [finding(
         "port-range-privileged", K_PORT_RANGE, text,
         "ip_local_port_range starts at %d, below %d: the kernel refuses it while "
@@ -219,9 +222,10 @@ def _rule_port_range_privileged(values, context):
          "for bind(); the kernel documentation asks for ends of different parity.",
          keys=(K_PORT_RANGE,), kernels=("4.6", None))
 def _rule_port_range_parity(values, context):
-    low, high, text = _port_range(values)
-    if low is None or low >= high or low % 2 != high % 2:
+    span = _port_range(values)
+    if span is None or span[0] >= span[1] or span[0] % 2 != span[1] % 2:
         return []
+    low, high, text = span
     suggestion = high + 1 if high < 65535 else high - 1
     return [finding(
         "port-range-parity", K_PORT_RANGE, text,
@@ -236,10 +240,10 @@ def _rule_port_range_parity(values, context):
          "by outgoing connections, so the service cannot bind them after a restart.",
          keys=(K_PORT_RANGE, K_RESERVED), cross_key=True)
 def _rule_port_range_listeners(values, context):
-    low, high, _text = _port_range(values)
-    if low is None:
+    span = _port_range(values)
+    if span is None:
         return []
-    return _port_listeners(values, context, low, high)
+    return _port_listeners(values, context, span[0], span[1])
 
 
 def _port_listeners(values, context, low, high):

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _profiles
-from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import _data, _formulas  # noqa: F401
 from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import (
     FORMULAS,
     PROFILES,
