@@ -9,7 +9,7 @@
 Pages and their sources:
 
 * knobs.md     plugins/module_utils/_catalog_data.py (every knob) and _rules/ (every rule)
-* profiles.md  plugins/module_utils/_profiles.py (every profile, key, value or formula, reason)
+* profiles.md  plugins/module_utils/_profiles/ (every profile, key, value or formula, reason)
 * roles.md     roles/*/meta/argument_specs.yml, with defaults from roles/*/defaults/main.yml
 
 and blocks inside other files, between ``# BEGIN generated <name>`` and ``# END generated
@@ -194,7 +194,7 @@ def _kernel_text(entry):
 
 
 def _rule_catalog():
-    """The rules as plain dicts in _rules.describe() order, or None while there is no _rules.py."""
+    """The rules as plain dicts in _rules.describe() order, or None while there is no rule registry."""
     rules = _module_utils("_rules", required=False)
     if rules is None or not hasattr(rules, "describe"):
         return None
@@ -408,7 +408,7 @@ def render_profiles():
     profiles = _module_utils("_profiles")
     catalog = _module_utils("_catalog")
     described = profiles.describe_profiles()
-    out = [HEADER % (REGENERATE, "plugins/module_utils/_profiles.py"), ""]
+    out = [HEADER % (REGENERATE, "plugins/module_utils/_profiles/_data.py"), ""]
     out += [
         "# Profile reference",
         "",

@@ -15,6 +15,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
+
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog
 from ansible_collections.netfleet.tcp.plugins.module_utils._catalog_data import ORPHAN_BYTES
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules._helpers import (
@@ -176,10 +178,15 @@ def _rule_triple_order(values, context):
     return found
 
 
+PortRange = collections.namedtuple("PortRange", "low high text")
+
+
 def _port_range(values):
-    """``(low, high, text)`` of ip_local_port_range, or None when it is not two integers."""
+    """ip_local_port_range as a PortRange, or None when it is not two integers."""
     numbers = ints(values, K_PORT_RANGE, 2)
-    return (numbers[0], numbers[1], values.get(K_PORT_RANGE)) if numbers else None
+    if not numbers:
+        return None
+    return PortRange(numbers[0], numbers[1], values.get(K_PORT_RANGE))
 
 
 @checked("port-range-order", "error", "ip_local_port_range low end not below high end",
@@ -188,9 +195,9 @@ def _port_range(values):
          keys=(K_PORT_RANGE,))
 def _rule_port_range_order(values, context):
     span = _port_range(values)
-    if span is None or span[0] < span[1]:
+    if span is None or span.low < span.high:
         return []
-    low, high, text = span
+    low, high, text = span.low, span.high, span.text
     return [finding(
         "port-range-order", K_PORT_RANGE, text,
         "ip_local_port_range low end %d is not below its high end %d%s." % (
@@ -205,9 +212,9 @@ def _rule_port_range_order(values, context):
          keys=(K_PORT_RANGE,))
 def _rule_port_range_privileged(values, context):
     span = _port_range(values)
-    if span is None or span[0] >= PRIVILEGED_PORTS:
+    if span is None or span.low >= PRIVILEGED_PORTS:
         return []
-    low, high, text = span
+    low, high, text = span.low, span.high, span.text
     return [finding(
         "port-range-privileged", K_PORT_RANGE, text,
         "ip_local_port_range starts at %d, below %d: the kernel refuses it while "
@@ -223,9 +230,9 @@ def _rule_port_range_privileged(values, context):
          keys=(K_PORT_RANGE,), kernels=("4.6", None))
 def _rule_port_range_parity(values, context):
     span = _port_range(values)
-    if span is None or span[0] >= span[1] or span[0] % 2 != span[1] % 2:
+    if span is None or span.low >= span.high or span.low % 2 != span.high % 2:
         return []
-    low, high, text = span
+    low, high, text = span.low, span.high, span.text
     suggestion = high + 1 if high < 65535 else high - 1
     return [finding(
         "port-range-parity", K_PORT_RANGE, text,
@@ -243,7 +250,7 @@ def _rule_port_range_listeners(values, context):
     span = _port_range(values)
     if span is None:
         return []
-    return _port_listeners(values, context, span[0], span[1])
+    return _port_listeners(values, context, span.low, span.high)
 
 
 def _port_listeners(values, context, low, high):
