@@ -90,15 +90,24 @@ def as_text(key, value):
     return str(value)
 
 
-def _radix_notes(key, integers):
+def _and(items):
+    items = [str(item) for item in items]
+    return items[0] if len(items) == 1 else "%s and %s" % (", ".join(items[:-1]), items[-1])
+
+
+def _radix_notes(integers):
+    """At most one note per reading: the hexadecimal numbers, and the leading zeros that change a number."""
     notes = []
-    for number in integers:
-        if number.base == 16:
-            notes.append(("value-hex", "%s is hexadecimal: the kernel reads %d, which is the value written and "
-                          "persisted" % (number.text, number.value)))
-        elif number.base == 8 and number.value != number.decimal_reading:
-            notes.append(("value-leading-zero", "the kernel reads %s as octal because of its leading 0: it would set "
-                          "%d, not %d" % (number.text, number.value, number.decimal_reading)))
+    hexadecimal = [number for number in integers if number.base == 16]
+    if hexadecimal:
+        notes.append(("value-hex", "%s %s hexadecimal: the kernel reads %s, which is the value written and "
+                      "persisted" % (_and(n.text for n in hexadecimal), "is" if len(hexadecimal) == 1 else "are",
+                                     _and(n.value for n in hexadecimal))))
+    octal = [number for number in integers if number.base == 8 and number.value != number.decimal_reading]
+    if octal:
+        notes.append(("value-leading-zero", "the kernel reads %s as octal because of %s leading 0: it would set "
+                      "%s, not %s" % (_and(n.text for n in octal), "its" if len(octal) == 1 else "their",
+                                      _and(n.value for n in octal), _and(n.decimal_reading for n in octal))))
     return notes
 
 
@@ -115,14 +124,15 @@ def parse_value(key, value):
         ports = set()
         for low, high in ranges:
             ports.update(range(low.value, high.value + 1))
-        return Value(PORTS, frozenset(ports), _radix_notes(key, [n for pair in ranges for n in pair]))
+        ends = [number for low, high in ranges for number in ((low,) if high is low else (low, high))]
+        return Value(PORTS, frozenset(ports), _radix_notes(ends))
     if kind is None:
         words = text.split()
         size = len(words)
         if not words or not all(_whole_integer(word) for word in words):
             return Value(TEXT, " ".join(words))
     integers, ignored = read_vector(text, size)
-    notes = _radix_notes(key, integers)
+    notes = _radix_notes(integers)
     if ignored:
         notes.append(("value-extra", "the kernel takes the first %d number%s and ignores %r"
                       % (size, "" if size == 1 else "s", ignored.strip())))

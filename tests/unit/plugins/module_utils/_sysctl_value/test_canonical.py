@@ -82,3 +82,11 @@ def test_unknown_text_stays_text():
 @given(st.sets(st.integers(min_value=0, max_value=65535), max_size=40))
 def test_port_list_round_trip(ports):
     assert parse_value(RESERVED, canonical(RESERVED, sorted(ports))).items == frozenset(ports)
+
+
+def test_one_note_per_reading_however_many_numbers():
+    notes = parse_value("net.ipv4.tcp_rmem", "0x1000 0x20000 010").notes
+    assert [rule for rule, _note in notes] == ["value-hex", "value-leading-zero"]
+    assert "0x1000 and 0x20000 are hexadecimal: the kernel reads 4096 and 131072" in notes[0][1]
+    assert "it would set 8, not 10" in notes[1][1]
+    assert [rule for rule, _note in parse_value(RESERVED, "0x1f90").notes] == ["value-hex"]
