@@ -8,10 +8,15 @@
 
 Pages and their sources:
 
-* knobs.md     plugins/module_utils/_catalog.py (every knob) and _rules.py (every rule)
-* profiles.md  plugins/module_utils/_profiles.py (every profile, key, value or formula, reason)
+* knobs.md     plugins/module_utils/_catalog_data.py (every knob) and _rules/ (every rule)
+* profiles.md  plugins/module_utils/_profiles/ (every profile, key, value or formula, reason)
 * roles.md     roles/*/meta/argument_specs.yml, with defaults from roles/*/defaults/main.yml
 * report_formats.md  plugins/plugin_utils/_audit_report/renderers/ (the audit report's formats)
+
+and blocks inside other files, between ``# BEGIN generated <name>`` and ``# END generated
+<name>`` comment lines (see SPLICES): the rule list in sysctl_check's documentation and
+the roles' ``choices:`` of profile names and of report formats (audit role, audit_files,
+audit_render; from plugins/plugin_utils/_audit_report/renderers/).
 
 The output depends only on those files: no dates, no machine names, stable order.
 tests/unit/docs/test_generated_docs.py fails when a committed page differs from
@@ -190,7 +195,7 @@ def _kernel_text(entry):
 
 
 def _rule_catalog():
-    """The rules as plain dicts in _rules.describe() order, or None while there is no _rules.py."""
+    """The rules as plain dicts in _rules.describe() order, or None while there is no rule registry."""
     rules = _module_utils("_rules", required=False)
     if rules is None or not hasattr(rules, "describe"):
         return None
@@ -207,8 +212,23 @@ FAMILY_TEXT = [
      "against the host: memory, kernel, namespace, listeners, connection counts."),
     ("persisted", "Persisted rules",
      "Compare the boot configuration (`/etc/sysctl.conf` and the `sysctl.d` directories, in boot "
-     "order) with the live and desired values."),
+     "order) with the live and desired values. A persisted value is also judged by the input and "
+     "value rules: the finding has the same id and severity as for a setting, plus `file` and `line`."),
+    ("pressure", "Pressure rules",
+     "Raised by the audit report from the `tcp_state_facts` census and the `tcp_pressure` "
+     "thresholds: a limit filling up right now."),
 ]
+
+
+def _kernels_text(kernels):
+    since, before = (list(kernels or ()) + [None, None])[:2]
+    if since and before:
+        return "from Linux %s, before %s" % (since, before)
+    if since:
+        return "Linux %s and later" % since
+    if before:
+        return "before Linux %s" % before
+    return ""
 
 
 def _rule_keys(rule):
@@ -236,7 +256,7 @@ def render_knobs():
         for key in _rule_keys(rule):
             rules_by_key.setdefault(key, []).append(rule["id"])
 
-    out = [HEADER % (REGENERATE, "plugins/module_utils/_catalog.py and _rules.py"), ""]
+    out = [HEADER % (REGENERATE, "plugins/module_utils/_catalog_data.py and _rules/"), ""]
     out += [
         "# Knob reference",
         "",
@@ -312,9 +332,10 @@ def render_knobs():
             out += ["Related: %s." % "; ".join(related), ""]
 
     out += ["## Rules", ""]
+    # (sources: plugins/module_utils/_rules/, one module per family)
     if rules is None:
         out += [
-            "The rule list is generated from `plugins/module_utils/_rules.py`, which does not",
+            "The rule list is generated from `plugins/module_utils/_rules/`, which does not",
             "list its rules yet.",
             "",
         ]
@@ -346,6 +367,9 @@ def render_knobs():
         for rule in members:
             out += ["#### rule: %s" % rule["id"], "", "**%s.**" % rule["title"].rstrip("."), ""]
             out.append("Severity: %s%s." % (rule["severity"], ", blocking" if rule.get("blocking") else ""))
+            kernels = _kernels_text(rule.get("kernels"))
+            if kernels:
+                out.append("Kernels: %s." % kernels)
             keys = _rule_keys(rule)
             out.append("Keys: %s." % (", ".join(
                 "[`%s`](#%s)" % (key, anchor(key)) if catalog.knob(key) else code(key)
@@ -385,7 +409,7 @@ def render_profiles():
     profiles = _module_utils("_profiles")
     catalog = _module_utils("_catalog")
     described = profiles.describe_profiles()
-    out = [HEADER % (REGENERATE, "plugins/module_utils/_profiles.py"), ""]
+    out = [HEADER % (REGENERATE, "plugins/module_utils/_profiles/_data.py"), ""]
     out += [
         "# Profile reference",
         "",
@@ -559,6 +583,102 @@ def render_roles():
 
 
 # ---------------------------------------------------------------------------
+# Generated blocks inside other files
+# ---------------------------------------------------------------------------
+
+
+def _wrap(text, indent, width=100):
+    lines, line = [], indent
+    for word in text.split(" "):
+        if len(line) + len(word) + 1 > width and line.strip():
+            lines.append(line.rstrip())
+            line = indent + "  "
+        line += word + " "
+    lines.append(line.rstrip())
+    return lines
+
+
+def render_rule_list(indent):
+    """sysctl_check's documentation line that names every rule, family by family."""
+    rules = _rule_catalog() or []
+    parts = []
+    for family, title, _intro in FAMILY_TEXT:
+        members = [rule["id"] for rule in rules if rule.get("family") == family]
+        if members:
+            label = title[0].lower() + title[1:]
+            if family == "pressure":
+                label += " (raised by the audit report)"
+            parts.append("%s %s" % (label, ", ".join("C(%s)" % member for member in members)))
+    return _wrap('- "The rules: %s. The collection\'s rule reference describes each one."' % "; ".join(parts), indent)
+
+
+def render_profile_choices(indent):
+    """A role's ``choices:`` of profile names, from the profiles registry."""
+    names = _module_utils("_profiles").profile_names()
+    return ["%schoices: [%s]" % (indent, ", ".join(names))]
+
+
+def _report_formats():
+    _make_importable()
+    return importlib.import_module("%s.plugins.plugin_utils._audit_report.renderers" % PACKAGE)
+
+
+def render_report_format_choices(indent):
+    """The ``choices:`` of report files (audit role, audit_files module), from the formats registry."""
+    return ["%schoices: [%s]" % (indent, ", ".join(_report_formats().file_formats()))]
+
+
+def render_report_render_choices(indent):
+    """audit_render's ``choices:``: every format of the registry."""
+    return ["%schoices: [%s]" % (indent, ", ".join(_report_formats().names()))]
+
+
+SPLICES = {
+    "rule list": render_rule_list,
+    "profile choices": render_profile_choices,
+    "report format choices": render_report_format_choices,
+    "report render choices": render_report_render_choices,
+}
+SPLICED_FILES = (
+    "plugins/modules/sysctl_check.py",
+    "roles/tuning/meta/argument_specs.yml",
+    "roles/audit/meta/argument_specs.yml",
+    "plugins/modules/audit_files.py",
+    "plugins/filter/audit_render.yml",
+)
+_BEGIN = re.compile(r"^(\s*)# BEGIN generated (.+?)(?: \(.*\))?$")
+
+
+def splice(text):
+    """``text`` with every generated block rendered anew (blocks without a registry kept)."""
+    out, lines, index = [], text.split("\n"), 0
+    while index < len(lines):
+        line = lines[index]
+        out.append(line)
+        match = _BEGIN.match(line)
+        index += 1
+        if not match or match.group(2) not in SPLICES:
+            continue
+        indent, name = match.group(1), match.group(2)
+        end = index
+        while end < len(lines) and lines[end].strip() != "# END generated %s" % name:
+            end += 1
+        if end == len(lines):
+            raise SourceError("'# BEGIN generated %s' has no matching END line" % name)
+        rendered = SPLICES[name](indent)
+        out.extend(rendered if rendered is not None else lines[index:end])
+        index = end
+    return "\n".join(out)
+
+
+def _render_spliced(relative):
+    def render_file():
+        with open(os.path.join(REPO, relative)) as handle:
+            return splice(handle.read())
+    return render_file
+
+
+# ---------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------
 
@@ -575,6 +695,8 @@ PAGES = {
     "roles": ("roles.md", render_roles),
     "report_formats": ("report_formats.md", render_report_formats),
 }
+for _relative in SPLICED_FILES:
+    PAGES[_relative] = (os.path.join(REPO, _relative), _render_spliced(_relative))
 
 
 def page_path(name):
@@ -622,7 +744,8 @@ def _run(names, check):
             print("stale: %s (run: %s %s)" % (os.path.relpath(path, REPO), REGENERATE, name))
         return 1 if stale else 0
     os.makedirs(REFERENCE, exist_ok=True)
-    for name in names:
+    # Blocks in the roles' argument specs first: roles.md is rendered from them.
+    for name in sorted(names, key=lambda item: item not in SPLICED_FILES):
         text = render(name)
         path = page_path(name)
         try:

@@ -9,11 +9,12 @@ __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _sysctl_conf
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import SysctlInputError
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import key_problem, normalize_value
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import (
     bound_satisfied,
-    key_problem,
+    bound_text,
+    equivalent,
     normalize_text,
-    normalize_value,
     parse_bound,
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._validate import value_refusal
@@ -102,11 +103,11 @@ def sysctl_diff(current, desired):
         if now is None:
             absent.append(key)
         if bound is not None:
-            wanted = "%s%d" % bound
+            wanted = bound_text(bound)
             same = now is not None and bound_satisfied(bound[0], bound[1], now)
         else:
-            wanted = normalize_value(value)
-            same = now == wanted
+            wanted = normalize_value(value, key)
+            same = equivalent(key, now, wanted)
         if same:
             unchanged.append(key)
         else:

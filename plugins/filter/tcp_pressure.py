@@ -15,7 +15,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._tcp_pressure import 
 )
 
 
-def tcp_pressure(facts, thresholds=None):
+def tcp_pressure_filter(facts, thresholds=None):
     """Judge one host's ansible_facts.tcp_state against the kernel's limits."""
     try:
         return _tcp_pressure(plain(facts), plain(thresholds))
@@ -26,4 +26,4 @@ def tcp_pressure(facts, thresholds=None):
 class FilterModule(object):
 
     def filters(self):
-        return {"tcp_pressure": tcp_pressure}
+        return {"tcp_pressure": tcp_pressure_filter}

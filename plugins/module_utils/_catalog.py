@@ -11,38 +11,7 @@ validate with it, the tuning role reads defaults from it and the documentation's
 knob reference is generated from it. Change a fact here and every consumer
 follows.
 
-Each entry of ``CATALOG`` is a dict:
-
-``key``
-    the dotted sysctl name.
-``shape``
-    ``int`` (one integer in ``[minimum, maximum]``), ``enum`` (one of ``values``),
-    ``bitmask`` (an integer whose set bits are all in ``flags``), ``triple``
-    (three integers, e.g. tcp_rmem), ``pair`` (two integers, low then high), or
-    ``port_list`` (comma separated ports and ``a-b`` ranges, may be empty).
-``minimum`` / ``maximum``
-    bounds of every integer in the value (None: no bound of our own). They are the
-    kernel's own limits, narrowed in a few places to what is ever useful (for
-    example tcp_fin_timeout >= 1, tcp_keepalive_probes <= 127, the setsockopt limit);
-    a value outside them is refused before anything reaches the kernel.
-``values`` / ``flags``
-    ``{int: meaning}`` for ``enum`` and ``bitmask`` shapes.
-``unit``
-    seconds, milliseconds, pages, bytes, count, packets, boolean, mode, flags, port.
-``default``
-    the value a freshly booted kernel prints, whitespace normalised, or None
-    when it is computed at boot (``default_note`` then says from what and
-    ``default_example`` shows what one machine printed).
-``added`` / ``removed``
-    kernel version strings (``"4.12"``), None for "long before 4.0" / "still there".
-``changes``
-    ``[(version, what changed)]``: meanings and defaults that moved.
-``namespace``
-    ``netns`` (each network namespace has its own copy), ``init`` (exists only in
-    the initial namespace; absent in children) or ``global`` (one machine-wide
-    value: recent kernels show it read-only inside child namespaces).
-``summary`` / ``description`` / ``tradeoff``
-    one line, what it does, and what you win and lose by changing it.
+The entries themselves, and what each field means, are in _catalog_data.py.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -52,517 +21,11 @@ __metaclass__ = type
 import copy
 import re
 
-INT_MAX = 2 ** 31 - 1
-UINT_MAX = 2 ** 32 - 1
-LONG_MAX = 2 ** 63 - 1
-# proc_dointvec_jiffies refuses values above INT_MAX / HZ; HZ is at most 1000.
-JIFFIES_SECONDS_MAX = INT_MAX // 1000
-ORPHAN_BYTES = 64 * 1024  # what one orphaned socket may pin, as the kernel docs put it
-
-SHAPES = ("int", "enum", "bitmask", "triple", "pair", "port_list")
-NAMESPACE_SCOPES = ("netns", "init", "global")
-
-_BOOLEAN_VALUES = {0: "disabled", 1: "enabled"}
-
-
-def _entry(key, shape, unit, summary, description, tradeoff, default=None, minimum=None,
-           maximum=None, values=None, flags=None, default_note=None, default_example=None,
-           added=None, removed=None, changes=(), namespace="netns"):
-    return {
-        "key": key,
-        "shape": shape,
-        "unit": unit,
-        "minimum": minimum,
-        "maximum": maximum,
-        "values": dict(values) if values else None,
-        "flags": dict(flags) if flags else None,
-        "default": default,
-        "default_note": default_note,
-        "default_example": default_example,
-        "added": added,
-        "removed": removed,
-        "changes": [list(change) for change in changes],
-        "namespace": namespace,
-        "summary": summary,
-        "description": description,
-        "tradeoff": tradeoff,
-    }
-
-
-_ENTRIES = [
-    # --- TIME_WAIT -----------------------------------------------------------------
-    _entry(
-        "net.ipv4.tcp_tw_reuse", "enum", "mode",
-        summary="Let new outgoing connections take over ports still held by TIME_WAIT sockets.",
-        description=(
-            "When connect() needs a local port whose previous connection to the same peer is "
-            "still in TIME_WAIT, the kernel may reuse it if TCP timestamps prove that late "
-            "segments of the old connection can be told apart from the new one. Only the side "
-            "that opens connections benefits; a server that only accepts gains nothing. It needs "
-            "tcp_timestamps on both ends and does nothing with tcp_timestamps=0."
-        ),
-        tradeoff=(
-            "Saves ephemeral ports on hosts that open many short connections (proxies, API "
-            "clients, database clients). Safe as far as the protocol goes, but it leans on "
-            "timestamps; the loopback-only default (2) is the conservative choice."
-        ),
-        values={
-            0: "never reuse TIME_WAIT ports",
-            1: "reuse for any outgoing connection once timestamps make it safe",
-            2: "reuse only for loopback connections",
-        },
-        default="2",
-        changes=[
-            ("4.11", "became per network namespace"),
-            ("4.19", "value 2 (loopback only) added and made the default; the default was 0 before"),
-        ],
-    ),
-    _entry(
-        "net.ipv4.tcp_tw_reuse_delay", "int", "milliseconds",
-        summary="How old a TIME_WAIT socket must be before tcp_tw_reuse may hand its port on.",
-        description=(
-            "The minimum age, in milliseconds, of a TIME_WAIT socket before tcp_tw_reuse lets a "
-            "new connection take its 4-tuple. Before this knob existed the delay was a fixed one "
-            "second."
-        ),
-        tradeoff=(
-            "Shorter delays free ports sooner for short-lived, low-latency traffic, but assume "
-            "the peer's timestamp clock ticks at least that often; below the peer's tick PAWS "
-            "can no longer reject old duplicate segments on the reused connection."
-        ),
-        default="1000", minimum=1, maximum=60000, added="6.14",
-    ),
-    _entry(
-        "net.ipv4.tcp_tw_recycle", "enum", "boolean",
-        summary="Removed in 4.12: fast TIME_WAIT recycling that broke clients behind NAT.",
-        description=(
-            "Expired TIME_WAIT sockets after a time derived from the RTT and dropped SYNs from a "
-            "peer address whose TCP timestamp went backwards. Clients behind one NAT address "
-            "have unrelated timestamp clocks, so their connections were silently dropped; once "
-            "timestamps got per-connection offsets (4.10) it broke almost every peer, and the "
-            "knob was removed in 4.12."
-        ),
-        tradeoff=(
-            "No upside worth having: never set it to 1. On 4.12 and later delete it from "
-            "configuration files, where it only causes boot-time errors."
-        ),
-        values={0: "disabled", 1: "recycle TIME_WAIT sockets quickly (breaks clients behind NAT)"},
-        default="0", removed="4.12",
-    ),
-    _entry(
-        "net.ipv4.tcp_timestamps", "enum", "mode",
-        summary="TCP timestamps (RFC 7323): RTT measurement, PAWS, and what tcp_tw_reuse relies on.",
-        description=(
-            "Adds a timestamp option to every segment. It gives precise round-trip times, PAWS "
-            "protection against wrapped sequence numbers on fast links, and the proof that "
-            "tcp_tw_reuse needs to reuse TIME_WAIT ports safely."
-        ),
-        tradeoff=(
-            "Costs 12 bytes per segment. Turning it off disables tcp_tw_reuse and PAWS; guides "
-            "that turn it off to hide uptime are out of date, since per-connection offsets "
-            "(value 1, since 4.10) already hide it."
-        ),
-        values={
-            0: "disabled",
-            1: "enabled, with a random offset per connection",
-            2: "enabled, without random offsets",
-        },
-        default="1",
-        changes=[("4.10", "value 2 added; value 1 now uses a random offset per connection")],
-    ),
-    _entry(
-        "net.ipv4.tcp_fin_timeout", "int", "seconds",
-        summary="How long an orphaned connection may wait in FIN_WAIT2 for the peer's FIN.",
-        description=(
-            "Once the application has closed a socket and the peer acknowledged our FIN, the "
-            "connection waits in FIN_WAIT2 for the peer to close its side. For orphaned "
-            "connections (no process holds them any more) this is how long the kernel waits "
-            "before dropping them. It does not shorten TIME_WAIT, which stays 60 seconds, "
-            "despite what many tuning guides say."
-        ),
-        tradeoff=(
-            "Shorter values release orphans sooner under close-heavy load; too short and peers "
-            "that take a while to finish their half of the close (slow mobile clients, long "
-            "uploads after a half-close) get reset."
-        ),
-        default="60", minimum=1, maximum=JIFFIES_SECONDS_MAX,
-    ),
-    _entry(
-        "net.ipv4.tcp_max_tw_buckets", "int", "count",
-        summary="Upper limit of TIME_WAIT sockets; beyond it new ones are destroyed at once.",
-        description=(
-            "When this many sockets are in TIME_WAIT, the kernel destroys each new TIME_WAIT "
-            "socket immediately and logs 'TCP: time wait bucket table overflow'. The connection "
-            "then loses the TIME_WAIT protection against late segments."
-        ),
-        tradeoff=(
-            "A low cap hides a TIME_WAIT build-up instead of fixing it and gives up the "
-            "protection TIME_WAIT exists for; TIME_WAIT sockets are small, so raising the cap is "
-            "usually the safer direction."
-        ),
-        minimum=0, maximum=INT_MAX,
-        default_note="computed at boot: half the size of the TCP established hash, which scales with memory",
-        default_example="131072",
-    ),
-    # --- orphans and retries ---------------------------------------------------------
-    _entry(
-        "net.ipv4.tcp_max_orphans", "int", "count",
-        summary="Limit on sockets closed by their application but still finishing in the kernel.",
-        description=(
-            "Orphans are connections no process holds any more (FIN_WAIT1, FIN_WAIT2, CLOSING, "
-            "LAST_ACK with unsent data). Above this limit new orphans are reset at once and the "
-            "kernel logs 'too many orphaned sockets'."
-        ),
-        tradeoff=(
-            "Each orphan can pin up to about 64 KiB of buffer memory. A higher limit lets "
-            "graceful closes finish under load; a limit whose worst case exceeds physical memory "
-            "protects nothing."
-        ),
-        minimum=0, maximum=INT_MAX, namespace="init",
-        default_note="computed at boot from the size of the TCP established hash, which scales with memory",
-        default_example="131072",
-    ),
-    _entry(
-        "net.ipv4.tcp_orphan_retries", "int", "count",
-        summary="Retransmissions to an unresponsive peer before an orphaned connection is killed.",
-        description=(
-            "How many times the kernel retransmits to a peer that does not answer before it "
-            "gives up on an orphaned connection. 0 means the built-in value of 8."
-        ),
-        tradeoff=(
-            "Lower values free orphans sooner on busy web servers; too low and slow or lossy "
-            "clients lose the end of the response."
-        ),
-        default="0", minimum=0, maximum=255,
-    ),
-    # --- handshake and queues --------------------------------------------------------
-    _entry(
-        "net.ipv4.tcp_max_syn_backlog", "int", "count",
-        summary="How many half-open connections (SYN received) a listener may queue.",
-        description=(
-            "Connection requests whose handshake is not finished wait here. When the queue is "
-            "full and syncookies are off, new SYNs are dropped."
-        ),
-        tradeoff=(
-            "A larger queue rides out bursts; it only helps if the accept queue (somaxconn and "
-            "the application's listen() backlog) can take the completed connections too."
-        ),
-        minimum=1, maximum=INT_MAX,
-        default_note="computed at boot: max(128, established hash size / 256)",
-        default_example="2048",
-    ),
-    _entry(
-        "net.ipv4.tcp_syncookies", "enum", "mode",
-        summary="Answer SYNs with cookies instead of queue entries when the SYN queue overflows.",
-        description=(
-            "SYN cookies encode the connection request in the SYN-ACK's sequence number, so a "
-            "full SYN queue no longer drops legitimate clients during a SYN flood."
-        ),
-        tradeoff=(
-            "Keeps a host reachable under SYN floods; connections accepted through a cookie may "
-            "lose some TCP options. 2 (always) is meant for testing."
-        ),
-        values={
-            0: "never send cookies",
-            1: "send cookies when the SYN queue overflows",
-            2: "always send cookies",
-        },
-        default="1",
-    ),
-    _entry(
-        "net.ipv4.tcp_syn_retries", "int", "count",
-        summary="SYN retransmissions before connect() gives up (6 is about 127 seconds).",
-        description=(
-            "How many times an outgoing connection attempt retransmits its SYN. With the "
-            "exponential backoff, 6 retries take about 127 seconds, 3 about 15."
-        ),
-        tradeoff=(
-            "Lower values make connects to dead peers fail fast; too low and connections over "
-            "lossy or congested paths fail although they would have succeeded."
-        ),
-        default="6", minimum=1, maximum=127,
-        changes=[("3.7", "default raised from 5 to 6")],
-    ),
-    _entry(
-        "net.ipv4.tcp_synack_retries", "int", "count",
-        summary="SYN-ACK retransmissions for a half-open connection (5 is about a minute).",
-        description=(
-            "How many times a listener retransmits the SYN-ACK of a connection whose client has "
-            "not completed the handshake. 5 retries take about 63 seconds."
-        ),
-        tradeoff=(
-            "Lower values drop half-open entries sooner during SYN floods; too low and clients "
-            "on slow or lossy networks cannot finish the handshake."
-        ),
-        default="5", minimum=0, maximum=255,
-    ),
-    # --- keepalive -----------------------------------------------------------------------
-    _entry(
-        "net.ipv4.tcp_keepalive_time", "int", "seconds",
-        summary="Idle time before the first keepalive probe (only on sockets that enable SO_KEEPALIVE).",
-        description=(
-            "After this long without traffic, a socket with SO_KEEPALIVE starts sending probes. "
-            "Sockets that do not ask for keepalive are not affected."
-        ),
-        tradeoff=(
-            "Shorter values find dead peers sooner and keep NAT and firewall mappings alive; "
-            "each idle connection then costs a few packets per interval."
-        ),
-        default="7200", minimum=1, maximum=JIFFIES_SECONDS_MAX,
-    ),
-    _entry(
-        "net.ipv4.tcp_keepalive_intvl", "int", "seconds",
-        summary="Interval between keepalive probes.",
-        description="Seconds between two keepalive probes once probing has started.",
-        tradeoff=(
-            "Together with tcp_keepalive_probes it sets how long a dead peer goes unnoticed "
-            "(intvl x probes after the idle time)."
-        ),
-        default="75", minimum=1, maximum=JIFFIES_SECONDS_MAX,
-    ),
-    _entry(
-        "net.ipv4.tcp_keepalive_probes", "int", "count",
-        summary="Unanswered keepalive probes before the connection is declared dead.",
-        description="How many probes may go unanswered before the kernel resets the connection.",
-        tradeoff="Fewer probes detect dead peers sooner but give up on peers behind a briefly lossy path.",
-        default="9", minimum=1, maximum=127,
-    ),
-    # --- memory --------------------------------------------------------------------------
-    _entry(
-        "net.ipv4.tcp_rmem", "triple", "bytes",
-        summary="Per-socket receive buffer: minimum, initial and autotuning maximum, in bytes.",
-        description=(
-            "The first value is what every socket is guaranteed even under memory pressure, the "
-            "second the initial receive buffer, the third the most receive autotuning may grow "
-            "a socket to. An application that sets SO_RCVBUF opts out of autotuning and is "
-            "bounded by net.core.rmem_max instead."
-        ),
-        tradeoff=(
-            "A larger maximum lets single connections fill long fat pipes; every connection may "
-            "grow that large, so the total is bounded by tcp_mem, not by this triple."
-        ),
-        minimum=1, maximum=INT_MAX,
-        default_note="4096 131072 and a maximum computed at boot from memory (at most 6291456)",
-        default_example="4096 131072 6291456",
-        changes=[("5.8", "initial value raised from 87380 to 131072")],
-    ),
-    _entry(
-        "net.ipv4.tcp_wmem", "triple", "bytes",
-        summary="Per-socket send buffer: minimum, initial and autotuning maximum, in bytes.",
-        description=(
-            "Like tcp_rmem for the send side: guaranteed minimum, initial size, and the most send "
-            "autotuning may grow a socket to. SO_SNDBUF opts out and is bounded by "
-            "net.core.wmem_max."
-        ),
-        tradeoff=(
-            "A larger maximum helps bulk senders on high bandwidth-delay paths; buffered unsent "
-            "data also adds latency, which tcp_notsent_lowat can cap."
-        ),
-        minimum=1, maximum=INT_MAX,
-        default_note="4096 16384 and a maximum computed at boot from memory (at most 4194304)",
-        default_example="4096 16384 4194304",
-    ),
-    _entry(
-        "net.ipv4.tcp_mem", "triple", "pages",
-        summary="Machine-wide TCP memory thresholds in PAGES (not bytes): low, pressure, high.",
-        description=(
-            "Below the first value TCP does not limit its memory; above the second it enters "
-            "memory pressure and shrinks buffers; at the third new allocations fail. The unit is "
-            "memory pages (4096 bytes on most machines), a frequent mistake in copied tuning "
-            "lists that give it in bytes."
-        ),
-        tradeoff=(
-            "Raising it lets many connections keep large buffers; a maximum above physical "
-            "memory means TCP can push the machine into swapping or the OOM killer before it "
-            "ever pushes back."
-        ),
-        minimum=1, maximum=LONG_MAX, namespace="init",
-        default_note="computed at boot from free memory: about 4.7%, 6.25% and 9.4% of it, in pages",
-        default_example="287898 383867 575796",
-    ),
-    _entry(
-        "net.core.rmem_default", "int", "bytes",
-        summary="Default receive buffer of every socket type that does not autotune (UDP, raw, ...).",
-        description=(
-            "The receive buffer a new non-TCP socket starts with. TCP uses tcp_rmem instead."
-        ),
-        tradeoff="Larger defaults help UDP bursts and cost memory on every such socket.",
-        default="212992", minimum=1, maximum=INT_MAX, namespace="global",
-        default_note="212992 on common 64-bit builds (derived from the size of kernel structures)",
-        changes=[("6.11", "visible read-only inside child network namespaces (absent there before)")],
-    ),
-    _entry(
-        "net.core.rmem_max", "int", "bytes",
-        summary="Largest receive buffer an application may request with SO_RCVBUF.",
-        description=(
-            "Caps setsockopt(SO_RCVBUF). It does not limit TCP autotuning, which tcp_rmem's "
-            "third value governs."
-        ),
-        tradeoff="Raise it for applications that size their own buffers (UDP servers, some proxies).",
-        default="212992", minimum=1, maximum=INT_MAX, namespace="global",
-        default_note="212992 on common 64-bit builds",
-        changes=[("6.11", "visible read-only inside child network namespaces (absent there before)")],
-    ),
-    _entry(
-        "net.core.wmem_default", "int", "bytes",
-        summary="Default send buffer of every socket type that does not autotune.",
-        description="The send buffer a new non-TCP socket starts with. TCP uses tcp_wmem instead.",
-        tradeoff="Larger defaults cost memory on every such socket.",
-        default="212992", minimum=1, maximum=INT_MAX, namespace="global",
-        default_note="212992 on common 64-bit builds",
-        changes=[("6.11", "visible read-only inside child network namespaces (absent there before)")],
-    ),
-    _entry(
-        "net.core.wmem_max", "int", "bytes",
-        summary="Largest send buffer an application may request with SO_SNDBUF.",
-        description="Caps setsockopt(SO_SNDBUF); TCP autotuning is governed by tcp_wmem instead.",
-        tradeoff="Raise it for applications that size their own send buffers.",
-        default="212992", minimum=1, maximum=INT_MAX, namespace="global",
-        default_note="212992 on common 64-bit builds",
-        changes=[("6.11", "visible read-only inside child network namespaces (absent there before)")],
-    ),
-    # --- behaviour ----------------------------------------------------------------------
-    _entry(
-        "net.ipv4.tcp_sack", "enum", "boolean",
-        summary="Selective acknowledgments: recover several lost segments in one round trip.",
-        description="Lets the receiver tell the sender exactly which segments arrived.",
-        tradeoff="Almost always a win; turning it off makes loss recovery much slower.",
-        values=_BOOLEAN_VALUES, default="1",
-    ),
-    _entry(
-        "net.ipv4.tcp_window_scaling", "enum", "boolean",
-        summary="Window scaling (RFC 7323): receive windows above 64 KiB.",
-        description="Without it no connection can have more than 64 KiB in flight.",
-        tradeoff="Turning it off caps throughput on any path with a real round-trip time.",
-        values=_BOOLEAN_VALUES, default="1",
-    ),
-    _entry(
-        "net.ipv4.tcp_slow_start_after_idle", "enum", "boolean",
-        summary="Shrink the congestion window of a connection that was idle for an RTO.",
-        description=(
-            "After an idle period the connection restarts from a small congestion window, as "
-            "RFC 2861 suggests."
-        ),
-        tradeoff=(
-            "0 lets long-lived connections (HTTP/2, RPC) send a burst at full speed after idle; "
-            "1 is gentler on a path whose capacity may have changed meanwhile."
-        ),
-        values=_BOOLEAN_VALUES, default="1",
-    ),
-    _entry(
-        "net.ipv4.tcp_notsent_lowat", "int", "bytes",
-        summary="Limit of unsent data queued in a socket before it stops being writable.",
-        description=(
-            "A socket reports itself writable only while it holds less unsent data than this. "
-            "The default (4294967295) means no limit."
-        ),
-        tradeoff=(
-            "A low value (e.g. 16384) cuts latency and memory for HTTP/2 and similar "
-            "multiplexed senders; too low and bulk senders wake up more often."
-        ),
-        default="4294967295", minimum=0, maximum=UINT_MAX,
-    ),
-    _entry(
-        "net.ipv4.tcp_fastopen", "bitmask", "flags",
-        summary="TCP Fast Open (RFC 7413): data in the SYN, for clients and servers (bit flags).",
-        description=(
-            "Bit flags: 1 enables the client side, 2 the server side for listeners that ask for "
-            "it with TCP_FASTOPEN; further bits relax the cookie requirement."
-        ),
-        tradeoff=(
-            "Saves one round trip on repeat connections; data in a SYN can be replayed, so only "
-            "idempotent requests should use it, and some middleboxes drop such SYNs."
-        ),
-        flags={
-            0x1: "client: send data in the SYN when the application asks",
-            0x2: "server: accept data in the SYN from clients with a valid cookie",
-            0x4: "client: send data in the SYN without a cookie",
-            0x200: "server: accept data in the SYN without a cookie",
-            0x400: "server: enable Fast Open on every listener",
-        },
-        default="1",
-    ),
-    _entry(
-        "net.ipv4.tcp_rfc1337", "enum", "boolean",
-        summary="Drop RSTs aimed at TIME_WAIT sockets (RFC 1337 'TIME_WAIT assassination').",
-        description=(
-            "With 1, a TIME_WAIT socket ignores RST segments instead of closing early, so a "
-            "stray RST cannot cut TIME_WAIT short."
-        ),
-        tradeoff="Keeps TIME_WAIT's full protection; 0 (the default) follows RFC 793 instead.",
-        values=_BOOLEAN_VALUES, default="0",
-    ),
-    # --- ports and forwarding -----------------------------------------------------------
-    _entry(
-        "net.ipv4.ip_local_port_range", "pair", "port",
-        summary="Ephemeral port range for outgoing connections: low and high end.",
-        description=(
-            "The ports connect() and bind(0) choose from. Since 4.6 connect() prefers ports of "
-            "the low end's parity and leaves the other half for bind(), so the ends should "
-            "differ in parity. The low end must not be below ip_unprivileged_port_start "
-            "(1024 by default) or the kernel refuses the range."
-        ),
-        tradeoff=(
-            "A wider range allows more concurrent connections to one destination; ports inside "
-            "it that local services listen on must be listed in ip_local_reserved_ports or an "
-            "outgoing connection may take them first."
-        ),
-        default="32768 60999", minimum=1, maximum=65535,
-        changes=[("4.6", "connect() and bind() split the range by parity")],
-    ),
-    _entry(
-        "net.ipv4.ip_local_reserved_ports", "port_list", "port",
-        summary="Ports inside the ephemeral range that automatic port selection must skip.",
-        description=(
-            "A comma separated list of ports and ranges (8080,9000-9010). Outgoing connections "
-            "never get these as their local port; services can still bind them explicitly."
-        ),
-        tradeoff="Protects listeners inside the ephemeral range at the price of fewer ephemeral ports.",
-        default="", minimum=0, maximum=65535,
-    ),
-    _entry(
-        "net.ipv4.ip_forward", "enum", "boolean",
-        summary="Route IPv4 packets between interfaces (routers, NAT gateways, container hosts).",
-        description="With 1 the host forwards packets not addressed to itself.",
-        tradeoff=(
-            "Needed for routers, NAT gateways and most container hosts; on other hosts it "
-            "only widens the attack surface. Writing it also resets several per-interface "
-            "settings."
-        ),
-        values=_BOOLEAN_VALUES, default="0",
-    ),
-    _entry(
-        "net.core.somaxconn", "int", "count",
-        summary="Upper limit of the accept queue a listen() call may ask for.",
-        description=(
-            "listen(fd, backlog) is silently capped at this value. Completed connections wait "
-            "in the accept queue until the application accepts them; when it is full the kernel "
-            "drops or ignores the final ACK (ListenOverflows)."
-        ),
-        tradeoff=(
-            "Raising it only helps applications that pass a large backlog to listen(); a long "
-            "queue also hides an application that accepts too slowly."
-        ),
-        default="4096", minimum=0, maximum=INT_MAX,
-        changes=[("5.4", "default raised from 128 to 4096")],
-    ),
-    _entry(
-        "net.core.netdev_max_backlog", "int", "packets",
-        summary="Packets queued per CPU when interfaces receive faster than the kernel processes.",
-        description=(
-            "The per-CPU input queue between the network driver and the protocol stack. "
-            "Overflows show up in the second column of /proc/net/softnet_stat."
-        ),
-        tradeoff="Larger values absorb bursts on fast NICs at the cost of memory and queueing latency.",
-        default="1000", minimum=1, maximum=INT_MAX, namespace="init",
-    ),
-]
-
-CATALOG = dict((entry["key"], entry) for entry in _ENTRIES)
+from ansible_collections.netfleet.tcp.plugins.module_utils._catalog_data import CATALOG
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, parse_value
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?")
-_INT = re.compile(r"^-?[0-9]+$")
-_PORT_ITEM = re.compile(r"^([0-9]+)(?:-([0-9]+))?$")
 
 
 def keys():
@@ -669,37 +132,6 @@ def namespace_reason(key):
             "so set it on the host, not inside the namespace")
 
 
-def parse_ints(text):
-    """Split a normalised value into integers; None when any token is not an integer."""
-    tokens = str(text).split()
-    if not tokens or not all(_INT.match(token) for token in tokens):
-        return None
-    return [int(token) for token in tokens]
-
-
-def parse_port_list(text):
-    """``"8080,9000-9010"`` -> ``[(8080, 8080), (9000, 9010)]``; raises ValueError when malformed."""
-    text = str(text).strip()
-    if not text:
-        return []
-    ranges = []
-    for item in text.split(","):
-        match = _PORT_ITEM.match(item.strip())
-        if not match:
-            raise ValueError("%r is neither a port nor a low-high range" % item.strip())
-        low = int(match.group(1))
-        high = int(match.group(2)) if match.group(2) is not None else low
-        if high < low:
-            raise ValueError("range %r runs backwards" % item.strip())
-        ranges.append((low, high))
-    return ranges
-
-
-def ports_in(port, ranges):
-    """True when ``port`` lies in one of the ``(low, high)`` ranges."""
-    return any(low <= port <= high for low, high in ranges)
-
-
 def _range_problem(entry, number, what="value"):
     minimum, maximum = entry["minimum"], entry["maximum"]
     if minimum is not None and number < minimum:
@@ -744,33 +176,49 @@ def expected(key):
 def shape_problem(key, text):
     """Why ``text`` is not a valid value of ``key`` per the catalog, or None.
 
-    ``text`` is the value as a string (ints are accepted too); whitespace is
-    normalised first. Keys outside the catalog always return None: only their
-    key and value syntax is checked, by _sysctl_keys.
+    ``text`` is the value as a string (ints and lists are accepted too), read the way
+    the kernel reads it (see _sysctl_value). Keys outside the catalog always return
+    None: only their key and value syntax is checked, by _sysctl_keys.
     """
     entry = CATALOG.get(key)
     if entry is None:
         return None
     if isinstance(text, bool):
         return "YAML boolean %r where %s is expected; write 1 or 0" % (text, _expected(entry))
+    try:
+        value = parse_value(key, text)
+    except KernelReadError as error:
+        if entry["shape"] == "port_list":
+            if "maximum" in str(error) or "minimum" in str(error):
+                return str(error)
+            return "%r is neither a port nor a low-high range as the kernel reads them (%s); expected %s" % (
+                _shown(key, text), error, _expected(entry))
+        return "%r is not %s (the kernel refuses it: %s)" % (_shown(key, text), _expected(entry), error)
+    for rule_id, note in value.notes:
+        if rule_id == "value-extra":
+            words = len(_shown(key, text).split())
+            return "%r has %d numbers; expected %s (%s)" % (_shown(key, text), words, _expected(entry), note)
+    if value.kind != INTEGERS:
+        return _ports_problem(entry, value.items)
+    return _numbers_problem(entry, list(value.items), _shown(key, text))
+
+
+def _shown(key, text):
     if isinstance(text, (list, tuple)):
-        text = " ".join(str(item) for item in text)
-    text = " ".join(str(text).split())
+        return " ".join(str(item) for item in text)
+    return " ".join(str(text).split())
+
+
+def _ports_problem(entry, ports):
+    for number in (min(ports), max(ports)) if ports else ():
+        problem = _range_problem(entry, number, "port")
+        if problem:
+            return problem
+    return None
+
+
+def _numbers_problem(entry, numbers, text):
     shape = entry["shape"]
-    if shape == "port_list":
-        try:
-            ranges = parse_port_list(text)
-        except ValueError as error:
-            return "%s; expected %s" % (error, _expected(entry))
-        for low, high in ranges:
-            for number in (low, high):
-                problem = _range_problem(entry, number, "port")
-                if problem:
-                    return problem
-        return None
-    numbers = parse_ints(text)
-    if numbers is None:
-        return "%r is not %s" % (text, _expected(entry))
     want = {"triple": 3, "pair": 2}.get(shape, 1)
     if len(numbers) != want:
         return "%r has %d number%s; expected %s" % (

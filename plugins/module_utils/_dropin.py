@@ -24,7 +24,7 @@ import stat
 import tempfile
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import normalize_text
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import normalize_text
 
 # Directories systemd-sysctl and procps read drop-ins from that a user may write to.
 # /usr/lib/sysctl.d belongs to the distribution's packages and is never written.
@@ -95,7 +95,7 @@ def host_path(path, root="/"):
     return os.path.join(root, path.lstrip("/"))
 
 
-def render(name, entries):
+def render_dropin(name, entries):
     """The drop-in text: the header naming the profile, then one ``key = value`` line per entry."""
     lines = [HEADER % name]
     for key, value in entries:

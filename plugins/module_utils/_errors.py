@@ -57,3 +57,15 @@ class ParseError(NetfleetError, ValueError):
         self.source = source
         self.reason = reason
         super(ParseError, self).__init__("%s: %s" % (source, reason))
+
+
+class ProfileError(NetfleetError, ValueError):
+    """A profile cannot be rendered, or was refused or could not be applied.
+
+    ``result`` is sysctl_profile's partial result (what happened before the failure);
+    None when a profile could not even be rendered.
+    """
+
+    def __init__(self, message, result=None):
+        self.result = result
+        super(ProfileError, self).__init__(message)

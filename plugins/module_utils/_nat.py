@@ -187,7 +187,7 @@ def _format_listener(family, address, port):
 # ---------------------------------------------------------------------------
 # The decision
 
-def detect(nat_facing="auto", ip_forward=None, listeners=None, active_opens=None,
+def detect(nat_facing="auto", *, ip_forward=None, listeners=None, active_opens=None,
            passive_opens=None, run=None, which=None):
     """Decide whether the host is NAT-facing.
 

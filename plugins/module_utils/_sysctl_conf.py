@@ -38,7 +38,9 @@ __metaclass__ = type
 import fnmatch
 import os
 
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import normalize_text
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import as_text, canonical
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import equivalent, normalize_text
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 
 SYSCTL_D_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d")
 SYSCTL_CONF = "/etc/sysctl.conf"
@@ -111,12 +113,16 @@ def parse(text, source="<string>"):
     return entries
 
 
-def _render_value(value):
-    if isinstance(value, (list, tuple)):
-        return " ".join(normalize_text(str(item)) for item in value)
+def _render_value(key, value):
+    """The value model's canonical text (``0x1e`` is written as ``30``), or the words as given."""
     if isinstance(value, bool):
         raise ValueError("YAML boolean %r is not a sysctl value; write 1 or 0" % value)
-    return normalize_text(str(value)) if value is not None else ""
+    if value is None or value == "":
+        return ""
+    try:
+        return canonical(key, value)
+    except KernelReadError:
+        return normalize_text(as_text(key, value))
 
 
 def render(entries, header=None):
@@ -140,7 +146,7 @@ def render(entries, header=None):
         elif kind == "assign":
             if not entry.get("key"):
                 raise ValueError("entry without a key: %r" % (entry,))
-            value = _render_value(entry.get("value"))
+            value = _render_value(entry["key"], entry.get("value"))
             lines.append(("%s%s = %s" % (prefix, entry["key"], value)).rstrip())
     return "\n".join(lines) + "\n" if lines else ""
 
@@ -260,6 +266,33 @@ def resolve(root="/", dirs=SYSCTL_D_DIRS, sysctl_conf=SYSCTL_CONF, overlay=None)
         notes             [str] what a reader should know, in words
     """
     overlay = dict(overlay or {})
+    files, masked = _overlaid_files(root, dirs, overlay)
+    conf_host = _host(root, sysctl_conf)
+    conf_exists = os.path.isfile(conf_host) or sysctl_conf in overlay
+    result = {
+        "sources": [], "procps_sources": [], "effective": {}, "procps_effective": {}, "assignments": {},
+        "globs": [], "excluded": [], "masked": masked, "invalid": [], "quoted": [], "unreadable": [],
+        "disagreements": {}, "notes": [],
+        "sysctl_conf": {"path": sysctl_conf, "exists": bool(conf_exists), "linked_as": None},
+    }
+    parsed, linked_as = _parse_sources(files, overlay, result, root, sysctl_conf if conf_exists else None)
+
+    globs, excluded = [], []
+    for path, entries in parsed:
+        result["sources"].append(path)
+        _apply(entries, result["effective"], result["assignments"], globs, excluded)
+        _collect_problems(entries, result)
+    result["globs"] = globs
+    result["excluded"] = [{"key": entry["key"], "file": entry["source"], "line": entry["line"]} for entry in excluded]
+    _resolve_procps(parsed, result, overlay, (sysctl_conf, conf_host) if conf_exists else None, linked_as)
+    result["sysctl_conf"]["linked_as"] = linked_as
+    _conf_notes(result, sysctl_conf, conf_exists, linked_as)
+    _disagreements(result)
+    return result
+
+
+def _overlaid_files(root, dirs, overlay):
+    """The files in ``dirs`` with the ``overlay`` laid over them, in boot order; and the masked ones."""
     files, masked = list_files(root, dirs)
     known = set(item["path"] for item in files)
     for item in files:
@@ -280,16 +313,12 @@ def resolve(root="/", dirs=SYSCTL_D_DIRS, sysctl_conf=SYSCTL_CONF, overlay=None)
             masked.append({"file": existing["path"], "masked_by": path})
         files.append({"path": path, "host_path": _host(root, path), "name": name, "dev_null": False})
     files.sort(key=lambda item: item["name"])
+    return files, masked
 
-    conf_host = _host(root, sysctl_conf)
-    conf_exists = os.path.isfile(conf_host) or sysctl_conf in overlay
+
+def _parse_sources(files, overlay, result, root, sysctl_conf):
+    """``([(path, entries)], linked_as)``: every file parsed, and the link that pulls in sysctl.conf."""
     linked_as = None
-    result = {
-        "sources": [], "procps_sources": [], "effective": {}, "procps_effective": {}, "assignments": {},
-        "globs": [], "excluded": [], "masked": masked, "invalid": [], "quoted": [], "unreadable": [],
-        "disagreements": {}, "notes": [],
-        "sysctl_conf": {"path": sysctl_conf, "exists": bool(conf_exists), "linked_as": None},
-    }
     parsed = []
     for item in files:
         if item["dev_null"]:
@@ -299,37 +328,34 @@ def resolve(root="/", dirs=SYSCTL_D_DIRS, sysctl_conf=SYSCTL_CONF, overlay=None)
         entries = _load(item["path"], item["host_path"], overlay, result)
         if entries is None:
             continue
-        if conf_exists and os.path.islink(item["host_path"]) and \
+        if sysctl_conf and os.path.islink(item["host_path"]) and \
                 _link_target_in_root(root, item["host_path"]) == sysctl_conf:
             linked_as = item["path"]
         parsed.append((item["path"], entries))
     for entry in result["masked"]:
         result["notes"].append("%s is masked by %s, which has the same name in a higher-priority directory"
                                % (entry["file"], entry["masked_by"]))
+    return parsed, linked_as
 
-    globs, excluded = [], []
-    for path, entries in parsed:
-        result["sources"].append(path)
-        _apply(entries, result["effective"], result["assignments"], globs, excluded)
-        _collect_problems(entries, result)
-    result["globs"] = globs
-    result["excluded"] = [{"key": entry["key"], "file": entry["source"], "line": entry["line"]} for entry in excluded]
 
+def _resolve_procps(parsed, result, overlay, conf, linked_as):
+    """What 'sysctl --system' leaves: the same files, then /etc/sysctl.conf (``conf``: path, host path) last."""
     procps_effective = {}
     procps_globs = []
     for path, entries in parsed:
         result["procps_sources"].append(path)
         _apply(entries, procps_effective, None, procps_globs, [])
-    if conf_exists:
-        entries = _load(sysctl_conf, conf_host, overlay, result)
+    if conf:
+        entries = _load(conf[0], conf[1], overlay, result)
         if entries is not None:
-            result["procps_sources"].append(sysctl_conf)
+            result["procps_sources"].append(conf[0])
             _apply(entries, procps_effective, None, procps_globs, [])
             if linked_as is None:
                 _collect_problems(entries, result)
     result["procps_effective"] = procps_effective
-    result["sysctl_conf"]["linked_as"] = linked_as
 
+
+def _conf_notes(result, sysctl_conf, conf_exists, linked_as):
     if conf_exists and linked_as is None:
         result["notes"].append(
             "%s is not linked into the sysctl.d directories (no 99-sysctl.conf link): systemd-sysctl skips it "
@@ -341,9 +367,14 @@ def resolve(root="/", dirs=SYSCTL_D_DIRS, sysctl_conf=SYSCTL_CONF, overlay=None)
                 "%s is applied through %s by systemd-sysctl, before %s; 'sysctl --system' applies it again last"
                 % (sysctl_conf, linked_as, ", ".join(later)))
 
+
+def _disagreements(result):
+    procps_effective = result["procps_effective"]
     for key in sorted(set(result["effective"]) | set(procps_effective)):
         first, second = result["effective"].get(key), procps_effective.get(key)
-        if (first or {}).get("value") == (second or {}).get("value"):
+        if first is not None and second is not None and equivalent(key, first["value"], second["value"]):
+            continue
+        if first is None and second is None:
             continue
         result["disagreements"][key] = {
             SYSTEMD: {"value": first["value"], "file": first["file"]} if first else None,
@@ -351,11 +382,10 @@ def resolve(root="/", dirs=SYSCTL_D_DIRS, sysctl_conf=SYSCTL_CONF, overlay=None)
         }
         result["notes"].append(
             "%s: systemd-sysctl leaves %s, 'sysctl --system' leaves %s" % (
-                key, _describe(first), _describe(second)))
-    return result
+                key, describe_record(first), describe_record(second)))
 
 
-def _describe(record):
+def describe_record(record):
     if not record:
         return "the kernel's value (no file sets it)"
     return "%s (from %s)" % (record["value"], record["file"])
@@ -411,7 +441,7 @@ def shadows(path, settings, root="/", dirs=SYSCTL_D_DIRS, sysctl_conf=SYSCTL_CON
     'sysctl --system') whose boot result for a key comes from another file with
     another value.
     """
-    ours = dict((key, _render_value(value)) for key, value in settings.items())
+    ours = dict((key, _render_value(key, value)) for key, value in settings.items())
     overlay = {path: [{"key": key, "value": value, "kind": "assign", "line": index + 1, "ignore_errors": False,
                        "glob": False, "quoted": False}
                       for index, (key, value) in enumerate(sorted(ours.items()))]}
@@ -420,7 +450,7 @@ def shadows(path, settings, root="/", dirs=SYSCTL_D_DIRS, sysctl_conf=SYSCTL_CON
     for key in sorted(ours):
         for loader in (SYSTEMD, PROCPS):
             record = effective_for(resolution, key, loader)
-            if record and record["file"] != path and record["value"] != ours[key]:
+            if record and record["file"] != path and not equivalent(key, record["value"], ours[key]):
                 found.append({"key": key, "value": record["value"], "ours": ours[key], "file": record["file"],
                               "line": record["line"], "loader": loader})
     return found

@@ -24,13 +24,17 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._errors import (
     SysctlReadError,
     SysctlWriteError,
 )
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import as_text, canonical
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import normalize_text
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import (
+    LONG_MIN,
+    ULONG_MAX,
+    KernelReadError,
+)
 
 PROC_SYS = "/proc/sys"
 MAX_KEY_LENGTH = 255
 MAX_VALUE_LENGTH = 4096
-# Integers the kernel can hold in any sysctl (unsigned long on 64-bit).
-INT_MIN = -(2 ** 63)
-INT_MAX = 2 ** 64 - 1
 
 # \Z, not $: "$" also matches before a trailing newline ("tcp_fin_timeout\n").
 _COMPONENT = re.compile(r"^[a-z0-9_-]+\Z")
@@ -47,7 +51,6 @@ _INTERFACE_PARENTS = (
 )
 _FORBIDDEN_VALUE_CHARS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f=#'\"\\]")
 _BOOLEAN_WORDS = frozenset(["yes", "no", "on", "off", "true", "false", "y", "n"])
-_BOUND = re.compile(r"^\s*(>=|<=)\s*(-?[0-9]+)\s*$")
 
 
 def key_problem(key):
@@ -108,11 +111,6 @@ def path_to_key(relative_path):
     return ".".join(part.replace(".", "/") for part in relative_path.strip("/").split("/"))
 
 
-def normalize_text(text):
-    """Collapse runs of whitespace (tabs from the kernel, double spaces from users) to one space."""
-    return " ".join(text.split())
-
-
 def value_problem(value):
     """Return why ``value`` cannot be written as a sysctl value, or None.
 
@@ -125,7 +123,7 @@ def value_problem(value):
     if isinstance(value, float):
         return "float %r is not a sysctl value; sysctls take integers or strings" % value
     if isinstance(value, int):
-        if value < INT_MIN or value > INT_MAX:
+        if value < LONG_MIN or value > ULONG_MAX:
             return "integer %d does not fit in a kernel integer" % value
         return None
     if isinstance(value, (list, tuple)):
@@ -153,42 +151,27 @@ def value_problem(value):
     for token in stripped.split(" "):
         if re.match(r"^-?[0-9]+$", token):
             number = int(token)
-            if number < INT_MIN or number > INT_MAX:
+            if number < LONG_MIN or number > ULONG_MAX:
                 return "integer %s does not fit in a kernel integer" % token
     return None
 
 
-def normalize_value(value):
-    """Render a validated value the way the kernel prints it, with single spaces.
+def normalize_value(value, key=None):
+    """The text written and persisted for a validated value: the value model's canonical form.
 
     ``[4096, "87380", 6291456]`` and ``"4096\\t87380  6291456"`` both become
-    ``"4096 87380 6291456"``. Raises SysctlInputError for unacceptable values.
+    ``"4096 87380 6291456"``; ``0x1e`` becomes ``30``; a port list of ``key`` is printed
+    as the kernel prints it. Text the kernel would refuse keeps its words, white space
+    collapsed (the catalog's shape check reports it). Raises SysctlInputError for
+    unacceptable values.
     """
     problem = value_problem(value)
     if problem:
         raise SysctlInputError([("<value>", problem)])
-    if isinstance(value, (list, tuple)):
-        return " ".join(normalize_text(str(item)) for item in value)
-    return normalize_text(str(value))
-
-
-def parse_bound(value):
-    """Return ``(op, int)`` for a bound such as ``">=4096"``, or None if ``value`` is not one."""
-    if not isinstance(value, str):
-        return None
-    match = _BOUND.match(value)
-    if not match:
-        return None
-    return match.group(1), int(match.group(2))
-
-
-def bound_satisfied(op, limit, live_text):
-    """True when a live single-integer value already satisfies ``op limit``."""
     try:
-        live = int(normalize_text(live_text))
-    except (TypeError, ValueError):
-        return False
-    return live >= limit if op == ">=" else live <= limit
+        return canonical(key, value)
+    except KernelReadError:
+        return normalize_text(as_text(key, value))
 
 
 def read_value(key, root=PROC_SYS):

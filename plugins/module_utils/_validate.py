@@ -19,68 +19,15 @@ __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _rules
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import SysctlInputError
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
-    key_problem,
-    normalize_text,
-    normalize_value,
-    parse_bound,
-    bound_satisfied,
-    value_problem,
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import (
+    display_value,
+    reading_findings,
+    value_refusal,
 )
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import key_problem, normalize_value
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import bound_satisfied, parse_bound
 
 MISSING_POLICIES = ("fail", "skip")
-_BOOLEAN_WORDS = frozenset(["yes", "no", "on", "off", "true", "false", "y", "n"])
-
-
-def display_value(value):
-    """A value as text for messages and findings (never raises)."""
-    if isinstance(value, (list, tuple)):
-        return " ".join(str(item) for item in value)
-    if value is None:
-        return None
-    return str(value)
-
-
-def value_refusal(key, value):
-    """``(rule_id, reason)`` when ``value`` cannot be used for ``key``, else None.
-
-    Covers YAML booleans, quotes, syntax (newline, ``=``, ``#``, control characters,
-    empty, floats), bounds on keys that are not a single integer, and the catalog's
-    shape and range. Does not look at the host: existence and guards come later.
-    """
-    items = value if isinstance(value, (list, tuple)) else [value]
-    for item in items:
-        if isinstance(item, bool):
-            return ("value-boolean",
-                    "YAML boolean %r (from yes/no/on/off/true/false) where %s is expected; write "
-                    "1 or 0 without quotes" % (item, _catalog.expected(key)))
-        if isinstance(item, str):
-            if "'" in item or '"' in item:
-                return ("value-quoted",
-                        "value %r contains quotes; the kernel would receive them literally. "
-                        "Write the bare value, e.g. %s: %s"
-                        % (item, _rules.short(key), normalize_text(item.replace('"', "").replace("'", ""))
-                           or "1"))
-            if normalize_text(item).lower() in _BOOLEAN_WORDS:
-                return ("value-boolean",
-                        "%r reads as a boolean; write 1 or 0 explicitly" % item)
-    bound = parse_bound(value)
-    if bound is not None:
-        if key in _catalog.CATALOG and not _catalog.is_single_integer(key):
-            return ("value-shape",
-                    "a bound such as '%s%d' only applies to keys holding one integer; %s takes %s"
-                    % (bound[0], bound[1], _rules.short(key), _catalog.expected(key)))
-        problem = _catalog.shape_problem(key, str(bound[1]))
-        if problem:
-            return ("value-shape", "bound %s%d: %s" % (bound[0], bound[1], problem))
-        return None
-    problem = value_problem(value)
-    if problem:
-        return ("value-invalid", problem)
-    problem = _catalog.shape_problem(key, normalize_value(value))
-    if problem:
-        return ("value-shape", problem)
-    return None
 
 
 def key_exists(key, context, live):
@@ -125,24 +72,15 @@ def _refusal(key, value, rule_id, reason, remediation=None):
         "value": display_value(value),
         "id": rule_id,
         "reason": reason,
-        "remediation": remediation or REMEDIATION.get(rule_id, ""),
+        "remediation": remediation or _rules.rule(rule_id).remediation or "",
     }
-
-
-REMEDIATION = {
-    "key-invalid": "Write the dotted sysctl name as 'sysctl -a' prints it, e.g. net.ipv4.tcp_fin_timeout.",
-    "value-invalid": "Give an integer, a string such as '4096 131072 6291456', or a list of integers.",
-    "value-boolean": "Write 1 or 0 (an integer, unquoted in YAML), never yes/no/on/off/true/false.",
-    "value-quoted": "Remove the quote characters from inside the value; YAML quoting around it is fine.",
-    "value-shape": "Use a value of the shape and range the knob reference lists for this key.",
-}
 
 
 def validate_settings(settings, context, live, missing="fail"):
     """Validate a desired set of sysctl settings against this host.
 
     ``settings``: ``{key: value}`` as given by the user (int, str, list, or a bound
-    such as ``">=4096"``). ``context``: _check.gather_context()'s dict. ``live``:
+    such as ``">=4096"``). ``context``: _rule_context.gather_context()'s dict. ``live``:
     ``{key: normalised text or None}`` for (at least) the settings' keys, None
     meaning absent here. ``missing``: ``fail`` refuses absent keys, ``skip`` skips them.
 
@@ -170,61 +108,66 @@ def validate_settings(settings, context, live, missing="fail"):
         result["refusals"].append(("settings", refused["reason"]))
         return result
 
-    info = []
     for key in sorted(settings, key=str):
-        value = settings[key]
-        label = key if isinstance(key, str) else repr(key)
-        problem = key_problem(key)
-        if problem:
-            result["refused"].append(_refusal(label, value, "key-invalid", problem))
-            continue
-        refusal = value_refusal(key, value)
-        if refusal:
-            result["refused"].append(_refusal(key, value, refusal[0], refusal[1]))
-            continue
-        bound = parse_bound(value)
-        text = None if bound else normalize_value(value)
-        exists = key_exists(key, context, live)
-
-        if key == _rules.K_TW_RECYCLE:
-            guards = _rules.tw_recycle_guards(text if text is not None else str(bound[1]), context, exists)
-            if guards:
-                # One refusal per key whose reason gives every guard's reason; the separate
-                # findings ride along for sysctl_check, which reports each rule id.
-                refused = _refusal(key, value, guards[0]["id"], " ".join(guard["message"] for guard in guards),
-                                   guards[0]["remediation"])
-                refused["findings"] = guards
-                result["refused"].append(refused)
-                continue
-            if not exists:
-                reason = ("tcp_tw_recycle=0 is already what this kernel does: the key was removed in "
-                          "Linux 4.12 (this host runs %s); nothing to write"
-                          % _catalog.version_text(context.get("kernel_version")))
-                result["skipped"][key] = reason
-                info.append(_rules.finding(
-                    "tw-recycle-obsolete", key, display_value(value), reason + ".",
-                    "Remove net.ipv4.tcp_tw_recycle from the settings and from sysctl files; on "
-                    "this kernel it only causes boot-time errors."))
-                continue
-
-        reason = None
-        if not exists:
-            reason = absent_reason(key, context)
-        elif not _catalog.settable_in_namespace(key, context.get("initial_netns", True) is not False):
-            reason = _catalog.namespace_reason(key)
-        if reason:
-            if missing == "skip":
-                result["skipped"][key] = reason
-            else:
-                result["refused"].append(_refusal(
-                    key, value, "key-missing", reason, missing_remediation(key, reason)))
-            continue
-        result["desired"][key] = {"value": text, "bound": bound}
-
+        _validate_one(key, settings[key], context, live, missing, result)
     result["refusals"] = [(item["key"], item["reason"]) for item in result["refused"]]
     values = planned_values(result["desired"], context, live)
-    result["findings"] = info + _rules.evaluate(values, context, focus=set(result["desired"]))
+    result["findings"] = result["findings"] + _rules.evaluate(values, context, focus=set(result["desired"]))
     return result
+
+
+def _tw_recycle(key, value, text, context, exists, result):
+    """Judge tcp_tw_recycle with its guards; True when the key is settled (refused or satisfied)."""
+    guards = _rules.tw_recycle_guards(text, context, exists)
+    if guards:
+        # One refusal per key whose reason gives every guard's reason; the separate
+        # findings ride along for sysctl_check, which reports each rule id.
+        refused = _refusal(key, value, guards[0]["id"], " ".join(guard["message"] for guard in guards),
+                           guards[0]["remediation"])
+        refused["findings"] = guards
+        result["refused"].append(refused)
+        return True
+    if not exists:
+        reason = ("tcp_tw_recycle=0 is already what this kernel does: the key was removed in "
+                  "Linux 4.12 (this host runs %s); nothing to write"
+                  % _catalog.version_text(context.get("kernel_version")))
+        result["skipped"][key] = reason
+        result["findings"].append(_rules.finding("tw-recycle-obsolete", key, display_value(value), reason + "."))
+        return True
+    return False
+
+
+def _validate_one(key, value, context, live, missing, result):
+    """Judge one setting: refuse it, skip it, or add it to ``result["desired"]``."""
+    label = key if isinstance(key, str) else repr(key)
+    problem = key_problem(key)
+    if problem:
+        result["refused"].append(_refusal(label, value, "key-invalid", problem))
+        return
+    refusal = value_refusal(key, value)
+    if refusal:
+        result["refused"].append(_refusal(key, value, refusal[0], refusal[1]))
+        return
+    bound = parse_bound(value)
+    text = None if bound else normalize_value(value, key)
+    exists = key_exists(key, context, live)
+    if text is not None:
+        result["findings"].extend(reading_findings(key, value))
+    if key == _rules.K_TW_RECYCLE and _tw_recycle(
+            key, value, text if text is not None else str(bound[1]), context, exists, result):
+        return
+    reason = None
+    if not exists:
+        reason = absent_reason(key, context)
+    elif not _catalog.settable_in_namespace(key, context.get("initial_netns", True) is not False):
+        reason = _catalog.namespace_reason(key)
+    if reason:
+        if missing == "skip":
+            result["skipped"][key] = reason
+        else:
+            result["refused"].append(_refusal(key, value, "key-missing", reason, missing_remediation(key, reason)))
+        return
+    result["desired"][key] = {"value": text, "bound": bound}
 
 
 def planned_values(desired, context, live):

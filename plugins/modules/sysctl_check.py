@@ -25,15 +25,19 @@ description:
     links to it, while procps C(sysctl --system) applies it last; when the two leave a key with different
     values, the module says so (rule C(persisted-boot-disagree))."
   - Keys outside the catalog are checked for existence and format only.
+  # BEGIN generated rule list (scripts/gen_reference_docs.py; run make docs)
   - "The rules: input rules C(key-invalid), C(value-invalid), C(value-boolean), C(value-quoted),
-    C(value-shape), C(key-missing), C(tw-recycle-nat), C(tw-recycle-removed), C(tw-recycle-obsolete);
-    value rules C(tw-reuse-no-timestamps), C(tw-reuse-accepting-host), C(tcp-mem-above-ram),
-    C(orphans-above-ram), C(triple-order), C(port-range-order), C(port-range-privileged),
-    C(port-range-parity), C(port-range-listeners), C(tw-buckets-below-current), C(fin-timeout-low),
-    C(retries-low), C(syn-backlog-above-somaxconn), C(live-differs-desired); persisted rules
-    C(persisted-drift), C(persisted-shadows-desired), C(persisted-conflict), C(persisted-missing-key),
-    C(persisted-quoted), C(persisted-invalid), C(persisted-boot-disagree). The collection's rule reference
-    describes each one."
+    C(value-leading-zero), C(value-hex), C(value-shape), C(key-missing), C(tw-recycle-nat),
+    C(tw-recycle-removed), C(tw-recycle-obsolete); value rules C(tw-reuse-no-timestamps),
+    C(tw-reuse-accepting-host), C(tcp-mem-above-ram), C(orphans-above-ram), C(triple-order),
+    C(port-range-order), C(port-range-privileged), C(port-range-parity), C(port-range-listeners),
+    C(tw-buckets-below-current), C(fin-timeout-low), C(retries-low),
+    C(syn-backlog-above-somaxconn), C(live-differs-desired); persisted rules C(persisted-drift),
+    C(persisted-shadows-desired), C(persisted-conflict), C(persisted-missing-key),
+    C(persisted-invalid), C(persisted-boot-disagree); pressure rules (raised by the audit report)
+    C(pressure-time-wait), C(pressure-orphans), C(pressure-ephemeral-ports),
+    C(pressure-accept-queue). The collection's rule reference describes each one."
+  # END generated rule list
   - "NAT-facing hosts (for the C(tcp_tw_recycle) guard): with O(nat_facing=auto) a host that does NAT
     itself (C(net.ipv4.ip_forward=1) plus a masquerade or SNAT rule, read with C(nft -j list ruleset) when
     nft is installed, else with C(iptables-save -t nat)) is NAT-facing; otherwise a host that listens on a
@@ -175,6 +179,16 @@ findings:
     remediation:
       description: What to change.
       type: str
+    file:
+      description:
+        - For a finding about a persisted line, the file it is in. A value persisted in a file gets the
+          finding (same id and severity) it gets when passed in O(settings).
+      type: str
+      returned: when the finding is about a persisted line
+    line:
+      description: For a finding about a persisted line, its line number in RV(findings[].file).
+      type: int
+      returned: when the finding is about a persisted line
 keys:
   description: Per judged key, its values and where the boot value comes from.
   returned: always
@@ -310,7 +324,8 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.netfleet.tcp.plugins.module_utils._check import run_check, should_fail
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import should_fail
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_check import run_check
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
 
 # Where the module reads from; unit tests point these at fake trees.
@@ -342,7 +357,7 @@ def main():
                            run=run_command, which=which, missing=module.params["missing"])
     except NetfleetError as error:
         module.fail_json(msg=str(error), changed=False)
-    if should_fail(result, module.params["fail_on"]):
+    if should_fail(result["findings"], module.params["fail_on"]):
         summary = result["summary"]
         module.fail_json(
             msg="sysctl_check: %d error%s, %d warning%s (fail_on=%s); see findings"

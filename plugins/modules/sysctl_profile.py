@@ -27,8 +27,12 @@ description:
     was restored and the kernel's error. When the drop-in cannot be written (read-only or full
     directory) the live values are rolled back too. SIGHUP, SIGTERM and SIGINT are held back while
     values are being changed, so a dropped connection leaves the host fully old or fully new.
-  - Values are compared after normalising whitespace (the kernel prints V(tcp_rmem) with tabs), integers
-    as numbers and port lists as sets, so a second run reports no change.
+  - Values are read the way the kernel reads them and compared that way everywhere in the collection,
+    so a second run reports no change. White space does not matter (the kernel prints V(tcp_rmem) with
+    tabs), port lists are sets (V(8080,8081) is V(8080-8081)), V(0x1e) is 30, and a leading zero makes a
+    number octal (V(030) is 24). The value the kernel holds is what the diff shows and the drop-in
+    persists, never the text as written; a leading zero that changes the number also gets a warning
+    and a V(value-leading-zero) finding.
   - The drop-in starts with a header naming the profile and saying it is managed. A file at O(path)
     without that header, or one naming another profile, is never edited, overwritten or removed.
   - When a file applied later at boot sets one of the profile's keys to another value, the module warns
@@ -271,7 +275,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
-from ansible_collections.netfleet.tcp.plugins.module_utils._profile_apply import ProfileError, run
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile import ProfileError, run
 
 # Roots the module reads and writes; unit tests point them at a fake tree.
 PROC = "/proc"

@@ -12,11 +12,11 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
-    bound_satisfied,
-    normalize_text,
-    parse_bound,
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules.pressure import (
+    PRESSURE_RULES as _PRESSURE_RULES,
+    PRESSURE_SEVERITY as _PRESSURE_SEVERITY,
 )
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import desired_met, equivalent
 from ansible_collections.netfleet.tcp.plugins.plugin_utils import _audit_namespaces
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._tcp_pressure import METRICS, _mapping, _number, tcp_pressure
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._common import (
@@ -26,7 +26,6 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._common
     pct as _pct,
     severity_rank,
 )
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._pressure_rules import _PRESSURE_RULES, _PRESSURE_SEVERITY
 
 
 def _drifted_keys(check):
@@ -37,9 +36,9 @@ def _drifted_keys(check):
             continue
         live, persisted, desired = info.get("live"), info.get("persisted"), info.get("desired")
         reasons = []
-        if persisted is not None and live is not None and normalize_text(str(persisted)) != normalize_text(str(live)):
+        if persisted is not None and live is not None and not equivalent(key, str(persisted), str(live)):
             reasons.append("persisted")
-        if desired is not None and live is not None and not _desired_met(live, desired):
+        if desired is not None and live is not None and not desired_met(key, str(live), desired):
             reasons.append("desired")
         if reasons:
             drifted.append({
@@ -69,22 +68,6 @@ def _keys(check):
             keys[str(key)] = {"live": _text(info.get("live")), "persisted": _text(info.get("persisted")),
                               "persisted_file": _text(info.get("persisted_file")), "desired": _text(desired)}
     return keys
-
-
-def _desired_met(live, desired):
-    """Whether a live value meets what sysctl_check reported as desired (a value or a bound)."""
-    if isinstance(desired, dict):
-        # {"value": text or None, "bound": [op, int] or None} as _validate returns it.
-        bound = desired.get("bound")
-        if bound:
-            return bound_satisfied(bound[0], bound[1], str(live))
-        desired = desired.get("value")
-        if desired is None:
-            return True
-    bound = parse_bound(str(desired))
-    if bound:
-        return bound_satisfied(bound[0], bound[1], str(live))
-    return normalize_text(str(live)) == normalize_text(str(desired))
 
 
 def _finding(raw, source):

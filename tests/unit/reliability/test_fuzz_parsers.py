@@ -19,16 +19,17 @@ import tempfile
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import (
-    _check,
     _dropin,
     _host_context,
     _nat,
+    _rule_context,
     _state_record,
     _sysctl_conf,
     _sysctl_keys,
     _tcp_state,
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value import _kernel
 from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import inet_diag as _inet_diag
 from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import limits as _limits
 from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import proc_net as _proc_net
@@ -96,7 +97,7 @@ def test_sysctl_conf_file_of_random_bytes(data):
 keys = st.builds(".".join, st.lists(st.text(alphabet=string.ascii_lowercase + string.digits + "_-",
                                             min_size=1, max_size=12), min_size=2, max_size=5))
 values = st.one_of(
-    st.integers(min_value=_sysctl_keys.INT_MIN, max_value=_sysctl_keys.INT_MAX),
+    st.integers(min_value=_kernel.LONG_MIN, max_value=_kernel.ULONG_MAX),
     st.lists(st.integers(min_value=0, max_value=2 ** 32), min_size=1, max_size=4),
     st.text(alphabet=string.ascii_letters + string.digits + " \t,-:/|.", max_size=40),
 )
@@ -112,7 +113,7 @@ def test_valid_settings_render_and_parse_back_to_the_same_values(wanted):
     parsed = dict((e["key"], e["value"]) for e in _sysctl_conf.parse(text) if e["kind"] == "assign")
     assert parsed == dict((k, _sysctl_keys.normalize_value(v)) for k, v in valid.items())
     # The drop-in writer and reader agree too.
-    dropin = _dropin.render("fuzz", sorted((k, _sysctl_keys.normalize_value(v)) for k, v in valid.items()))
+    dropin = _dropin.render_dropin("fuzz", sorted((k, _sysctl_keys.normalize_value(v)) for k, v in valid.items()))
     assert _dropin.owner(dropin) == "fuzz"
     assert _dropin.entries_of(dropin) == parsed
 
@@ -202,7 +203,7 @@ def test_proc_net_tcp_readers_only_raise_parse_errors(lines, header):
                 reader()
             except NetfleetError:
                 pass
-        assert isinstance(_check.read_listeners(proc), list)
+        assert isinstance(_rule_context.read_listeners(proc), list)
     for line in lines:
         try:
             _proc_net.parse_proc_tcp_line(line, "ipv4")

@@ -58,7 +58,7 @@ def test_to_sysctl_conf_names_a_header_line_that_is_not_text(header):
 
 @pytest.mark.parametrize("destinations", [1, True, 2.5, "10.0.0.1:443", {"address": "10.0.0.1"}])
 def test_tcp_pressure_reads_unusable_destinations_as_none(destinations):
-    from ansible_collections.netfleet.tcp.plugins.filter.tcp_pressure import tcp_pressure
+    from ansible_collections.netfleet.tcp.plugins.filter.tcp_pressure import tcp_pressure_filter as tcp_pressure
 
     result = tcp_pressure({"states": {}, "limits": {}, "ports": {"usable_ports": 100, "destinations": destinations}})
     empty = tcp_pressure({"states": {}, "limits": {}, "ports": {"usable_ports": 100, "destinations": []}})

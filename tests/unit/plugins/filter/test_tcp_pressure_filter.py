@@ -3,7 +3,7 @@
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.netfleet.tcp.plugins.filter.tcp_pressure import FilterModule, tcp_pressure
+from ansible_collections.netfleet.tcp.plugins.filter.tcp_pressure import FilterModule, tcp_pressure_filter as tcp_pressure
 
 
 def test_registered():

@@ -56,7 +56,7 @@ def test_refused_paths(path, needle):
 
 
 def test_render_and_owner_round_trip():
-    text = _dropin.render("web", [("net.ipv4.tcp_fin_timeout", "30"), ("net.ipv4.tcp_rmem", "4096 131072 6291456")])
+    text = _dropin.render_dropin("web", [("net.ipv4.tcp_fin_timeout", "30"), ("net.ipv4.tcp_rmem", "4096 131072 6291456")])
     lines = text.splitlines()
     assert lines[0] == "# Managed by netfleet.tcp sysctl_profile, profile web"
     assert "Do not edit" in lines[1]
@@ -83,7 +83,7 @@ def test_foreign_files_are_not_ours(text):
 
 
 def test_other_profile_file_is_not_ours():
-    text = _dropin.render("db", [])
+    text = _dropin.render_dropin("db", [])
     problem = _dropin.ownership_problem("/etc/sysctl.d/x.conf", text, "web")
     assert "belongs to profile 'db'" in problem
     assert _dropin.ownership_problem("/etc/sysctl.d/x.conf", None, "web") is None

@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _sysctl_conf as conf
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import canonical
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 
 
 def assigns(entries):
@@ -107,13 +109,22 @@ KEYS = st.lists(COMPONENT, min_size=2, max_size=5).map(".".join)
 VALUES = st.lists(st.text(alphabet="abcdefghij0123456789-_:,./|", min_size=1, max_size=10), min_size=0, max_size=4).map(" ".join)
 
 
+def kernel_text(key, value):
+    try:
+        return canonical(key, value)
+    except KernelReadError:
+        return conf.normalize_text(value)
+
+
 @settings(max_examples=200)
 @given(st.lists(st.tuples(KEYS, VALUES, st.booleans()), max_size=12))
 def test_round_trip(items):
     entries = [{"key": key, "value": value, "kind": "assign", "ignore_errors": ignore} for key, value, ignore in items]
     again = conf.parse(conf.render(entries))
+    # Values the kernel reads as integers are written in its canonical form ("00" as "0"),
+    # everything else with its white space collapsed.
     assert [(e["key"], e["value"], e["ignore_errors"]) for e in again] == [
-        (key, conf.normalize_text(value), ignore) for key, value, ignore in items]
+        (key, kernel_text(key, value), ignore) for key, value, ignore in items]
     assert conf.parse(conf.render(again)) == again
 
 
@@ -296,3 +307,8 @@ def test_root_slash_uses_real_paths():
     # Reading this machine's own configuration never fails.
     result = conf.resolve("/")
     assert isinstance(result["sources"], list)
+
+
+def test_render_writes_what_the_kernel_holds():
+    text = conf.render({"net.ipv4.tcp_fin_timeout": "0x1e", "net.ipv4.ip_local_reserved_ports": "8081,8080"})
+    assert text == "net.ipv4.ip_local_reserved_ports = 8080-8081\nnet.ipv4.tcp_fin_timeout = 30\n"

@@ -101,20 +101,6 @@ def test_persist_false_leaves_the_file_and_warns_without_failing(fake_host, caps
     assert read(fake_host, "proc/sys/net/ipv4/tcp_fin_timeout") == "20\n"
 
 
-@pytest.fixture
-def warned(monkeypatch):
-    """Every module.warn call of a run (on the controller they go to the display, not the JSON)."""
-    calls = []
-    original = sysctl_profile.AnsibleModule.warn
-
-    def warn(self, warning, *args, **kwargs):
-        calls.append(warning)
-        return original(self, warning, *args, **kwargs)
-
-    monkeypatch.setattr(sysctl_profile.AnsibleModule, "warn", warn)
-    return calls
-
-
 def test_keys_skipped_as_absent_raise_one_warning(fake_host, capsys, warned):
     settings = {"net.ipv4.tcp_max_orphans": 65536, "net.ipv4.tcp_mem": "94000 125000 188000",
                 "net.ipv4.tcp_fin_timeout": 30, "net.ipv4.tcp_tw_recycle": 0}

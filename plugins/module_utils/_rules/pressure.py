@@ -1,19 +1,27 @@
 # -*- coding: utf-8 -*-
 # Copyright: netfleet.tcp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The pressure rules: a pressure verdict of tcp_pressure becomes a finding of one of these rules.
+"""Pressure rules: a TCP limit filling up right now (TIME_WAIT, orphans, ports, accept queues).
 
-PRIVATE: internal to the netfleet.tcp collection, controller-side only.
+PRIVATE: internal to the netfleet.tcp collection.
+
+The audit report raises them from tcp_state_facts' census and the tcp_pressure
+thresholds: a ``warning`` verdict gives a warning, a ``critical`` one an error.
+``PRESSURE_RULES`` maps each tcp_pressure metric to ``(rule id, key, message
+template, remediation)``; the templates take ``pct``, ``count``, ``limit`` and
+``destination``.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules._registry import Rule, register
 
-# Pressure verdicts become findings of these severities.
-_PRESSURE_SEVERITY = {"warning": "warning", "critical": "error"}
-_PRESSURE_RULES = {
+# A tcp_pressure verdict -> the severity of its finding.
+PRESSURE_SEVERITY = {"warning": "warning", "critical": "error"}
+
+PRESSURE_RULES = {
     "time_wait": (
         "pressure-time-wait",
         "net.ipv4.tcp_max_tw_buckets",
@@ -51,3 +59,17 @@ _PRESSURE_RULES = {
         "with net.core.somaxconn and net.ipv4.tcp_max_syn_backlog.",
     ),
 }
+
+_TITLES = {
+    "time_wait": "TIME_WAIT sockets near tcp_max_tw_buckets",
+    "orphans": "Orphaned sockets near tcp_max_orphans",
+    "ephemeral_ports": "Ephemeral ports to one destination running out",
+    "accept_queue": "A listener's accept queue near its backlog",
+}
+
+for _metric, (_rule_id, _key, _message, _remediation) in PRESSURE_RULES.items():
+    register(Rule(
+        _rule_id, "warning", _TITLES[_metric],
+        "%s A warning at the warning threshold of tcp_pressure, an error at the critical one."
+        % _message.format(pct="N%", count="the count", limit="the limit", destination="a destination"),
+        keys=(_key,), family="pressure", remediation=_remediation))

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """gather_context over fake /proc trees, and once over this machine's own /proc."""
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _check
+from ansible_collections.netfleet.tcp.plugins.module_utils import _rule_context as _check
 from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.check_proctree import build_proc
 
 FIELDS = {"kernel", "kernel_version", "initial_netns", "proc_sys_net_writable", "mem_total_bytes", "page_size",

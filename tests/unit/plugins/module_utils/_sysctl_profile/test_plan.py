@@ -7,11 +7,11 @@ import signal
 
 import pytest
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _profile_apply as engine
+from ansible_collections.netfleet.tcp.plugins.module_utils import _sysctl_profile as engine
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import SysctlWriteError
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import read_value, write_value
 
-FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "sysctl_profile",
+FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "sysctl_profile",
                        "proc_sys_child_netns.json")
 
 
@@ -42,23 +42,6 @@ def want(value=None, bound=None):
     return {"value": value, "bound": bound}
 
 
-@pytest.mark.parametrize("one,two,same", [
-    ("4096\t131072\t6291456", "4096 131072  6291456", True),
-    ("30", "030", True),
-    ("30", "31", False),
-    ("8080,8081", "8080-8081", True),
-    ("8080, 8082", "8080-8082", False),
-    ("", "", True),
-    (None, None, True),
-    (None, "0", False),
-    ("cubic", "reno", False),
-    ("1 2", "1 2 3", False),
-])
-def test_values_equivalent(one, two, same):
-    assert engine.values_equivalent(one, two) is same
-    assert engine.values_equivalent(two, one) is same
-
-
 def test_plan_values_and_bounds():
     desired = {
         "net.ipv4.tcp_fin_timeout": want("30"),
@@ -76,7 +59,7 @@ def test_plan_values_and_bounds():
         "net.ipv4.tcp_keepalive_time": "300",
         "net.ipv4.gone": None,
     }
-    steps = dict((s["key"], s) for s in engine.plan(desired, live))
+    steps = dict((s["key"], s) for s in engine.plan_steps(desired, live))
     assert steps["net.ipv4.tcp_fin_timeout"]["write"] and steps["net.ipv4.tcp_fin_timeout"]["target"] == "30"
     assert steps["net.ipv4.tcp_rmem"]["status"] == engine.UNCHANGED
     kept = steps["net.core.somaxconn"]
@@ -93,7 +76,7 @@ def test_persisted_entries_keep_user_form_and_bound_results():
     desired = {"net.ipv4.tcp_rmem": want("4096 131072 6291456"), "net.core.somaxconn": want(bound=(">=", 1024)),
                "net.ipv4.gone": want("1")}
     live = {"net.ipv4.tcp_rmem": "4096 131072 6291456", "net.core.somaxconn": "4096", "net.ipv4.gone": None}
-    entries = engine.persisted_entries(engine.plan(desired, live), desired)
+    entries = engine.persisted_entries(engine.plan_steps(desired, live), desired)
     assert entries == [("net.ipv4.tcp_rmem", "4096 131072 6291456"), ("net.core.somaxconn", "4096")]
 
 
@@ -111,8 +94,8 @@ def test_file_plan_ignores_whitespace_and_order():
 
 def test_apply_live_writes_and_reads_back(tmp_path):
     sys_root = make_sys(tmp_path)
-    steps = engine.plan({"net.ipv4.tcp_fin_timeout": want("30"), "net.ipv4.tcp_rmem": want("4096 87380 6291456")},
-                        {"net.ipv4.tcp_fin_timeout": "60", "net.ipv4.tcp_rmem": "4096 131072 6291456"})
+    steps = engine.plan_steps({"net.ipv4.tcp_fin_timeout": want("30"), "net.ipv4.tcp_rmem": want("4096 87380 6291456")},
+                              {"net.ipv4.tcp_fin_timeout": "60", "net.ipv4.tcp_rmem": "4096 131072 6291456"})
     changes = engine.apply_live(steps, sys_root)
     assert changes == [("net.ipv4.tcp_fin_timeout", "60"), ("net.ipv4.tcp_rmem", "4096 131072 6291456")]
     assert read_value("net.ipv4.tcp_fin_timeout", sys_root) == "30"
@@ -153,8 +136,8 @@ def test_einval_halfway_rolls_back_every_key(tmp_path, partial):
     }
     live = dict((key, read_value(key, sys_root)) for key in desired)
     writer = KernelRefuses("net.ipv4.tcp_wmem", partial=partial)
-    with pytest.raises(engine._LiveApplyError) as caught:
-        engine.apply_live(engine.plan(desired, live), sys_root, writer=writer)
+    with pytest.raises(engine.LiveApplyError) as caught:
+        engine.apply_live(engine.plan_steps(desired, live), sys_root, writer=writer)
     failure = caught.value
     assert failure.key == "net.ipv4.tcp_wmem" and failure.error.errno == errno.EINVAL
     assert failure.applied == ["net.ipv4.tcp_fin_timeout", "net.core.somaxconn"]
@@ -174,8 +157,8 @@ def test_value_that_does_not_stick_counts_as_refused(tmp_path):
 
     desired = {"net.ipv4.tcp_fin_timeout": want("30"), "net.core.somaxconn": want("65536")}
     live = dict((key, read_value(key, sys_root)) for key in desired)
-    with pytest.raises(engine._LiveApplyError) as caught:
-        engine.apply_live(engine.plan(desired, live), sys_root, writer=clamping_writer)
+    with pytest.raises(engine.LiveApplyError) as caught:
+        engine.apply_live(engine.plan_steps(desired, live), sys_root, writer=clamping_writer)
     assert "kept '128'" in str(caught.value)
     assert read_value("net.ipv4.tcp_fin_timeout", sys_root) == "60"
 
@@ -209,11 +192,11 @@ def test_signals_are_held_during_the_guarded_block():
 
 
 def test_read_only_proc_sys_net_is_refused_before_any_write():
-    steps = engine.plan({"net.ipv4.tcp_fin_timeout": want("30"), "net.core.somaxconn": want("4096")},
-                        {"net.ipv4.tcp_fin_timeout": "60", "net.core.somaxconn": "4096"})
+    steps = engine.plan_steps({"net.ipv4.tcp_fin_timeout": want("30"), "net.core.somaxconn": want("4096")},
+                              {"net.ipv4.tcp_fin_timeout": "60", "net.core.somaxconn": "4096"})
     problem = engine.read_only_problem({"proc_sys_net_writable": False}, steps)
     assert "read-only" in problem and "net.ipv4.tcp_fin_timeout" in problem
     assert "net.core.somaxconn" not in problem  # already right: nothing to write
     assert engine.read_only_problem({"proc_sys_net_writable": True}, steps) is None
-    unchanged = engine.plan({"net.core.somaxconn": want("4096")}, {"net.core.somaxconn": "4096"})
+    unchanged = engine.plan_steps({"net.core.somaxconn": want("4096")}, {"net.core.somaxconn": "4096"})
     assert engine.read_only_problem({"proc_sys_net_writable": False}, unchanged) is None

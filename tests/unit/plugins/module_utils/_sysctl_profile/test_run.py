@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _profile_apply as engine
+from ansible_collections.netfleet.tcp.plugins.module_utils import _sysctl_profile as engine
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import SysctlWriteError
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import read_value, write_value
 
-FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "sysctl_profile",
+FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "sysctl_profile",
                        "proc_sys_child_netns.json")
 DROPIN = "/etc/sysctl.d/99-zz-netfleet-tcp-web.conf"
 STATE = "/var/lib/netfleet-tcp"

@@ -16,18 +16,13 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import (
     PROFILES,
     ProfileError,
     describe_profiles,
-    format_port_list,
     kernel_ehash_entries,
-    parse_port_list,
     plan,
     profile_names,
-    render,
+    render_profile as render,
 )
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import (
-    key_problem,
-    parse_bound,
-    value_problem,
-)
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import key_problem, value_problem
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import parse_bound
 
 GIB = 1024 ** 3
 
@@ -211,20 +206,14 @@ def test_reserved_ports_use_the_live_range_without_a_profile_range():
     result = {"context": BIG, "keys": {"net.ipv4.ip_local_port_range": {"live": "35000\t45000"}}}
     settings = render(result, "none", host_overrides={})
     assert settings == {}
-    rows = _profiles._reserved_listen_ports("net.ipv4.ip_local_reserved_ports", BIG, result, {})
+    rows = _profiles._formulas._reserved_listen_ports("net.ipv4.ip_local_reserved_ports", BIG, result, {})
     assert rows == "40000"
 
 
-@given(st.sets(st.integers(min_value=1, max_value=65535), max_size=40))
-def test_port_list_round_trip(ports):
-    assert parse_port_list(format_port_list(ports)) == sorted(ports)
-
-
-def test_port_list_reads_the_kernel_format():
-    assert parse_port_list("8080,9000-9002") == [8080, 9000, 9001, 9002]
-    assert parse_port_list("") == []
-    with pytest.raises(ProfileError):
-        parse_port_list("80,abc")
+def test_reserved_ports_refuse_a_live_list_the_kernel_would_not_print():
+    result = {"context": BIG, "keys": {"net.ipv4.ip_local_reserved_ports": {"live": "80,abc"}}}
+    with pytest.raises(ProfileError, match="cannot read port list"):
+        _profiles._formulas._reserved_listen_ports("net.ipv4.ip_local_reserved_ports", BIG, result, {})
 
 
 def test_missing_memory_is_a_clear_error():
@@ -245,22 +234,22 @@ def test_missing_listen_ports_is_a_clear_error():
 def test_kernel_tcp_mem_keeps_the_kernels_own_value():
     # Live value sized by the kernel from free pages at boot, slightly below MemTotal.
     live = {"context": BIG, "keys": {"net.ipv4.tcp_mem": {"live": "287898 383867 575796"}}}
-    value = _profiles._kernel_tcp_mem_formula("net.ipv4.tcp_mem", BIG, live, {})
+    value = _profiles._formulas._kernel_tcp_mem_formula("net.ipv4.tcp_mem", BIG, live, {})
     assert value == "287898 383867 575796"
     tuned = {"context": BIG, "keys": {"net.ipv4.tcp_mem": {"live": "94500000 915000000 927000000"}}}
-    value = _profiles._kernel_tcp_mem_formula("net.ipv4.tcp_mem", BIG, tuned, {})
+    value = _profiles._formulas._kernel_tcp_mem_formula("net.ipv4.tcp_mem", BIG, tuned, {})
     pages = BIG["mem_total_bytes"] // 4096
     assert _ints(value)[1] == pages // 16
 
 
 def test_kernel_rmem_and_somaxconn_follow_the_kernel_version():
     old = dict(BIG, kernel_version=[4, 19, 0])
-    assert _profiles._kernel_tcp_rmem("k", old, {}, {}) == "4096 87380 6291456"
-    assert _profiles._kernel_tcp_rmem("k", BIG, {}, {}) == "4096 131072 6291456"
-    assert _profiles._kernel_somaxconn("k", old, {}, {}) == 128
-    assert _profiles._kernel_somaxconn("k", BIG, {}, {}) == 4096
+    assert _profiles._formulas._kernel_tcp_rmem("k", old, {}, {}) == "4096 87380 6291456"
+    assert _profiles._formulas._kernel_tcp_rmem("k", BIG, {}, {}) == "4096 131072 6291456"
+    assert _profiles._formulas._kernel_somaxconn("k", old, {}, {}) == 128
+    assert _profiles._formulas._kernel_somaxconn("k", BIG, {}, {}) == 4096
     tiny = dict(BIG, mem_total_bytes=64 * 1024 * 1024)
-    assert _profiles._kernel_tcp_wmem("k", tiny, {}, {}) == "4096 16384 524288"
+    assert _profiles._formulas._kernel_tcp_wmem("k", tiny, {}, {}) == "4096 16384 524288"
 
 
 # --- overrides ------------------------------------------------------------------
@@ -385,7 +374,7 @@ def test_kernel_defaults_come_from_the_catalog_or_the_kernels_formula():
     kernel = render(BIG, "kernel_defaults")
     for key, value in kernel.items():
         default = _catalog.knob(key)["default"]
-        if key in _profiles.KERNEL_DEFAULT_FORMULAS:
+        if key in _profiles._data.KERNEL_DEFAULT_FORMULAS:
             continue
         assert value == default, key
     assert kernel["net.ipv4.tcp_fin_timeout"] == "60"
@@ -408,7 +397,7 @@ def test_kernel_defaults_described_with_reasons():
 # --- the role's interface follows the data ---------------------------------------
 
 ROLE = __import__("os").path.join(
-    __import__("os").path.dirname(__file__), "..", "..", "..", "..", "roles", "tuning")
+    __import__("os").path.dirname(__file__), "..", "..", "..", "..", "..", "roles", "tuning")
 
 
 def _role_yaml(*parts):

@@ -42,8 +42,11 @@ def test_rule_list_is_documented_and_stable():
     for item in described:
         assert item["severity"] in _rules.SEVERITIES
         assert item["title"] and len(item["description"]) > 30
-        assert item["family"] in ("input", "value", "persisted")
+        assert item["family"] in ("input", "value", "persisted", "pressure")
     assert {"key-missing", "tw-recycle-nat", "tcp-mem-above-ram", "persisted-shadows-desired"} <= set(seen)
+    assert set(item["family"] for item in described) == set(_rules.FAMILIES)
+    assert {"pressure-time-wait", "pressure-orphans", "pressure-ephemeral-ports",
+            "pressure-accept-queue"} == set(_rules.ids("pressure"))
 
 
 def test_finding_shape():

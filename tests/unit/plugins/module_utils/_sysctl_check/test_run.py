@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _check
+from ansible_collections.netfleet.tcp.plugins.module_utils import _rules, _sysctl_check as _check
 from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.check_proctree import build_proc, write
 
 
@@ -58,7 +58,7 @@ def test_clean_host_clean_settings_finds_nothing(host):
     assert result["keys"]["net.ipv4.tcp_syncookies"]["persisted_file"] == "/usr/lib/sysctl.d/50-default.conf"
     assert "sysctl_live" not in result["context"]
     assert result["persisted"]["sources"] == ["/usr/lib/sysctl.d/50-default.conf"]
-    assert not _check.should_fail(result, "warning")
+    assert not _rules.should_fail(result["findings"], "warning")
 
 
 def test_catalog_keys_absent_here_are_not_judged_by_default(host):
@@ -143,18 +143,21 @@ def test_persisted_quoted_and_invalid(host):
     host.file("/etc/sysctl.d/40-blog.conf",
               'net.ipv4.ip_local_port_range = "32768 60999"\nthis is not a line\nnet.ipv4.tcp_tw_reuse = 5\n')
     result = host.check(sysctls={"net.ipv4.ip_local_port_range": "32768 60999", "net.ipv4.tcp_tw_reuse": "2"})
-    quoted = only(result, "persisted-quoted")
+    # A quoted or bad persisted value gets the finding the same value gets as a setting.
+    quoted = only(result, "value-quoted")
     assert "/etc/sysctl.d/40-blog.conf line 1" in quoted["message"]
     assert "'net.ipv4.ip_local_port_range = 32768 60999'" in quoted["remediation"]
-    invalid = sorted(item["message"] for item in result["findings"] if item["id"] == "persisted-invalid")
-    assert len(invalid) == 2
-    assert "not a 'key = value' assignment" in invalid[0]
-    assert "net.ipv4.tcp_tw_reuse in /etc/sysctl.d/40-blog.conf line 3: 5 is not a known value" in invalid[1]
+    assert (quoted["severity"], quoted["file"], quoted["line"]) == ("error", "/etc/sysctl.d/40-blog.conf", 1)
+    invalid = only(result, "persisted-invalid")
+    assert "not a 'key = value' assignment" in invalid["message"]
+    shape = only(result, "value-shape")
+    assert "net.ipv4.tcp_tw_reuse in /etc/sysctl.d/40-blog.conf line 3: 5 is not a known value" in shape["message"]
+    assert (shape["severity"], shape["file"], shape["line"]) == ("error", "/etc/sysctl.d/40-blog.conf", 3)
 
 
 def test_invalid_key_in_a_file(host):
     host.file("/etc/sysctl.d/40-x.conf", "net.ipv4.Bad_Key = 1\n")
-    assert "not a valid sysctl name" in only(host.check(), "persisted-invalid")["message"]
+    assert "not a valid sysctl name" in only(host.check(), "key-invalid")["message"]
 
 
 def test_loaders_disagree_without_the_99_link(host):
@@ -177,13 +180,13 @@ def test_refusals_become_error_findings(host):
     assert "initial network namespace" in only(result, "key-missing")["message"]
     assert result["keys"]["net.ipv4.tcp_sack"]["desired"] == "yes"
     assert result["keys"]["net.ipv4.tcp_mem"]["exists"] is False
-    assert _check.should_fail(result, "error")
+    assert _rules.should_fail(result["findings"], "error")
 
 
 def test_tw_recycle_zero_where_removed_is_only_info(host):
     result = host.check(settings={"net.ipv4.tcp_tw_recycle": 0})
     assert ids(result) == ["tw-recycle-obsolete"]
-    assert not _check.should_fail(result, "warning") and _check.should_fail(result, "error") is False
+    assert not _rules.should_fail(result["findings"], "warning") and _rules.should_fail(result["findings"], "error") is False
 
 
 def test_live_tw_recycle_on_a_nat_gateway(host):
@@ -236,14 +239,14 @@ def test_blog_list_on_a_kernel_without_tw_recycle_and_no_nat(host):
 
 def test_should_fail_thresholds():
     def result(*severities):
-        return {"findings": [{"severity": severity} for severity in severities]}
-    assert _check.should_fail(result("error"), "error")
-    assert not _check.should_fail(result("warning", "info"), "error")
-    assert _check.should_fail(result("warning"), "warning")
-    assert not _check.should_fail(result("info"), "warning")
-    assert not _check.should_fail(result("error"), "never")
+        return [{"severity": severity} for severity in severities]
+    assert _rules.should_fail(result("error"), "error")
+    assert not _rules.should_fail(result("warning", "info"), "error")
+    assert _rules.should_fail(result("warning"), "warning")
+    assert not _rules.should_fail(result("info"), "warning")
+    assert not _rules.should_fail(result("error"), "never")
     with pytest.raises(ValueError):
-        _check.should_fail(result(), "sometimes")
+        _rules.should_fail(result(), "sometimes")
 
 
 def test_missing_skip_turns_absent_keys_into_info_findings(host, tmp_path):
@@ -257,7 +260,7 @@ def test_missing_skip_turns_absent_keys_into_info_findings(host, tmp_path):
     assert "initial network namespace" in result["findings"][0]["message"]
     assert result["keys"]["net.ipv4.tcp_mem"]["desired"] is None
     assert result["keys"]["net.ipv4.tcp_fin_timeout"]["desired"] == "60"
-    assert not _check.should_fail(result, "warning")
+    assert not _rules.should_fail(result["findings"], "warning")
 
 
 def test_missing_skip_leaves_tw_recycle_obsolete_alone(host):
@@ -267,3 +270,25 @@ def test_missing_skip_leaves_tw_recycle_obsolete_alone(host):
         missing="skip")
     assert ids(proc_result) == ids(result) == ["tw-recycle-obsolete"]
     assert proc_result["keys"]["net.ipv4.tcp_tw_recycle"]["desired"] == "0"
+
+
+@pytest.mark.parametrize("key,value,rule_id", [
+    ("net.ipv4.tcp_tw_reuse", "5", "value-shape"),
+    ("net.ipv4.tcp_window_scaling", '"1"', "value-quoted"),
+    ("net.ipv4.tcp_sack", "yes", "value-boolean"),
+    ("net.ipv4.tcp_fin_timeout", "030", "value-leading-zero"),
+    ("net.ipv4.tcp_fin_timeout", "0x1e", "value-hex"),
+    ("net.ipv4.tcp_fin_timeout", "2", "fin-timeout-low"),
+    ("net.ipv4.tcp_rmem", "87380 4096 16777216", "triple-order"),
+    ("net.ipv4.ip_local_port_range", "1024 65000", "port-range-parity"),
+    ("net.ipv4.ip_local_reserved_ports", "8080, 8081", "value-shape"),
+])
+def test_a_persisted_value_gets_the_finding_it_gets_as_a_setting(host, key, value, rule_id):
+    as_setting = [item for item in host.check(settings={key: value})["findings"] if item["id"] == rule_id]
+    assert len(as_setting) == 1, rule_id
+    host.file("/etc/sysctl.d/50-pasted.conf", "# pasted\n%s = %s\n" % (key, value))
+    persisted = [item for item in host.check()["findings"] if item["id"] == rule_id]
+    assert len(persisted) == 1, host.check()["findings"]
+    assert persisted[0]["severity"] == as_setting[0]["severity"]
+    assert persisted[0]["key"] == key
+    assert (persisted[0]["file"], persisted[0]["line"]) == ("/etc/sysctl.d/50-pasted.conf", 2)

@@ -1,0 +1,253 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.tcp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Formulas: profile values computed per host from its memory, page size, listeners and kernel.
+
+PRIVATE: internal to the netfleet.tcp collection.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ProfileError
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, parse_value
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import normalize_text
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError, format_ranges
+
+KIB = 1024
+MIB = 1024 * 1024
+
+# Bytes one TIME_WAIT socket costs (struct inet_timewait_sock plus slab overhead,
+# rounded up) and the most buffer memory an orphaned socket may still pin.
+TIME_WAIT_SOCKET_BYTES = 256
+ORPHAN_SOCKET_BYTES = 64 * KIB
+
+# The kernel's ephemeral port range when nothing else is known.
+DEFAULT_PORT_RANGE = (32768, 60999)
+
+PORT_RANGE_KEY = "net.ipv4.ip_local_port_range"
+
+
+# ---------------------------------------------------------------------------
+# Host context helpers
+# ---------------------------------------------------------------------------
+
+
+def _require(context, field, key):
+    value = context.get(field)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ProfileError(
+            "cannot compute %s for this host: its context has no usable %s (got %r); "
+            "pass the result of netfleet.tcp.sysctl_check or its 'context'" % (key, field, value)
+        )
+    return value
+
+
+def _memory_pages(context, key):
+    return _require(context, "mem_total_bytes", key) // _require(context, "page_size", key)
+
+
+def _roundup_pow2(number):
+    power = 1
+    while power < number:
+        power <<= 1
+    return power
+
+
+def kernel_ehash_entries(mem_total_bytes, page_size):
+    """Size of the kernel's TCP established hash as it is chosen at boot.
+
+    alloc_large_system_hash() with scale 17: one bucket per 128 KiB of memory
+    (rounded up to whole MiB), rounded up to a power of two, at most 512 Ki buckets.
+    tcp_max_tw_buckets and tcp_max_orphans default to half of it,
+    tcp_max_syn_backlog to a 128th (at least 128).
+    """
+    pages = mem_total_bytes // page_size
+    per_mib = max(1, MIB // page_size)
+    pages = ((pages + per_mib - 1) // per_mib) * per_mib
+    page_shift = page_size.bit_length() - 1
+    if page_shift < 17:
+        entries = pages >> (17 - page_shift)
+    else:
+        entries = pages << (page_shift - 17)
+    return min(_roundup_pow2(max(entries, 1)), 512 * KIB)
+
+
+def _kernel_tcp_mem(pages):
+    limit = max(pages // 16, 128)
+    return [limit // 4 * 3, limit, limit // 4 * 3 * 2]
+
+
+def _parse_ints(key, text):
+    try:
+        value = parse_value(key, text)
+    except KernelReadError:
+        return None
+    return list(value.items) if value.kind == INTEGERS else None
+
+
+def _live(host, key):
+    """Live value of ``key`` from a sysctl_check result (its keys, else its context), or None."""
+    keys = host.get("keys") or {}
+    if not isinstance(keys, dict):
+        raise ProfileError("the host's 'keys' must be sysctl_check's mapping of key to {live, ...}, not %s"
+                           % type(keys).__name__)
+    entry = keys.get(key) or {}
+    live = entry.get("live") if isinstance(entry, dict) else None
+    if live is None:
+        live = ((host.get("context") or {}).get("sysctl_live") or {}).get(key)
+    return None if live is None else normalize_text(str(live))
+
+
+# ---------------------------------------------------------------------------
+# Formulas: host-dependent values
+# ---------------------------------------------------------------------------
+#
+# Each formula is a function ``(key, context, host, settings) -> value`` where
+# ``context`` is sysctl_check's host context, ``host`` the whole check result (for
+# live values, may only hold the context) and ``settings`` the literal values of
+# the merged profile (so a formula can follow an overridden port range).
+# A formula returns None when there is nothing to set on this host.
+
+
+def _tw_buckets_by_memory(key, context, host, settings):
+    mem = _require(context, "mem_total_bytes", key)
+    budget = mem // 64 // TIME_WAIT_SOCKET_BYTES
+    floor = kernel_ehash_entries(mem, _require(context, "page_size", key)) // 2
+    return max(budget // 1024 * 1024, floor)
+
+
+def _orphans_by_memory(key, context, host, settings):
+    mem = _require(context, "mem_total_bytes", key)
+    return max(mem // 4 // ORPHAN_SOCKET_BYTES // 1024 * 1024, 1024)
+
+
+def _tcp_mem_throughput(key, context, host, settings):
+    pages = _memory_pages(context, key)
+    return "%d %d %d" % (pages // 16, pages // 8, pages // 4)
+
+
+def _kernel_tcp_mem_formula(key, context, host, settings):
+    pages = _memory_pages(context, key)
+    wanted = _kernel_tcp_mem(pages)
+    live = _parse_ints(key, _live(host, key) or "")
+    # The kernel sizes tcp_mem from the pages free at boot, slightly fewer than
+    # MemTotal: a live value within 2% of the formula is the kernel's own, keep it.
+    if live and len(live) == 3 and wanted[1] and abs(live[1] - wanted[1]) * 50 <= wanted[1]:
+        if live == _kernel_tcp_mem(live[1] * 16):
+            return "%d %d %d" % tuple(live)
+    return "%d %d %d" % tuple(wanted)
+
+
+def _kernel_half_ehash(key, context, host, settings):
+    mem = _require(context, "mem_total_bytes", key)
+    return kernel_ehash_entries(mem, _require(context, "page_size", key)) // 2
+
+
+def _kernel_syn_backlog(key, context, host, settings):
+    mem = _require(context, "mem_total_bytes", key)
+    return max(128, kernel_ehash_entries(mem, _require(context, "page_size", key)) // 128)
+
+
+def _buffer_limit(key, context):
+    # The kernel's per-socket buffer ceiling: free buffer pages << (PAGE_SHIFT - 7),
+    # that is memory / 128 bytes.
+    return _require(context, "mem_total_bytes", key) // 128
+
+
+def _kernel_tcp_rmem(key, context, host, settings):
+    version = tuple(context.get("kernel_version") or (0, 0, 0))
+    middle = 131072 if version >= (4, 20) else 87380
+    return "4096 %d %d" % (middle, max(131072, min(6 * MIB, _buffer_limit(key, context))))
+
+
+def _kernel_tcp_wmem(key, context, host, settings):
+    return "4096 16384 %d" % max(64 * KIB, min(4 * MIB, _buffer_limit(key, context)))
+
+
+def _kernel_somaxconn(key, context, host, settings):
+    version = tuple(context.get("kernel_version") or (0, 0, 0))
+    return 4096 if version >= (5, 4) else 128
+
+
+def _port_range(context, host, settings):
+    wanted = settings.get(PORT_RANGE_KEY)
+    for text in (wanted, _live(host, PORT_RANGE_KEY)):
+        ints = _parse_ints(PORT_RANGE_KEY, text) if text is not None else None
+        if ints and len(ints) == 2:
+            return ints[0], ints[1]
+    return DEFAULT_PORT_RANGE
+
+
+def _reserved_listen_ports(key, context, host, settings):
+    low, high = _port_range(context, host, settings)
+    listening = context.get("listen_ports")
+    if listening is None:
+        raise ProfileError(
+            "cannot compute %s for this host: its context has no listen_ports" % key
+        )
+    if not isinstance(listening, list) or not all(
+            isinstance(port, int) and not isinstance(port, bool) for port in listening):
+        raise ProfileError(
+            "cannot compute %s for this host: its context's listen_ports must be a list of port "
+            "numbers, got %r" % (key, listening if not isinstance(listening, str) else listening[:80])
+        )
+    ports = set(port for port in listening if low <= int(port) <= high)
+    live = _live(host, key) or ""
+    try:
+        ports.update(parse_value(key, live).items)
+    except KernelReadError as error:
+        raise ProfileError("cannot read port list %r: %s" % (live, error))
+    if not ports:
+        return None
+    return format_ranges(ports)
+
+
+FORMULAS = {
+    "tw_buckets_by_memory": (
+        _tw_buckets_by_memory,
+        "MemTotal / 64 / %d bytes per TIME_WAIT socket, rounded down to a multiple of 1024, "
+        "never below the kernel's own default (half its established hash)" % TIME_WAIT_SOCKET_BYTES,
+    ),
+    "orphans_by_memory": (
+        _orphans_by_memory,
+        "MemTotal / 4 / 64 KiB per orphan, rounded down to a multiple of 1024: orphans may pin "
+        "at most a quarter of memory",
+    ),
+    "tcp_mem_throughput": (
+        _tcp_mem_throughput,
+        "pages = MemTotal / page size; min pages/16, pressure pages/8, max pages/4 (in pages)",
+    ),
+    "reserved_listen_ports": (
+        _reserved_listen_ports,
+        "the host's listening TCP ports inside the ephemeral port range being applied, "
+        "plus the ports already reserved; left alone when there are none",
+    ),
+    "kernel_tcp_mem": (
+        _kernel_tcp_mem_formula,
+        "the kernel's boot-time sizing: limit = pages/16; min limit*3/4, pressure limit, "
+        "max limit*3/2 (a live value within 2% of it is the kernel's own and kept)",
+    ),
+    "kernel_half_ehash": (
+        _kernel_half_ehash,
+        "the kernel's boot-time sizing: half the TCP established hash, which has one bucket per "
+        "128 KiB of memory rounded up to a power of two, at most 512 Ki buckets",
+    ),
+    "kernel_syn_backlog": (
+        _kernel_syn_backlog,
+        "the kernel's boot-time sizing: the TCP established hash size / 128, at least 128",
+    ),
+    "kernel_tcp_rmem": (
+        _kernel_tcp_rmem,
+        "4096, 131072 (87380 before Linux 4.20), min(6 MiB, MemTotal/128) but at least 128 KiB",
+    ),
+    "kernel_tcp_wmem": (
+        _kernel_tcp_wmem,
+        "4096, 16384, min(4 MiB, MemTotal/128) but at least 64 KiB",
+    ),
+    "kernel_somaxconn": (
+        _kernel_somaxconn,
+        "4096 since Linux 5.4, 128 before",
+    ),
+}

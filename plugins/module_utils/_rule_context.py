@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.tcp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The host context the rules judge against, gathered once per run.
+
+PRIVATE: internal to the netfleet.tcp collection.
+
+``gather_context()`` is what sysctl_check and sysctl_profile both read: the basic
+context of _host_context (kernel, namespace, memory, writability), the live values of
+every catalog key, the listeners, the TIME_WAIT count and connection counters, and the
+NAT decision of _nat. Every reader takes the ``proc`` root it reads, so unit tests
+feed recorded trees.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _nat
+from ansible_collections.netfleet.tcp.plugins.module_utils._errors import (
+    NetfleetError,
+    SysctlInputError,
+    SysctlReadError,
+)
+from ansible_collections.netfleet.tcp.plugins.module_utils._host_context import basic_context
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import read_value
+
+try:  # the census libraries of tcp_state_facts
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _tcp_state
+    from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import proc_net as _proc_net
+except ImportError:  # pragma: no cover - only in a partial copy of the collection
+    _proc_net = _tcp_state = None
+
+
+def read_live(keys, proc="/proc"):
+    """``{key: normalised text or None}``; unreadable keys read as None too (noted by the caller)."""
+    root = os.path.join(proc, "sys")
+    values = {}
+    for key in keys:
+        try:
+            values[key] = read_value(key, root)
+        except (SysctlInputError, SysctlReadError):
+            values[key] = None
+    return values
+
+
+def _read_sockstat_tw(proc):
+    try:
+        return (_proc_net.read_sockstat(proc).get("tcp") or {}).get("tw")
+    except NetfleetError:
+        return None
+
+
+def _read_tcp_counters(proc):
+    try:
+        tcp = _proc_net.read_counters(proc).get("Tcp") or {}
+    except NetfleetError:
+        return None, None
+    return tcp.get("ActiveOpens"), tcp.get("PassiveOpens")
+
+
+def read_listeners(proc="/proc", diag=None):
+    """``[(family, address, port)]`` of TCP listeners (``_tcp_state.listeners``).
+
+    The context never fails over its listeners: when the netlink dump cannot be read
+    or decoded at all, /proc/net/tcp{,6} is read instead, and a /proc/net/tcp that
+    cannot be parsed gives no listeners.
+    """
+    try:
+        return _tcp_state.listeners(proc, diag=diag)
+    except (NetfleetError, EnvironmentError, ValueError):
+        pass
+    try:
+        return _tcp_state.listeners(proc, source="proc")
+    except NetfleetError:
+        return []
+
+
+def gather_context(proc="/proc", nat_facing="auto", run=None, which=None):
+    """The host context every check and guard reads.
+
+    Keys: kernel, kernel_version, initial_netns, proc_sys_net_writable,
+    mem_total_bytes, page_size, nat_facing, nat_mode, nat_evidence, listen_ports,
+    time_wait, active_opens, passive_opens, and sysctl_live (live values of every
+    catalog key, for cross-key rules; None where absent).
+
+    ``run(argv) -> (rc, stdout, stderr)`` runs nft/iptables-save for NAT detection
+    (only when nat_facing is auto and ip_forward is 1); ``which(name)`` finds them.
+    """
+    context = basic_context(proc)
+    live = read_live(_catalog.keys(), proc)
+    listeners = read_listeners(proc)
+    active, passive = _read_tcp_counters(proc)
+    context.update({
+        "listen_ports": sorted(set(port for _family, _address, port in listeners)),
+        "time_wait": _read_sockstat_tw(proc),
+        "active_opens": active,
+        "passive_opens": passive,
+        "sysctl_live": live,
+    })
+    context.update(_nat.detect(
+        nat_facing, ip_forward=live.get("net.ipv4.ip_forward"), listeners=listeners,
+        active_opens=active, passive_opens=passive, run=run, which=which))
+    return context

@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.tcp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Small helpers the rules' checks share: values read through the value model, message text.
+
+PRIVATE: internal to the netfleet.tcp collection.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, parse_value
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
+
+
+def short(key):
+    """``net.ipv4.tcp_fin_timeout`` -> ``tcp_fin_timeout`` for messages."""
+    return key.rsplit(".", 1)[-1]
+
+
+def human_bytes(number):
+    """``25283886080`` -> ``"23.5 GiB"``."""
+    value = float(number)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024 or unit == "PiB":
+            if unit == "bytes":
+                return "%d bytes" % number
+            return "%.1f %s" % (value, unit)
+        value /= 1024.0
+    return "%d bytes" % number  # pragma: no cover
+
+
+def parsed(key, text):
+    if text is None:
+        return None
+    try:
+        return parse_value(key, text)
+    except KernelReadError:
+        return None
+
+
+def ints(values, key, size=None):
+    value = parsed(key, values.get(key))
+    if value is None or value.kind != INTEGERS or (size is not None and len(value.items) != size):
+        return None
+    return list(value.items)
+
+
+def integer(values, key):
+    numbers = ints(values, key, 1)
+    return numbers[0] if numbers else None
+
+
+def positive_int(context, field):
+    value = (context or {}).get(field)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return None
+    return value
+
+
+def count(context, field):
+    value = (context or {}).get(field)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value

@@ -1,0 +1,292 @@
+# -*- coding: utf-8 -*-
+# Copyright: netfleet.tcp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""state=present: validate, plan under the host lock, then one guarded block of changes.
+
+PRIVATE: internal to the netfleet.tcp collection.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import os
+
+from ansible_collections.netfleet.tcp.plugins.module_utils import _dropin, _state_record, _validate
+from ansible_collections.netfleet.tcp.plugins.module_utils._errors import (
+    ProfileError,
+    SysctlInputError,
+    SysctlReadError,
+)
+from ansible_collections.netfleet.tcp.plugins.module_utils._rule_context import gather_context
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import key_problem, key_to_path, read_value
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._apply import (
+    LiveApplyError,
+    Outcome,
+    apply_live,
+    fail_after_rollback,
+    live_failure_outcome,
+    read_one,
+    refused_verb,
+    restore_record,
+    rollback,
+    signals_deferred,
+    unrestored_text,
+)
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._job import locked
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._plan import (
+    REFUSED,
+    SKIPPED,
+    UNCHANGED,
+    file_plan,
+    in_order,
+    key_result,
+    persisted_entries,
+    plan_steps,
+    present_diff,
+    read_only_problem,
+    shadowing,
+    skipped_warning,
+)
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import equivalent
+
+
+def validate(settings, proc="/proc", missing="fail", *, nat_facing="auto", run_command=None, which=None,
+             reader=read_value):
+    """Run the shared validation; returns ``(validation, live, context)``.
+
+    Live values are read only for keys whose names are acceptable; a key that cannot
+    be read, or whose path would leave /proc/sys, becomes a refusal of its own.
+    """
+    sys_root = os.path.join(proc, "sys")
+    context = gather_context(proc=proc, nat_facing=nat_facing, run=run_command, which=which)
+    live = {}
+    extra = []
+    if isinstance(settings, dict):
+        for key in settings:
+            if key_problem(key) is not None:
+                continue
+            try:
+                key_to_path(key, sys_root)
+                live[key] = reader(key, sys_root)
+            except SysctlInputError as error:
+                extra.extend(error.problems)
+            except SysctlReadError as error:
+                extra.append((key, str(error)))
+    validation = _validate.validate_settings(settings, context, live, missing)
+    if extra:
+        refused = set(key for key, _reason in validation.get("refusals", []))
+        validation = dict(validation)
+        validation["refusals"] = list(validation.get("refusals", [])) + [
+            (key, reason) for key, reason in extra if key not in refused]
+        for key, _reason in extra:
+            validation.get("desired", {}).pop(key, None)
+    return validation, live, context
+
+
+def _refused_result(result, settings, validation, live):
+    reasons = {}
+    for key, reason in validation.get("refusals", []):
+        reasons.setdefault(key, []).append(reason)
+    keys = {}
+    for key in (settings if isinstance(settings, dict) else {}):
+        label = key if isinstance(key, str) else repr(key)
+        before = live.get(key) if isinstance(key, str) else None
+        if label in reasons:
+            keys[label] = {"before": before, "after": before, "persisted": None, "status": REFUSED,
+                           "reason": "; ".join(reasons[label])}
+        else:
+            keys[label] = {"before": before, "after": before, "persisted": None, "status": UNCHANGED,
+                           "reason": "not applied: the profile was refused"}
+    result["keys"] = keys
+    result["findings"] = list(validation.get("findings", []))
+    return result
+
+
+class _Validated(object):
+    """The settings that passed validation, in the profile's own order."""
+
+    def __init__(self, settings, validation, live, context):
+        self.settings = settings
+        # validate_settings sorts; apply, diff and persist in the profile's own order.
+        self.desired = in_order(settings, validation.get("desired", {}))
+        self.skipped = validation.get("skipped", {})
+        self.live = live
+        self.context = context
+
+
+def _validated(job):
+    result = job.result
+    settings = job.params.get("settings")
+    if not isinstance(settings, dict) or not settings:
+        raise ProfileError(str(SysctlInputError([("settings", "state=present needs a non-empty dict of settings")])),
+                           result)
+    validation, live, context = validate(
+        settings, job.proc, job.params.get("missing") or "fail", nat_facing=job.params.get("nat_facing") or "auto",
+        run_command=job.run_command, which=job.which, reader=job.reader)
+    result["findings"] = list(validation.get("findings", []))
+    if validation.get("refusals"):
+        _refused_result(result, settings, validation, live)
+        raise ProfileError(str(SysctlInputError(validation["refusals"])), result)
+    warning = skipped_warning(settings, validation)
+    if warning:
+        result["warnings"].append(warning)
+    result["warnings"].extend(item["message"] for item in result["findings"] if item["id"] == "value-leading-zero")
+    return _Validated(settings, validation, live, context)
+
+
+class _Plan(object):
+    """Everything decided under the lock: steps, the record, the drop-in's old and new text."""
+
+    def __init__(self, steps, entries, record, existing, persist):
+        self.steps = steps
+        self.entries = entries
+        self.record = record
+        self.existing = existing
+        self.persist = persist
+        self.file_action = "unchanged"
+        self.new_text = existing
+        self.stale = None
+        self.persisted = {}
+
+
+def _read_existing(job, persist):
+    if persist:
+        existing = _dropin.read(job.path, job.root)
+        problem = _dropin.ownership_problem(job.path, existing, job.name)
+        if problem:
+            raise ProfileError(problem, job.result)
+        return existing
+    try:
+        return _dropin.read(job.path, job.root)
+    except _dropin.DropinError:
+        return None
+
+
+def _plan(job, wanted, persist):
+    live_now = {}
+    for key in wanted.desired:
+        live_now[key], error = read_one(key, job.sys_root, job.reader)
+        if error is not None:
+            raise ProfileError("cannot read %s: %s" % (key, error), job.result)
+    record = _state_record.load(job.state_dir, job.name)
+    existing = _read_existing(job, persist)
+    steps = plan_steps(wanted.desired, live_now)
+    problem = read_only_problem(wanted.context, steps)
+    if problem:
+        raise ProfileError(problem, job.result)
+    plan = _Plan(steps, persisted_entries(steps, wanted.desired), record, existing, persist)
+    if persist:
+        plan.file_action, plan.new_text = file_plan(job.name, job.path, existing, plan.entries)
+        recorded_path = record.get("path") if record else None
+        if recorded_path and recorded_path != job.path:
+            stale_text = _dropin.read(recorded_path, job.root)
+            if stale_text is not None and _dropin.owner(stale_text) == job.name:
+                plan.stale = recorded_path
+        plan.persisted = _dropin.entries_of(plan.new_text) if plan.new_text is not None else {}
+    elif existing is not None and _dropin.owner(existing) == job.name:
+        plan.persisted = _dropin.entries_of(existing)
+        for key, value in plan.entries:
+            if key in plan.persisted and not equivalent(key, plan.persisted[key], value):
+                job.result["warnings"].append(
+                    "%s still persists %s = %s from an earlier run; persist=false leaves it alone, so a "
+                    "reboot brings that value back" % (job.path, key, plan.persisted[key]))
+    return plan
+
+
+def _report(job, wanted, plan):
+    result = job.result
+    keys = {}
+    for step in plan.steps:
+        keys[step["key"]] = key_result(step, plan.persisted.get(step["key"]))
+    for key, reason in wanted.skipped.items():
+        keys[key] = {"before": wanted.live.get(key), "after": wanted.live.get(key), "persisted": None,
+                     "status": SKIPPED, "reason": reason}
+    result["keys"] = in_order(wanted.settings, keys)
+    result["file_changed"] = plan.file_action != "unchanged" or plan.stale is not None
+    result["file"] = job.path if plan.persist else None
+    result["changed"] = any(step["write"] for step in plan.steps) or result["file_changed"]
+    if job.diff:
+        result["diff"] = present_diff(plan.steps, job.path if plan.persist else None, plan.existing, plan.new_text)
+
+
+def run_present(job):
+    """Apply the profile in ``job``; returns the result (raises ProfileError with the partial one)."""
+    persist = job.params.get("persist", True)
+    wanted = _validated(job)
+    if persist:
+        # Refuse a file that is not ours before creating anything, even the state dir.
+        problem = _dropin.ownership_problem(job.path, _dropin.read(job.path, job.root), job.name)
+        if problem:
+            raise ProfileError(problem, job.result)
+
+    with locked(job.state_dir, job.lock_timeout, job.check_mode):
+        # Under the lock: the state every decision below is made on.
+        plan = _plan(job, wanted, persist)
+        _report(job, wanted, plan)
+        if job.check_mode or not job.result["changed"]:
+            job.result["record"] = _state_record.record_path(job.state_dir, job.name) if plan.record else None
+            _add_shadowing(job, plan)
+            return job.result
+        with signals_deferred():
+            _apply(job, plan)
+    _add_shadowing(job, plan)
+    return job.result
+
+
+def _apply(job, plan):
+    result, steps = job.result, plan.steps
+    old_persisted = _dropin.entries_of(plan.existing) if plan.existing is not None else {}
+    previous_record = copy.deepcopy(plan.record)
+    record = copy.deepcopy(plan.record) if plan.record else _state_record.new_record(job.name, None)
+    _state_record.add_originals(record, dict((s["key"], s["before"]) for s in steps if s["write"]))
+    if plan.persist:
+        record["path"] = job.path
+    if record != previous_record:
+        _state_record.save(job.state_dir, job.name, record)
+    result["record"] = _state_record.record_path(job.state_dir, job.name)
+
+    try:
+        changes = apply_live(steps, job.sys_root, job.writer, job.reader)
+    except LiveApplyError as failure:
+        restore_record(job.state_dir, job.name, previous_record)
+        outcome = live_failure_outcome(failure)
+        fail_after_rollback(
+            job, steps, "%s %s = %s (%s); %d key(s) applied before it were rolled back%s" % (
+                refused_verb(failure.error), failure.key, failure.value, outcome.error, len(outcome.applied),
+                unrestored_text(outcome.unrestored)),
+            outcome, failure.key, old_persisted)
+
+    for step in steps:
+        if step["write"]:
+            result["keys"][step["key"]]["after"] = step["target"]
+
+    if plan.file_action != "unchanged":
+        try:
+            _dropin.write(job.path, plan.new_text, job.root)
+        except _dropin.DropinError as error:
+            restored, unrestored = rollback(changes, job.sys_root, job.writer, job.reader)
+            restore_record(job.state_dir, job.name, previous_record)
+            fail_after_rollback(
+                job, steps, "%s; the live values were rolled back so the host is as it was%s" % (
+                    error, unrestored_text(unrestored)),
+                Outcome([k for k, _v in changes], restored, unrestored, str(error)), None, old_persisted)
+    if plan.stale is not None:
+        try:
+            _dropin.remove(plan.stale, job.root)
+        except _dropin.DropinError as error:
+            result["warnings"].append("could not remove the profile's previous drop-in: %s" % error)
+
+
+def _add_shadowing(job, plan):
+    if not plan.persist or not plan.entries:
+        return
+    found = shadowing(job.path, plan.entries, job.root)
+    job.result["shadowed"] = found
+    for item in found:
+        job.result["warnings"].append(
+            "%s sets %s = %s and wins over %s at boot (%s), so the persisted %s = %s does not "
+            "survive a reboot; remove the key from that file or give it this profile's value there"
+            % (item["file"], item["key"], item["value"], job.path, " and ".join(item["loaders"]),
+               item["key"], item["ours"]))
