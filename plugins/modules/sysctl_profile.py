@@ -104,6 +104,19 @@ options:
     type: str
     choices: [fail, skip]
     default: fail
+  allow_machine_wide:
+    description:
+      - Keys outside C(net.*) (V(kernel.*), V(vm.*), V(fs.*), ...) that this profile may write. Such a key
+        holds one value for the whole machine, shared by every container and network namespace on it.
+      - In the initial network namespace a key outside C(net.*) is refused (C(key-machine-wide)) unless
+        it is listed here, one key at a time; listed keys still get a C(key-machine-wide) warning finding.
+      - In a child network namespace (a container, C(ip netns exec)) every key outside C(net.*) is refused
+        whatever this list says, and so is every C(net.*) key that belongs to the initial namespace
+        (C(tcp_mem), C(tcp_max_orphans), C(rmem_max), ...; with O(missing=skip) those are skipped, never
+        written). Nothing is written when anything is refused, in check mode too.
+    type: list
+    elements: str
+    default: []
   nat_facing:
     description:
       - Whether the host faces clients behind NAT, for the V(tcp_tw_recycle) guard. V(auto) detects it as
@@ -124,7 +137,8 @@ options:
     default: 60
 notes:
   - Runs on the managed host with Python's standard library only; no C(sysctl) binary is needed.
-  - C(/proc/sys/net) is per network namespace; the module changes the namespace it runs in.
+  - C(/proc/sys/net) is per network namespace; the module changes the namespace it runs in, and refuses
+    keys that would reach beyond it (see O(allow_machine_wide)).
   - Removing a key from O(settings) leaves its live value alone; O(state=absent) restores it.
 seealso:
   - module: netfleet.tcp.sysctl_check
@@ -292,6 +306,7 @@ def main():
             path=dict(type="str"),
             missing=dict(type="str", choices=["fail", "skip"], default="fail"),
             nat_facing=dict(type="str", choices=["auto", "true", "false"], default="auto"),
+            allow_machine_wide=dict(type="list", elements="str", default=[]),
             state_dir=dict(type="str", default="/var/lib/netfleet-tcp"),
             lock_timeout=dict(type="int", default=60),
         ),

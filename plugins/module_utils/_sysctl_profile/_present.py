@@ -19,6 +19,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._errors import (
     SysctlInputError,
     SysctlReadError,
 )
+from ansible_collections.netfleet.tcp.plugins.module_utils._catalog_scope import MACHINE, key_scope
 from ansible_collections.netfleet.tcp.plugins.module_utils._rule_context import gather_context
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import key_problem, key_to_path, read_value
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._apply import (
@@ -53,7 +54,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compar
 
 
 def validate(settings, proc="/proc", missing="fail", *, nat_facing="auto", run_command=None, which=None,
-             reader=read_value):
+             reader=read_value, allow_machine_wide=()):
     """Run the shared validation; returns ``(validation, live, context)``.
 
     Live values are read only for keys whose names are acceptable; a key that cannot
@@ -65,7 +66,9 @@ def validate(settings, proc="/proc", missing="fail", *, nat_facing="auto", run_c
     extra = []
     if isinstance(settings, dict):
         for key in settings:
-            if key_problem(key) is not None:
+            unlisted = key_scope(key)[0] == MACHINE and key not in (allow_machine_wide or ())
+            if key_problem(key) is not None or unlisted:
+                # Keys outside net.* are judged by scope before anything reads them.
                 continue
             try:
                 key_to_path(key, sys_root)
@@ -74,7 +77,8 @@ def validate(settings, proc="/proc", missing="fail", *, nat_facing="auto", run_c
                 extra.extend(error.problems)
             except SysctlReadError as error:
                 extra.append((key, str(error)))
-    validation = _validate.validate_settings(settings, context, live, missing)
+    validation = _validate.validate_settings(settings, context, live, missing,
+                                             allow_machine_wide=list(allow_machine_wide or ()))
     if extra:
         refused = set(key for key, _reason in validation.get("refusals", []))
         validation = dict(validation)
@@ -124,7 +128,8 @@ def _validated(job):
                            result)
     validation, live, context = validate(
         settings, job.proc, job.params.get("missing") or "fail", nat_facing=job.params.get("nat_facing") or "auto",
-        run_command=job.run_command, which=job.which, reader=job.reader)
+        run_command=job.run_command, which=job.which, reader=job.reader,
+        allow_machine_wide=job.params.get("allow_machine_wide") or ())
     result["findings"] = list(validation.get("findings", []))
     if validation.get("refusals"):
         _refused_result(result, settings, validation, live)
