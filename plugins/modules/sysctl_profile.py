@@ -104,6 +104,17 @@ options:
     type: str
     choices: [fail, skip]
     default: fail
+  fail_on:
+    description:
+      - The lowest finding severity that refuses the profile, with the same meaning as in
+        M(netfleet.tcp.sysctl_check) and the roles. The settings are judged by the same rules
+        (C(port-range-order), C(triple-order), ...) before anything is written; a finding at or above
+        this severity refuses the whole profile and the error names every offending key. V(never)
+        only reports the findings in RV(findings).
+      - Findings that only describe the plan (C(live-differs-desired), C(tw-recycle-obsolete)) never refuse.
+    type: str
+    choices: [error, warning, never]
+    default: error
   allow_machine_wide:
     description:
       - Keys outside C(net.*) (V(kernel.*), V(vm.*), V(fs.*), ...) that this profile may write. Such a key
@@ -252,7 +263,8 @@ shadowed:
       type: str
 findings:
   description:
-    - Advisory findings of the shared rules on the desired values (same shape as M(netfleet.tcp.sysctl_check)'s).
+    - Findings of the shared rules on the desired values (same shape as M(netfleet.tcp.sysctl_check)'s).
+    - When one reaches O(fail_on) the profile was refused and nothing was written; the message names every key.
   returned: always
   type: list
   elements: dict
@@ -307,6 +319,7 @@ def main():
             missing=dict(type="str", choices=["fail", "skip"], default="fail"),
             nat_facing=dict(type="str", choices=["auto", "true", "false"], default="auto"),
             allow_machine_wide=dict(type="list", elements="str", default=[]),
+            fail_on=dict(type="str", choices=["error", "warning", "never"], default="error"),
             state_dir=dict(type="str", default="/var/lib/netfleet-tcp"),
             lock_timeout=dict(type="int", default=60),
         ),

@@ -13,7 +13,7 @@ __metaclass__ = type
 import copy
 import os
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _dropin, _state_record, _validate
+from ansible_collections.netfleet.tcp.plugins.module_utils import _dropin, _rules, _state_record, _validate
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import (
     ProfileError,
     SysctlInputError,
@@ -52,6 +52,9 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._plan
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import equivalent
 
+# Findings that describe the plan rather than a problem with it; no gate fails on them.
+NOT_A_PROBLEM = frozenset(["live-differs-desired", "persisted-drift", "tw-recycle-obsolete"])
+
 
 def validate(settings, proc="/proc", missing="fail", *, nat_facing="auto", run_command=None, which=None,
              reader=read_value, allow_machine_wide=()):
@@ -87,6 +90,23 @@ def validate(settings, proc="/proc", missing="fail", *, nat_facing="auto", run_c
         for key, _reason in extra:
             validation.get("desired", {}).pop(key, None)
     return validation, live, context
+
+
+def gated_findings(findings, fail_on, refusals=None):
+    """``[(key, reason)]`` for findings at or above ``fail_on``, as sysctl_check's gate judges them.
+
+    Keys already refused are not named twice; findings that only describe the plan
+    (a value differs from the desired one, tcp_tw_recycle=0 already satisfied) never gate.
+    """
+    refused = set(key for key, _reason in refusals or ())
+    gated = []
+    for item in findings:
+        if item.get("id") in NOT_A_PROBLEM or item.get("key") in refused:
+            continue
+        if _rules.gate_reached(item.get("severity"), fail_on):
+            gated.append((item.get("key") or "settings", "%s [%s %s, fail_on=%s]" % (
+                item.get("message"), item.get("severity"), item.get("id"), fail_on)))
+    return gated
 
 
 def _refused_result(result, settings, validation, live):
@@ -131,7 +151,9 @@ def _validated(job):
         run_command=job.run_command, which=job.which, reader=job.reader,
         allow_machine_wide=job.params.get("allow_machine_wide") or ())
     result["findings"] = list(validation.get("findings", []))
-    if validation.get("refusals"):
+    gated = gated_findings(result["findings"], job.params.get("fail_on") or "error", validation.get("refusals"))
+    if validation.get("refusals") or gated:
+        validation = dict(validation, refusals=list(validation.get("refusals") or []) + gated)
         _refused_result(result, settings, validation, live)
         raise ProfileError(str(SysctlInputError(validation["refusals"])), result)
     warning = skipped_warning(settings, validation)

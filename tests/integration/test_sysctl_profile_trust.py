@@ -1,6 +1,6 @@
-"""Scope on the fleet: sysctl_profile and the tuning role never reach beyond a host's network stack.
+"""sysctl_profile and the tuning role on the fleet, as an attacker or an unlucky operator uses them.
 
-Every fleet host is a child network namespace of this machine, where /proc/sys is writable: a
+Scope: every fleet host is a child network namespace of this machine, where /proc/sys is writable: a
 kernel.*, vm.*, fs.* or initial-namespace net.* key written there changes the whole machine. The
 settings below use the machine's own current values, so even a run that wrongly wrote them would
 leave the machine as it was; the machine's kernel.*, vm.* and fs.* values are compared before and
@@ -27,6 +27,7 @@ PLAY = """
         name: scope
         settings: "{{ profile }}"
         allow_machine_wide: "{{ allowed | default([]) }}"
+        fail_on: "{{ gate | default('error') }}"
 """
 
 
@@ -84,3 +85,21 @@ def test_tuning_role_overrides_cannot_reach_the_machine(clean_fleet):
     assert not [r for r in run.all_results if r["action"] == ACTION and r["result"].get("changed")]
     assert fleet.snapshot(host) == before
     assert machine_sysctls() == machine_before
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_the_module_refuses_what_its_rules_call_errors(clean_fleet, check):
+    fleet = clean_fleet
+    host = fleet.hosts[0]
+    before = fleet.snapshot(host)
+    profile = {"net.ipv4.ip_local_port_range": "40000 40000", "net.ipv4.tcp_rmem": "8192 4096 1000",
+               "net.ipv4.tcp_fin_timeout": 33}
+    run = fleet.playbook(PLAY, extra_vars={"target": host, "profile": profile}, check=check)
+    assert run.rc != 0, run
+    result = run.results("profile")[host]
+    assert result["failed"] is True and result["changed"] is False
+    for key, rule in (("net.ipv4.ip_local_port_range", "port-range-order"), ("net.ipv4.tcp_rmem", "triple-order")):
+        assert key in result["msg"] and rule in result["msg"], key
+        assert result["keys"][key]["status"] == "refused", key
+    assert "2 problems" in result["msg"]
+    assert fleet.snapshot(host) == before
