@@ -38,7 +38,14 @@ description:
   - When a file applied later at boot sets one of the profile's keys to another value, the module warns
     and names that file (it also returns it in RV(shadowed)).
   - The first run that changes a key records the value it had in a per-profile record under O(state_dir);
-    O(state=absent) removes the drop-in and restores those values.
+    O(state=absent) removes the drop-in and restores those values exactly, empty ones included
+    (V(ip_local_reserved_ports) is empty by default). A restore that cannot be done fails and keeps the record.
+  - The record is bound to the network stack it was taken in, so a O(state_dir) shared between network
+    namespaces (C(ip netns exec), a bind-mounted C(/var/lib)) never mixes them up. The binding is the host's
+    C(/etc/machine-id) (the same across reboots), whether the namespace is the initial one, and for a child
+    namespace its own unicast addresses (what a container keeps across a reboot) or, within one boot, its
+    namespace inode. Using the record in another stack is refused with a message naming both, in check mode
+    too; give each namespace a O(state_dir) of its own.
   - Two runs on one host never interleave; a lock file in O(state_dir) serialises them.
 author:
   - netfleet.tcp maintainers (@netfleet)

@@ -176,6 +176,7 @@ class _Plan(object):
         self.new_text = existing
         self.stale = None
         self.persisted = {}
+        self.binding = None
 
 
 def _read_existing(job, persist):
@@ -198,12 +199,16 @@ def _plan(job, wanted, persist):
         if error is not None:
             raise ProfileError("cannot read %s: %s" % (key, error), job.result)
     record = _state_record.load(job.state_dir, job.name)
+    binding, problem = job.binding(record)
+    if problem:
+        raise ProfileError(problem, job.result)
     existing = _read_existing(job, persist)
     steps = plan_steps(wanted.desired, live_now)
     problem = read_only_problem(wanted.context, steps)
     if problem:
         raise ProfileError(problem, job.result)
     plan = _Plan(steps, persisted_entries(steps, wanted.desired), record, existing, persist)
+    plan.binding = binding
     if persist:
         plan.file_action, plan.new_text = file_plan(job.name, job.path, existing, plan.entries)
         recorded_path = record.get("path") if record else None
@@ -270,6 +275,7 @@ def _apply(job, plan):
     _state_record.add_originals(record, dict((s["key"], s["before"]) for s in steps if s["write"]))
     if plan.persist:
         record["path"] = job.path
+    record["binding"] = plan.binding
     if record != previous_record:
         _state_record.save(job.state_dir, job.name, record)
     result["record"] = _state_record.record_path(job.state_dir, job.name)
