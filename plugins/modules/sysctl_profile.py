@@ -33,6 +33,11 @@ description:
     number octal (V(030) is 24). The value the kernel holds is what the diff shows and the drop-in
     persists, never the text as written; a leading zero that changes the number also gets a warning
     and a V(value-leading-zero) finding.
+  - A drop-in name that a file of the same name in another directory systemd-sysctl or procps reads
+    (C(/etc), C(/run), C(/usr/local/lib), C(/usr/lib), C(/lib) C(sysctl.d)) would mask, or be masked by, is
+    refused before anything changes: C(/etc/sysctl.d/99-protect-links.conf) would silently drop Debian's
+    C(fs.protected_*) hardening of that name, and a C(/run/sysctl.d) file masked by a same-named C(/etc) file is
+    never read at boot. RV(placement) says where the drop-in sorts among the host's files.
   - The drop-in starts with a header naming the profile and saying it is managed. A file at O(path)
     without that header, or one naming another profile, is never edited, overwritten or removed.
   - When a file applied later at boot sets one of the profile's keys to another value, the module warns
@@ -268,6 +273,13 @@ shadowed:
     ours:
       description: The value the profile persists.
       type: str
+placement:
+  description:
+    - Where the drop-in sorts among the host's C(*.conf) files of every sysctl.d directory (systemd-sysctl
+      applies them in file name order): its V(position) of V(of), and the files just V(after) and V(before) it.
+  returned: with O(state=present) and O(persist)
+  type: dict
+  sample: {"position": 4, "of": 4, "after": "/etc/sysctl.d/99-sysctl.conf", "before": null}
 findings:
   description:
     - Findings of the shared rules on the desired values (same shape as M(netfleet.tcp.sysctl_check)'s).

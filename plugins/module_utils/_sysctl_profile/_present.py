@@ -250,8 +250,10 @@ def run_present(job):
     if persist:
         # Refuse a file that is not ours before creating anything, even the state dir.
         problem = _dropin.ownership_problem(job.path, _dropin.read(job.path, job.root), job.name)
+        problem = problem or _dropin.placement_problem(job.path, job.name, job.root)
         if problem:
             raise ProfileError(problem, job.result)
+        job.result["placement"] = _dropin.placement(job.path, job.root)
 
     with locked(job.state_dir, job.lock_timeout, job.check_mode):
         # Under the lock: the state every decision below is made on.
