@@ -24,6 +24,7 @@ import stat
 import tempfile
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
+from ansible_collections.netfleet.tcp.plugins.module_utils._host_file import read_regular
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import normalize_text
 
 # Directories systemd-sysctl and procps read drop-ins from that a user may write to.
@@ -148,10 +149,9 @@ def read(path, root="/"):
     if not stat.S_ISREG(info.st_mode):
         raise DropinError("%s is not a regular file; refusing to touch it" % path)
     try:
-        with open(real, "rb") as handle:
-            data = handle.read(1024 * 1024)
+        data = read_regular(real)
     except (IOError, OSError) as error:
-        raise DropinError("cannot read %s: %s" % (path, error.strerror or error))
+        raise DropinError("cannot read %s: %s" % (path, (error.strerror or str(error)).replace(real, path)))
     return data.decode("utf-8", "replace")
 
 
@@ -277,8 +277,7 @@ def placement_problem(path, name, root="/"):
     problems = []
     for other, candidate in _same_named(path, root):
         try:
-            with open(candidate, "rb") as handle:
-                head = handle.read(256).decode("utf-8", "replace") if os.path.isfile(candidate) else ""
+            head = read_regular(candidate).decode("utf-8", "replace")
         except (IOError, OSError):
             head = ""
         if owner(head) == name:

@@ -90,11 +90,14 @@ def load(state_dir, name):
     """The profile's record, or None when the profile never changed anything here."""
     path = record_path(state_dir, name)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except (IOError, OSError) as error:
         if error.errno in (errno.ENOENT, errno.ENOTDIR):
             return None
         raise StateRecordError("cannot open record %s: %s" % (path, error.strerror or error))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise StateRecordError("record %s is not a regular file; move it aside to start afresh" % path)
     try:
         with os.fdopen(fd, "rb") as handle:
             data = handle.read(MAX_RECORD_BYTES + 1)
