@@ -103,3 +103,115 @@ def test_the_module_refuses_what_its_rules_call_errors(clean_fleet, check):
         assert result["keys"][key]["status"] == "refused", key
     assert "2 problems" in result["msg"]
     assert fleet.snapshot(host) == before
+
+
+STATE_PLAY = """
+- name: A profile with its record in a given state dir
+  hosts: "{{ target }}"
+  gather_facts: false
+  tasks:
+    - name: profile
+      netfleet.tcp.sysctl_profile:
+        name: stack
+        settings: "{{ profile | default(omit) }}"
+        state: "{{ profile_state | default('present') }}"
+        state_dir: "{{ state_dir | default('/var/lib/netfleet-tcp') }}"
+        path: "{{ dropin | default(omit) }}"
+"""
+CHECK_PLAY = """
+- name: Judge the host
+  hosts: "{{ target }}"
+  gather_facts: false
+  tasks:
+    - name: check
+      netfleet.tcp.sysctl_check:
+        settings: {net.ipv4.tcp_fin_timeout: 33}
+        fail_on: never
+"""
+FIN = "net.ipv4.tcp_fin_timeout"
+RESERVED = "net.ipv4.ip_local_reserved_ports"
+
+
+def stack(fleet, host, check=False, **extra):
+    extra["target"] = host
+    return fleet.playbook(STATE_PLAY, extra_vars=extra, check=check)
+
+
+def test_a_record_is_refused_in_another_namespace_sharing_the_state_dir(clean_fleet):
+    fleet = clean_fleet
+    first, other = fleet.hosts[0], fleet.hosts[-1]
+    shared = "/tmp/netfleet-tcp-shared-state-%s" % fleet.id
+    fleet.sh(first, "rm -rf %s && mkdir -m 0700 %s" % (shared, shared))
+    try:
+        assert fleet.sh(other, "test -d %s" % shared, check=False).returncode == 0, "the fleet shares /tmp"
+        original = fleet.sysctl(first, FIN)
+        run = stack(fleet, first, state_dir=shared, profile={FIN: 33})
+        assert run.rc == 0, run
+        record = fleet.sh(first, "cat %s/sysctl_profile-stack.json" % shared).stdout
+        other_before = fleet.snapshot(other)
+        for state, check in (("absent", True), ("absent", False), ("present", True), ("present", False)):
+            run = stack(fleet, other, check=check, state_dir=shared, profile_state=state, profile={FIN: 34})
+            assert run.rc != 0, (state, check, run)
+            message = run.results("profile")[other]["msg"]
+            assert "was taken in a child network namespace" in message and fleet.address(first) in message
+            assert fleet.address(other) in message, message
+            assert fleet.snapshot(other) == other_before
+            assert fleet.sh(first, "cat %s/sysctl_profile-stack.json" % shared).stdout == record
+        assert fleet.sysctl(first, FIN) == "33"
+        # The same namespace after a reboot (a fresh namespace with the same addresses) still restores.
+        fleet.reboot(first)
+        assert fleet.sysctl(first, FIN) == "33"
+        run = stack(fleet, first, state_dir=shared, profile_state="absent")
+        assert run.rc == 0, run
+        assert fleet.sysctl(first, FIN) == original
+        assert fleet.sh(first, "test -e %s/sysctl_profile-stack.json" % shared, check=False).returncode != 0
+    finally:
+        fleet.sh(first, "rm -rf %s" % shared)
+
+
+def test_absent_restores_an_empty_original(clean_fleet):
+    fleet = clean_fleet
+    host = fleet.hosts[0]
+    assert fleet.sysctl(host, RESERVED) == ""
+    run = stack(fleet, host, profile={RESERVED: "8080,9000-9001", FIN: 33})
+    assert run.rc == 0, run
+    assert fleet.sysctl(host, RESERVED) == "8080,9000-9001"
+    check = stack(fleet, host, check=True, profile_state="absent")
+    real = stack(fleet, host, profile_state="absent")
+    assert check.rc == 0 and real.rc == 0, real
+    assert check.results("profile")[host]["keys"] == real.results("profile")[host]["keys"]
+    assert real.results("profile")[host]["keys"][RESERVED]["after"] == ""
+    assert fleet.sysctl(host, RESERVED) == ""
+    assert "sysctl_profile-stack.json" not in fleet.snapshot(host)["state"]
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_a_drop_in_that_would_mask_a_distribution_file_is_refused(clean_fleet, check):
+    fleet = clean_fleet
+    host = fleet.hosts[0]
+    if "99-protect-links.conf" not in fleet.sh(host, "ls /usr/lib/sysctl.d").stdout.split():
+        pytest.skip("this machine ships no /usr/lib/sysctl.d/99-protect-links.conf")
+    before = fleet.snapshot(host)
+    run = stack(fleet, host, check=check, profile={FIN: 33}, dropin="/etc/sysctl.d/99-protect-links.conf")
+    assert run.rc != 0, run
+    assert "it would mask /usr/lib/sysctl.d/99-protect-links.conf" in run.results("profile")[host]["msg"]
+    assert fleet.snapshot(host) == before
+    run = stack(fleet, host, check=check, profile={FIN: 33}, dropin="/etc/sysctl.d/98-netfleet-own.conf")
+    assert run.rc == 0, run
+    placement = run.results("profile")[host]["placement"]
+    assert placement["before"] == "/usr/lib/sysctl.d/99-protect-links.conf", placement
+
+
+def test_a_fifo_or_dev_zero_conf_is_a_finding_not_a_hang(clean_fleet):
+    fleet = clean_fleet
+    host = fleet.hosts[0]
+    fleet.sh(host, "mkfifo /etc/sysctl.d/50-fifo.conf && ln -s /dev/zero /etc/sysctl.d/51-zero.conf")
+    check = fleet.playbook(CHECK_PLAY, extra_vars={"target": host})
+    assert check.rc == 0, check
+    found = [f["message"] for f in check.results("check")[host]["findings"]
+             if f["id"] == "persisted-unreadable"]
+    assert any("/etc/sysctl.d/50-fifo.conf" in message and "FIFO" in message for message in found), found
+    assert any("/etc/sysctl.d/51-zero.conf" in message and "device" in message for message in found), found
+    run = stack(fleet, host, profile={FIN: 33})
+    assert run.rc == 0, run
+    assert fleet.sysctl(host, FIN) == "33"
