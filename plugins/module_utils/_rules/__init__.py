@@ -52,6 +52,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules.input import (
     tw_recycle_guards,
     value_refusal,
 )
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import scope as _scope  # noqa: F401
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.value import evaluate  # noqa: F401
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.persisted import persisted_findings  # noqa: F401
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.pressure import (  # noqa: F401

@@ -16,6 +16,8 @@ __metaclass__ = type
 import os
 import sys
 
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import parse_value
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ParseError, SysctlReadError
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import read_value
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import parse_value
