@@ -3,9 +3,19 @@
 #   make audit   audit this machine (playbooks/audit.yml over a local connection), changing nothing
 #   make test    sanity, lint, unit and integration tests, then one summary line (what CI runs)
 #
-# Everything the targets create stays inside ignored folders of the checkout:
-# .venv/ (virtualenv), .build/ (sanity tree, reports, tarball), .cache/ (pip and
-# ansible-test virtualenvs), .tmp/ (collection link, pytest and ansible scratch).
+# What the targets create, all in folders .gitignore and galaxy.yml's build_ignore leave out:
+#   .venv/     virtualenv: controller requirements for `make audit`, all of requirements/test.txt
+#              for the test targets
+#   .build/    sanity tree, stage logs and JUnit files, the collection tarball, the docsite
+#   .cache/    pip cache, ansible-test's sanity virtualenvs, the version-matrix virtualenvs
+#   .tmp/      collection link, pytest and hypothesis scratch, ANSIBLE_HOME (where the audit
+#              report of `make audit` goes: .tmp/ansible/netfleet_tcp/reports/audit-<UTC time>/)
+#   .fleet/    the test fleet's files (inventory, ansible.cfg, keys), from `make fleet` and the
+#              integration tests; `make fleet-down` removes the fleet
+# plus caches some tools leave next to the sources (__pycache__, .pytest_cache, .hypothesis,
+# .ansible, tests/output, collections/) and playbooks/reports/ from audits run by hand with
+# an older default. `make clean` removes all of it except .venv and .cache (distclean: those too)
+# and the fleet's namespaces (make fleet-down).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -17,6 +27,7 @@ PYTHON ?= /usr/bin/python3
 VENV := $(REPO)/.venv
 BIN := $(VENV)/bin
 VENV_STAMP := $(VENV)/.netfleet-requirements
+CONTROLLER_STAMP := $(VENV)/.netfleet-controller
 REQUIREMENTS := $(REPO)/requirements/controller.txt $(REPO)/requirements/test.txt
 BUILD := $(REPO)/.build
 REPORTS := $(BUILD)/reports
@@ -37,13 +48,21 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export NETFLEET_FLEET_ID ?= 0
 export PYTHONDONTWRITEBYTECODE := 1
 export LANG ?= C.UTF-8
+# cryptography 43+ warns on import that DSA keys are deprecated, once per Ansible process
+# (ansible-core imports the DSA type for its ssh-agent support). Only that warning is
+# silenced, by its message; every other warning still shows.
+comma := ,
+export PYTHONWARNINGS := $(if $(PYTHONWARNINGS),$(PYTHONWARNINGS)$(comma))ignore:DSA is deprecated
 
-.PHONY: help venv deps link sanity lint unit integration test audit build changelog docs docs-check docsite clean distclean
+.PHONY: help venv controller-venv deps link fleet fleet-down sanity lint unit integration test test-matrix audit build changelog docs docs-check docsite clean distclean
 
 help:
 	@echo "make audit        audit this machine with playbooks/audit.yml, changing nothing"
 	@echo "make test         sanity, lint, unit, integration, then one summary line"
 	@echo "make venv         create/update .venv from requirements/test.txt"
+	@echo "make fleet        build the test fleet (network namespaces, root only) for the README's examples"
+	@echo "make fleet-down   remove the test fleet"
+	@echo "make test-matrix  sanity, unit and a role smoke run per ansible-core version, modules per host Python"
 	@echo "make deps         install missing Debian packages ($(DEB_PACKAGES)); root only"
 	@echo "make sanity       ansible-test sanity on a copy of the tree, antsibull-changelog lint"
 	@echo "make lint         ansible-lint, production profile"
@@ -60,7 +79,25 @@ help:
 
 venv: $(VENV_STAMP)
 
+controller-venv: $(CONTROLLER_STAMP)
+
+# `make audit` needs only the controller requirements (ansible-core, jmespath); the test
+# targets install requirements/test.txt, which includes them.
+$(CONTROLLER_STAMP): $(REPO)/requirements/controller.txt
+	@$(MAKE) -C "$(REPO)" venv-dir
+	@if [ -f "$(VENV_STAMP)" ] && [ "$(VENV_STAMP)" -nt "$<" ]; then touch "$@"; exit 0; fi; \
+	echo "make: installing the controller requirements (ansible-core, jmespath) into .venv"; \
+	"$(BIN)/python" -m pip install --quiet -r "$<"; \
+	touch "$@"
+
 $(VENV_STAMP): $(REQUIREMENTS)
+	@$(MAKE) -C "$(REPO)" venv-dir
+	@echo "make: installing the test requirements (requirements/test.txt) into .venv"
+	"$(BIN)/python" -m pip install --quiet -r "$(REPO)/requirements/test.txt"
+	@touch "$@" "$(CONTROLLER_STAMP)"
+
+.PHONY: venv-dir
+venv-dir:
 	@if ! "$(BIN)/python" -c 'import sys' >/dev/null 2>&1; then \
 	  rm -rf "$(VENV)"; \
 	  if ! "$(PYTHON)" -m venv "$(VENV)"; then \
@@ -75,8 +112,6 @@ $(VENV_STAMP): $(REQUIREMENTS)
 	    "$(PYTHON)" -m venv "$(VENV)"; \
 	  fi; \
 	fi
-	"$(BIN)/python" -m pip install --quiet -r "$(REPO)/requirements/test.txt"
-	@touch "$@"
 
 deps:
 	@if ! command -v dpkg-query >/dev/null; then \
@@ -99,6 +134,16 @@ deps:
 link:
 	@mkdir -p "$(dir $(COLLECTION_LINK))"
 	@[ "$$(readlink "$(COLLECTION_LINK)" 2>/dev/null)" = "$(REPO)" ] || ln -sfn "$(REPO)" "$(COLLECTION_LINK)"
+
+# The test fleet of tests/fleet/fleet.sh (network namespaces on this machine, root only),
+# NETFLEET_FLEET_ID (default 0) and NETFLEET_FLEET_SIZE hosts (default 4), for the README's
+# and the how-tos' examples: .fleet/$(NETFLEET_FLEET_ID)/inventory.ini and ansible.cfg.
+fleet: deps link
+	@tests/fleet/fleet.sh up $${NETFLEET_FLEET_SIZE:-4} >/dev/null
+	@echo "fleet $(NETFLEET_FLEET_ID) is up: .fleet/$(NETFLEET_FLEET_ID)/inventory.ini, ANSIBLE_CONFIG=.fleet/$(NETFLEET_FLEET_ID)/ansible.cfg; remove it with make fleet-down"
+
+fleet-down:
+	@tests/fleet/fleet.sh down
 
 # --- test stages -------------------------------------------------------------
 
@@ -165,7 +210,7 @@ test:
 
 # --- using the collection ----------------------------------------------------
 
-audit: venv link
+audit: controller-venv link
 	@if [ ! -f "$(REPO)/playbooks/audit.yml" ]; then \
 	  echo "make audit: playbooks/audit.yml does not exist yet, nothing to run" >&2; exit 2; \
 	fi
@@ -198,12 +243,14 @@ docsite: venv link
 # --- housekeeping ------------------------------------------------------------
 
 clean:
-	rm -rf "$(BUILD)" "$(REPO)/tests/output" "$(REPO)/.hypothesis" "$(REPO)/.pytest_cache" "$(REPO)/.ansible" \
-	  "$(REPO)/.tmp/pytest-unit" "$(REPO)/.tmp/pytest-integration" "$(REPO)/.tmp/hypothesis" "$(REPO)/.tmp/ansible"
+	rm -rf "$(BUILD)" "$(REPO)/.tmp" "$(REPO)/tests/output" "$(REPO)/.ansible" "$(REPO)/playbooks/reports" "$(REPO)/reports"
+	@if [ -d "$(REPO)/.fleet" ] && [ -z "$$(ls -A "$(REPO)/.fleet")" ]; then rmdir "$(REPO)/.fleet"; fi
+	@if [ -d "$(REPO)/.fleet" ]; then echo "make clean: .fleet/ kept: a fleet is up (make fleet-down removes it)"; fi
 	@if [ -d "$(REPO)/collections/ansible_collections/netfleet/tcp" ] && ! git -C "$(REPO)" ls-files --error-unmatch collections >/dev/null 2>&1; then \
 	  rm -rf "$(REPO)/collections"; fi  # pytest-ansible's symlink farm (rm does not follow the links)
 	find "$(REPO)" -path "$(VENV)" -prune -o -path "$(REPO)/.cache" -prune -o -path "$(REPO)/.tmp" -prune \
-	  -o -type d -name __pycache__ -print0 | xargs -0 -r rm -rf
+	  -o -path "$(REPO)/.git" -prune -o -path "$(REPO)/.fleet" -prune \
+	  -o -type d \( -name __pycache__ -o -name .pytest_cache -o -name .hypothesis \) -print0 | xargs -0 -r rm -rf
 
 distclean: clean
 	rm -rf "$(VENV)" "$(CACHE)"
