@@ -141,7 +141,7 @@ link:
 # The test fleet of tests/fleet/fleet.sh (network namespaces on this machine, root only),
 # NETFLEET_FLEET_ID (default 0) and NETFLEET_FLEET_SIZE hosts (default 4), for the README's
 # and the how-tos' examples: .fleet/$(NETFLEET_FLEET_ID)/inventory.ini and ansible.cfg.
-fleet: deps link
+fleet: deps controller-venv link
 	@tests/fleet/fleet.sh up $${NETFLEET_FLEET_SIZE:-4} >/dev/null
 	@echo "fleet $(NETFLEET_FLEET_ID) is up: .fleet/$(NETFLEET_FLEET_ID)/inventory.ini, ANSIBLE_CONFIG=.fleet/$(NETFLEET_FLEET_ID)/ansible.cfg; remove it with make fleet-down"
 
