@@ -14,8 +14,8 @@
 #              integration tests; `make fleet-down` removes the fleet
 # plus caches some tools leave next to the sources (__pycache__, .pytest_cache, .hypothesis,
 # .ansible, tests/output, collections/) and playbooks/reports/ from audits run by hand with
-# an older default. `make clean` removes all of it except .venv and .cache (distclean: those too)
-# and the fleet's namespaces (make fleet-down).
+# an older default. `make clean` removes all of it except .venv and .cache (distclean: those
+# too) and the folder of a fleet that is up (make fleet-down first).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -256,8 +256,12 @@ docsite: venv link
 
 clean:
 	rm -rf "$(BUILD)" "$(REPO)/.tmp" "$(REPO)/tests/output" "$(REPO)/.ansible" "$(REPO)/playbooks/reports" "$(REPO)/reports"
-	@if [ -d "$(REPO)/.fleet" ] && [ -z "$$(ls -A "$(REPO)/.fleet")" ]; then rmdir "$(REPO)/.fleet"; fi
-	@if [ -d "$(REPO)/.fleet" ]; then echo "make clean: .fleet/ kept: a fleet is up (make fleet-down removes it)"; fi
+	@for dir in "$(REPO)"/.fleet/*/; do \
+	  [ -d "$$dir" ] || continue; id=$$(basename "$$dir"); \
+	  if NETFLEET_FLEET_ID=$$id "$(REPO)/tests/fleet/fleet.sh" status >/dev/null 2>&1 || [ $$? -ne 3 ]; then \
+	    echo "make clean: .fleet/$$id kept: fleet $$id is up (NETFLEET_FLEET_ID=$$id make fleet-down)"; \
+	  else rm -rf "$$dir"; fi; \
+	done; rmdir "$(REPO)/.fleet" 2>/dev/null || true
 	@if [ -d "$(REPO)/collections/ansible_collections/netfleet/tcp" ] && ! git -C "$(REPO)" ls-files --error-unmatch collections >/dev/null 2>&1; then \
 	  rm -rf "$(REPO)/collections"; fi  # pytest-ansible's symlink farm (rm does not follow the links)
 	find "$(REPO)" -path "$(VENV)" -prune -o -path "$(REPO)/.cache" -prune -o -path "$(REPO)/.tmp" -prune \
