@@ -13,10 +13,15 @@ __metaclass__ = type
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._var_aliases import AliasInputError, resolve_aliases
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._var_aliases import (
+    AliasInputError,
+    renamed_role_warning,
+    resolve_aliases,
+)
 
 ARGUMENT_SPEC = {
-    "aliases": {"type": "dict", "required": True},
+    "aliases": {"type": "dict", "default": {}},
+    "renamed_from": {"type": "str"},
     "defaults": {"type": "dict", "default": {}},
     "role": {"type": "str", "required": True},
     "removed_in": {"type": "str", "required": True},
@@ -43,6 +48,8 @@ class ActionModule(ActionBase):
                                                args["removed_in"])
         except AliasInputError as error:
             raise AnsibleActionFail("role_var_aliases: %s" % error)
+        if args["renamed_from"]:
+            warnings.insert(0, renamed_role_warning(args["renamed_from"], args["role"], args["removed_in"]))
         result.update(changed=False, renamed=sorted(values))
         if values:
             result["ansible_facts"] = values

@@ -12,7 +12,7 @@ module: role_var_aliases
 short_description: Keep a role's old variable names working for one release, with a warning
 version_added: 0.2.0
 description:
-  - Used by the collection's roles at their start. For each old variable name that is set, gives its
+  - Used by the collection's roles at their start, and by the roles kept under their old names. For each old variable name that is set, gives its
     value to the new name (as a fact of the host, like M(ansible.builtin.set_fact)) and warns that the
     old name is deprecated, unless the new name was set to something other than its default; then the
     new name wins and the warning says the old one is ignored.
@@ -23,7 +23,10 @@ options:
   aliases:
     description: Old variable name to new variable name.
     type: dict
-    required: true
+    default: {}
+  renamed_from:
+    description: The role's old name, when a play uses it; adds a warning saying to use O(role) instead.
+    type: str
   defaults:
     description: New variable name to its role default, to tell a value the user set from the default.
     type: dict
@@ -66,6 +69,12 @@ EXAMPLES = r"""
       tcp_tuning_profile: none
       tcp_tuning_persist: true
     role: netfleet.tcp.tcp_tuning
+    removed_in: 0.3.0
+
+- name: Warn that a role is used under its old name
+  netfleet.tcp.role_var_aliases:
+    role: netfleet.tcp.tcp_tuning
+    renamed_from: netfleet.tcp.tuning
     removed_in: 0.3.0
 """
 

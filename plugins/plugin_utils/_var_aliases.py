@@ -19,8 +19,8 @@ class AliasInputError(ValueError):
 
 
 def _check_table(aliases, defaults):
-    if not isinstance(aliases, dict) or not aliases:
-        raise AliasInputError("aliases must be a non-empty mapping of old variable name to new name")
+    if not isinstance(aliases, dict):
+        raise AliasInputError("aliases must be a mapping of old variable name to new name")
     if not isinstance(defaults, dict):
         raise AliasInputError("defaults must be a mapping of new variable name to its role default")
     for old, new in aliases.items():
@@ -58,6 +58,12 @@ def resolve_aliases(aliases, defaults, lookup, role, removed_in):
             warnings.append("%s: the variable %s is deprecated and stops working in netfleet.tcp %s; "
                             "remove it, %s holds the same value" % (role, old, removed_in, new))
     return values, warnings
+
+
+def renamed_role_warning(old_role, role, removed_in):
+    """The warning for a play that uses a role's old name."""
+    return ("the role %s is deprecated and stops working in netfleet.tcp %s; use %s (its variables, "
+            "facts and tags carry the tcp_ prefix; the old names work until then)" % (old_role, removed_in, role))
 
 
 def _get(lookup, name):

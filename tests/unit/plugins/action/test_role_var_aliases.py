@@ -7,7 +7,11 @@ import sys
 
 import pytest
 
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._var_aliases import AliasInputError, resolve_aliases
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._var_aliases import (
+    AliasInputError,
+    renamed_role_warning,
+    resolve_aliases,
+)
 
 ALIASES = {"tuning_profile": "tcp_tuning_profile", "tuning_persist": "tcp_tuning_persist"}
 DEFAULTS = {"tcp_tuning_profile": "none", "tcp_tuning_persist": True}
@@ -52,7 +56,17 @@ def test_new_name_without_default_takes_the_old_value():
     assert values == {"tcp_audit_hosts": "web"}
 
 
-@pytest.mark.parametrize("aliases, defaults", [({}, {}), ({"a": "a"}, {}), ({"a": ""}, {}), ({"a": "b"}, [])])
+def test_empty_table_renames_nothing():
+    assert resolve_aliases({}, {}, _lookup({"a": 1}), "r", "0.3.0") == ({}, [])
+
+
+def test_renamed_role_warning_names_both_roles():
+    text = renamed_role_warning("netfleet.tcp.tuning", "netfleet.tcp.tcp_tuning", "0.3.0")
+    assert text.startswith("the role netfleet.tcp.tuning is deprecated and stops working in netfleet.tcp 0.3.0; "
+                           "use netfleet.tcp.tcp_tuning")
+
+
+@pytest.mark.parametrize("aliases, defaults", [([], {}), ({"a": "a"}, {}), ({"a": ""}, {}), ({"a": "b"}, [])])
 def test_bad_table_is_refused(aliases, defaults):
     with pytest.raises(AliasInputError):
         resolve_aliases(aliases, defaults, _lookup({}), "r", "0.3.0")
@@ -72,6 +86,11 @@ PLAY = """\
         role: netfleet.tcp.tcp_tuning
         removed_in: 0.3.0
       register: aliased
+    - name: Warn about an old role name
+      netfleet.tcp.role_var_aliases:
+        role: netfleet.tcp.tcp_tuning
+        renamed_from: netfleet.tcp.tuning
+        removed_in: 0.3.0
     - name: Show
       ansible.builtin.debug:
         msg: "RESULT {{ {'profile': tcp_tuning_profile, 'persist': tcp_tuning_persist | default('unset'),
@@ -93,3 +112,4 @@ def test_through_ansible(tmp_path):
     assert result == {"profile": "web_frontend", "persist": "unset", "renamed": ["tcp_tuning_profile"], "changed": False}
     output = " ".join((proc.stdout + proc.stderr).split())
     assert "the variable tuning_profile is deprecated and stops working in netfleet.tcp 0.3.0" in output
+    assert "the role netfleet.tcp.tuning is deprecated" in output
