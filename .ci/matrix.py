@@ -72,8 +72,8 @@ def run(argv, log, env=None, cwd=REPO, timeout=3600):
     proc = subprocess.run(argv, cwd=cwd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True, timeout=timeout, check=False)
     with open(log, "a", encoding="utf-8") as handle:
-        handle.write("$ %s\n# rc=%d in %.0fs\n%s\n" % (" ".join(argv), proc.returncode, time.time() - started,
-                                                      proc.stdout))
+        handle.write("$ %s\n# rc=%d in %.0fs\n%s\n" % (
+            " ".join(argv), proc.returncode, time.time() - started, proc.stdout))
     if proc.returncode != 0:
         raise CellFailed("%s: rc=%d\n%s" % (" ".join(argv[:3]), proc.returncode, proc.stdout[-LOG_TAIL:]))
     return proc.stdout
@@ -222,7 +222,7 @@ def table(results, rows, columns):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--cores", default=",".join(CORES))
     parser.add_argument("--host-pythons", default=",".join(HOST_PYTHONS))
     parser.add_argument("--stages", default=",".join(STAGES))

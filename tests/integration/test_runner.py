@@ -161,8 +161,8 @@ def test_audit_runs_as_non_root_with_a_read_only_install(fleet, workspace):
 
 def test_tuning_check_runs_as_non_root_with_a_read_only_install(fleet, workspace):
     snapshot = fleet.snapshot("web1")
-    pdd = _private_data_dir(fleet, workspace, "tune", cmdline="--check --diff -e tuning_profile=web_frontend "
-                                                            "-e tuning_hosts=web1")
+    cmdline = "--check --diff -e tuning_profile=web_frontend -e tuning_hosts=web1"
+    pdd = _private_data_dir(fleet, workspace, "tune", cmdline=cmdline)
     proc, rc, stats = _runner(workspace, pdd, "netfleet.tcp.tune")
     assert rc == 0, (proc.stdout + proc.stderr)[-6000:]
     assert "drifted from web_frontend" in proc.stdout or "no drift" in proc.stdout, proc.stdout[-3000:]
