@@ -239,10 +239,7 @@ def main(argv=None):
         cell(results, "ansible-core " + core, "venv", _venv_detail, core, venvs)
     ours, hosts = False, []
     try:
-        for core in [core for core in cores if core in venvs]:
-            for name, func in (("sanity", sanity), ("unit", unit)):
-                if name in stages:
-                    cell(results, "ansible-core " + core, name, func, core, venvs[core])
+        # The fleet cells first, so the fleet is free again while sanity and unit run.
         if set(stages) & {"smoke", "host"}:
             ours, hosts = fleet_up()
         for core in [core for core in cores if core in venvs and "smoke" in stages]:
@@ -253,6 +250,10 @@ def main(argv=None):
         if ours and not args.keep_fleet:
             subprocess.run([os.path.join(REPO, "tests", "fleet", "fleet.sh"), "down"], cwd=REPO, check=False,
                            stdout=subprocess.DEVNULL)
+    for core in [core for core in cores if core in venvs]:
+        for name, func in (("sanity", sanity), ("unit", unit)):
+            if name in stages:
+                cell(results, "ansible-core " + core, name, func, core, venvs[core])
     total = time.time() - started
     columns = ["venv"] + [name for name in ("sanity", "unit", "smoke") if name in stages]
     lines = table(results, ["ansible-core " + core for core in cores], columns)
