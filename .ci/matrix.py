@@ -117,7 +117,7 @@ def sanity(core, venv, log):
     pyver = run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], log).strip()
     out = run([os.path.join(venv, "bin", "ansible-test"), "sanity", "--local", "--python", pyver, "--color", "no"],
               log, cwd=tree, env={"HOME": ANSIBLE_TEST_HOME, "PATH": os.path.join(venv, "bin") + ":/usr/bin:/bin"})
-    passed = len(re.findall(r"^Running sanity test '", out, re.M))
+    passed = len(re.findall(r"^Running sanity test [\"']", out, re.M))
     return "%d sanity tests" % passed
 
 
