@@ -22,15 +22,16 @@ from ansible_collections.netfleet.tcp.plugins.module_utils import (
     _check,
     _dropin,
     _host_context,
-    _inet_diag,
     _nat,
-    _proc_net,
     _state_record,
     _sysctl_conf,
     _sysctl_keys,
     _tcp_state,
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import inet_diag as _inet_diag
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import limits as _limits
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import proc_net as _proc_net
 from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils import netlink_replay
 from ansible_collections.netfleet.tcp.tests.unit.reliability.support import count
 
@@ -215,7 +216,7 @@ def test_limit_and_release_parsers_only_raise_parse_errors(text):
     count("fuzz examples", "sysctl limits and kernel release")
     for name in ("ip_local_reserved_ports", "ip_local_port_range", "tcp_max_tw_buckets"):
         try:
-            _tcp_state._limit_value(name, text, name)
+            _limits.limit_value(name, text, name)
         except NetfleetError:
             pass
     version = _host_context.parse_kernel_release(text)
