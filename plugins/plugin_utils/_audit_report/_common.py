@@ -60,7 +60,9 @@ def plain(value):
     if isinstance(value, numbers.Real):
         return float(value)
     if isinstance(value, (str, bytes)):
-        return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+        # str.__str__, not str(): ansible-core 2.17/2.18's AnsibleUnsafeText returns itself from
+        # __str__, and JMESPath calls a str subclass "unknown".
+        return value.decode("utf-8", "replace") if isinstance(value, bytes) else str.__str__(value)
     if hasattr(value, "items"):
         return dict((str(key), plain(item)) for key, item in value.items())
     if isinstance(value, (list, tuple, set, frozenset)) or hasattr(value, "__iter__"):
