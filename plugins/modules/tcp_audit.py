@@ -103,7 +103,7 @@ check:
   type: dict
 profile_check:
   description:
-    - The M(netfleet.tcp.sysctl_check) result for the profile's settings on this host; V({skipped: true})
+    - The M(netfleet.tcp.sysctl_check) result for the profile's settings on this host; marked skipped
       without a profile.
   returned: always
   type: dict

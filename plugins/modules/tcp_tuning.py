@@ -125,8 +125,6 @@ notes:
 seealso:
   - module: netfleet.tcp.sysctl_profile
   - module: netfleet.tcp.sysctl_check
-  - ref: netfleet.tcp.tuning role
-    description: The role that runs this module once per host.
 """
 
 EXAMPLES = r"""
