@@ -55,7 +55,8 @@ TARGETS = {"audit": 1.3, "first": 1.5, "re-run": 1.5, "check": 1.5, "absent": 1.
 PER_KEY_TARGET = 0.25
 KINDS = ("ping", "audit", "first", "re-run", "check", "absent", "per-key")
 CONTROLLER_ONLY = frozenset(["debug", "fail", "set_fact", "assert", "meta", "audit_files",
-                             "include_tasks", "import_tasks", "include_role", "import_role"])
+                             "include_tasks", "import_tasks", "include_role", "import_role",
+                             "validate_argument_spec"])
 
 POSIX_PLAY = """
 - name: ansible.posix.sysctl, one task per key
