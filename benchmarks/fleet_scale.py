@@ -276,6 +276,9 @@ def main():
             try:
                 for forks in [int(part) for part in args.forks.split(",") if part.strip()]:
                     figures.append(measure(fleet, forks, args.rounds, report_root))
+                    if not args.no_write:  # each size and forks as soon as it is measured
+                        write_section(SECTION, render(figures, skipped, machine(), loads + [
+                            "%d hosts %s -> %s" % (size, started, load())]), DOC)
             finally:
                 loads.append("%d hosts %s -> %s" % (size, started, load()))
                 fleet.stop()
