@@ -49,6 +49,13 @@ options:
     type: str
     choices: [auto, netlink, proc]
     default: auto
+  namespaces:
+    description:
+      - V(all) also counts the sockets of every other network namespace on the host, as
+        O(netfleet.tcp.tcp_state_facts#module:namespaces) does.
+    type: str
+    choices: [current, all]
+    default: current
   nat_facing:
     description: Whether the host faces clients behind NAT, for the V(tcp_tw_recycle) rules.
     type: str
@@ -116,7 +123,13 @@ settings:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
-from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_audit import GatherError, run_audit
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_audit import (
+    DETAILS,
+    NAMESPACES,
+    SOURCES,
+    GatherError,
+    run_audit,
+)
 
 # Roots the module reads; unit tests point them at a fake tree.
 PROC = "/proc"
@@ -126,9 +139,10 @@ ROOT = "/"
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            detail=dict(type="list", elements="str", choices=["ports", "listeners", "processes"], default=[]),
+            detail=dict(type="list", elements="str", choices=list(DETAILS), default=[]),
             top=dict(type="int", default=10),
-            source=dict(type="str", choices=["auto", "netlink", "proc"], default="auto"),
+            source=dict(type="str", choices=list(SOURCES), default="auto"),
+            namespaces=dict(type="str", choices=list(NAMESPACES), default="current"),
             nat_facing=dict(type="str", choices=["auto", "true", "false"], default="auto"),
             profile=dict(type="list", elements="str", default=["none"]),
             group_overrides=dict(type="dict", default={}),

@@ -19,7 +19,14 @@ __metaclass__ = type
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
 from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import render_profile
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_check import run_check
-from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import GatherError, gather  # noqa: F401
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import (  # noqa: F401
+    DETAILS,
+    NAMESPACES,
+    SOURCES,
+    GatherError,
+    gather,
+    gather_namespaces,
+)
 
 NO_PROFILE = "none"
 
@@ -29,7 +36,17 @@ def _wants_profile(profile):
     return bool(names) and list(names) != [NO_PROFILE]
 
 
-def run_audit(params, proc="/proc", root="/", run_command=None, which=None, census=gather):
+def _census(params, census, namespaces):
+    detail, top, source = params.get("detail") or [], params.get("top") or 10, params.get("source") or "auto"
+    facts = census(detail=detail, top=top, source=source)
+    if params.get("namespaces") == "all":
+        facts["namespaces"], facts["namespace_scan"] = namespaces(detail=detail, top=top, source=source,
+                                                                  current_facts=facts)
+    return facts
+
+
+def run_audit(params, *, proc="/proc", root="/", run_command=None, which=None, census=gather,
+              namespaces=gather_namespaces):
     """``{tcp_state, check, profile_check, settings}`` for one host.
 
     ``profile_check`` is ``{"skipped": True}`` without a profile, so the report reads
@@ -38,8 +55,7 @@ def run_audit(params, proc="/proc", root="/", run_command=None, which=None, cens
     """
     if params.get("top") is not None and params["top"] < 1:
         raise NetfleetError("top must be 1 or more, got %d" % params["top"])
-    facts = census(detail=params.get("detail") or [], top=params.get("top") or 10,
-                   source=params.get("source") or "auto")
+    facts = _census(params, census, namespaces)
     nat_facing = params.get("nat_facing") or "auto"
     check = run_check(None, proc=proc, root=root, nat_facing=nat_facing, run=run_command, which=which)
     result = {"tcp_state": facts, "check": check, "profile_check": {"skipped": True}, "settings": {}}
