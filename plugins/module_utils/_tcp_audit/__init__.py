@@ -32,6 +32,8 @@ NO_PROFILE = "none"
 
 
 def _wants_profile(profile):
+    if profile is None:
+        return False
     names = profile if isinstance(profile, (list, tuple)) else [profile]
     return bool(names) and list(names) != [NO_PROFILE]
 

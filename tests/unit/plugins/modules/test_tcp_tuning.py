@@ -86,3 +86,18 @@ def _with_census(run_audit, census):
 def test_audit_top_below_one_is_refused(fake_host, capsys):
     code, out = run_module(tcp_audit, {"top": 0}, capsys)
     assert code == 1 and out["msg"] == "top must be 1 or more, got 0"
+
+
+def test_audit_counts_every_namespace_when_asked(fake_host):
+    from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_audit import run_audit
+    seen = []
+
+    def namespaces(**kwargs):
+        seen.append(kwargs)
+        return [{"name": "initial:1"}], {"scanned": 1}
+
+    result = run_audit({"namespaces": "all", "detail": []}, proc=tcp_audit.PROC, root=tcp_audit.ROOT,
+                       which=lambda name: None, census=lambda **kwargs: {"states": {}}, namespaces=namespaces)
+    assert result["tcp_state"]["namespaces"] == [{"name": "initial:1"}]
+    assert result["tcp_state"]["namespace_scan"] == {"scanned": 1}
+    assert seen[0]["current_facts"] is result["tcp_state"]
