@@ -25,7 +25,7 @@ PROFILE_OPTIONS = ("state", "persist", "path", "missing", "nat_facing", "state_d
 class Host(object):
     """Where and how the engines read and write: the roots, check mode and the host's commands."""
 
-    def __init__(self, proc="/proc", root="/", check_mode=False, diff=False, run_command=None, which=None):
+    def __init__(self, *, proc="/proc", root="/", check_mode=False, diff=False, run_command=None, which=None):
         self.proc = proc
         self.root = root
         self.check_mode = check_mode
