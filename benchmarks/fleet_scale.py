@@ -96,14 +96,15 @@ def harness():
 
 
 def executions(run):
-    """Module executions per host: results whose action runs on the host."""
+    """Module executions per host: results whose action runs on the host, each item of a loop counted."""
     counts = {}
     for item in run.all_results:
         action = item["action"].rsplit(".", 1)[-1]
         if action in CONTROLLER_ONLY or item["status"] in ("skipped", "unreachable") \
                 or item["result"].get("skipped"):
             continue
-        counts[item["host"]] = counts.get(item["host"], 0) + 1
+        looped = item["result"].get("results")
+        counts[item["host"]] = counts.get(item["host"], 0) + (len(looped) if isinstance(looped, list) else 1)
     return counts
 
 
