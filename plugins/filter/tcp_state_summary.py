@@ -85,7 +85,18 @@ def summary_lines(facts, top=5):
     lines.append(_ratio_line("orphans", pressure.get("orphan_ratio"), sockstat.get("orphan"),
                              limits.get("tcp_max_orphans"), "tcp_max_orphans"))
 
-    ports = facts.get("ports")
+    lines.extend(_port_lines(facts.get("ports"), top))
+    lines.extend(_queue_lines(facts.get("listeners"), top))
+    lines.extend(_holder_lines(facts.get("processes"), top))
+    lines.extend(_namespace_lines(facts, top))
+    for note in facts.get("notes") or []:
+        lines.append("Note: %s" % note)
+    return [line.rstrip() for line in lines]
+
+
+def _port_lines(ports, top):
+    """The busiest destinations and the local ports with most TIME_WAIT/CLOSE_WAIT (ports detail)."""
+    lines = []
     if isinstance(ports, dict):
         destinations = [entry for entry in ports.get("destinations") or [] if isinstance(entry, dict)]
         usable = ports.get("usable_ports")
@@ -104,8 +115,12 @@ def summary_lines(facts, top=5):
             if entries:
                 lines.append("Local ports with most %s: %s" % (label, ", ".join(
                     "%s (%s)" % (entry.get("port"), _count(entry.get("count"))) for entry in entries)))
+    return lines
 
-    listeners = facts.get("listeners")
+
+def _queue_lines(listeners, top):
+    """Accept queues, fullest first (listeners detail)."""
+    lines = []
     if isinstance(listeners, list):
         queued = []
         for entry in listeners:
@@ -123,16 +138,16 @@ def summary_lines(facts, top=5):
                 lines.append("  %-40s %10s / %-8s %s" % (_endpoint(entry.get("address"), entry.get("port")),
                                                          _count(entry.get("queue")), _count(entry.get("backlog")),
                                                          _percent(ratio) if entry.get("backlog") else ""))
+    return lines
 
-    processes = facts.get("processes")
-    if isinstance(processes, list) and processes:
-        lines.append("CLOSE_WAIT held by: %s" % ", ".join(
-            "%s[%s] (%s)" % (entry.get("name") or "?", entry.get("pid"), _count(entry.get("close_wait")))
-            for entry in processes[:top] if isinstance(entry, dict)))
-    lines.extend(_namespace_lines(facts, top))
-    for note in facts.get("notes") or []:
-        lines.append("Note: %s" % note)
-    return [line.rstrip() for line in lines]
+
+def _holder_lines(processes, top):
+    """The processes holding CLOSE_WAIT sockets (processes detail)."""
+    if not isinstance(processes, list) or not processes:
+        return []
+    return ["CLOSE_WAIT held by: %s" % ", ".join(
+        "%s[%s] (%s)" % (entry.get("name") or "?", entry.get("pid"), _count(entry.get("close_wait")))
+        for entry in processes[:top] if isinstance(entry, dict))]
 
 
 def _namespace_lines(facts, top):
