@@ -36,6 +36,7 @@ Usage (root, for the namespace):  python3 benchmarks/list_recall.py [--only init
 
 import argparse
 import datetime
+import functools
 import importlib
 import inspect
 import json
@@ -76,7 +77,11 @@ def engine():
         os.symlink(REPO, link)
     if COLLECTIONS not in sys.path:
         sys.path.insert(0, COLLECTIONS)
-    return _lookup("_check", "run_check"), _lookup("_sysctl_conf", "parse")
+    parse = _lookup("_sysctl_conf", "parse")
+    if "form" in inspect.signature(parse).parameters:
+        # Read the lists the way people paste them (sysctl -w lines, key: value lines).
+        parse = functools.partial(parse, form="paste")
+    return _lookup("_check", "run_check"), parse
 
 
 def _lookup(module, name):
