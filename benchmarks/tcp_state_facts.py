@@ -7,6 +7,7 @@ Run as root from the repository root:
 
     .venv/bin/python benchmarks/tcp_state_facts.py                    # 10k, 200k, 1M sockets
     .venv/bin/python benchmarks/tcp_state_facts.py --sizes 10000,200000 --no-docs
+    .venv/bin/python benchmarks/tcp_state_facts.py --namespaces       # namespaces: all (see _netns_bench.py)
 
 For each size it makes a dedicated network namespace (loopback only; tcp_max_tw_buckets
 raised, tcp_tw_reuse off and a wide ip_local_port_range there, nothing set outside it),
@@ -288,7 +289,7 @@ def parse_netstat(text):
 
 def bare_loop(buf):
     """The kernel's floor: the census request, the reply received and only its bytes counted."""
-    from ansible_collections.netfleet.tcp.plugins.module_utils._inet_diag import ALL_STATES, TCPDIAG_GETSOCK, build_request
+    from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state.inet_diag import ALL_STATES, TCPDIAG_GETSOCK, build_request
 
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, 4)
     try:
@@ -308,7 +309,8 @@ def bare_loop(buf):
 
 def runner(size, rounds, out_path):
     sys.path.insert(0, COLLECTIONS)
-    from ansible_collections.netfleet.tcp.plugins.module_utils import _inet_diag, _proc_net, _tcp_state
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _tcp_state
+    from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import inet_diag as _inet_diag, proc_net as _proc_net
 
     for relative, value in NS_SYSCTLS.items():
         with open(os.path.join("/proc/sys", relative), "w") as handle:
@@ -679,11 +681,44 @@ def ensure_link():
         os.symlink(REPO, link)
 
 
+def namespaces_main(args, info):
+    """The ``--namespaces`` run: each case in a private mount and PID namespace (see _netns_bench)."""
+    import _netns_bench  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
+    results = []
+    for case in args.cases.split(","):
+        count, per_namespace = [int(value) for value in case.split("x")]
+        reason = can_hold(count * per_namespace)
+        if reason:
+            print("%s: skipped, %s" % (case, reason))
+            continue
+        print("%d namespaces x %d sockets: building and measuring..." % (count, per_namespace), flush=True)
+        rounds = max(2, min(args.rounds, 5 if count < 100 else 3))
+        result = _netns_bench.run_case(count, per_namespace, rounds, COLLECTIONS, HOST_PYTHON)
+        results.append(result)
+        runs = result["runs"]
+        print("  census process %.0f ms, in-process %.0f ms, ss loop %.0f ms, peak RSS %.1f MB, checks: %s" % (
+            _netns_bench.median_ms(runs["whole"]["seconds"]), _netns_bench.median_ms(runs["inprocess"]["seconds"]),
+            _netns_bench.median_ms(runs["ss_loop"]["seconds"]), max(runs["whole"]["rss_kib"]) / 1024.0,
+            result["checks"] or "all counts exact"), flush=True)
+    section = _netns_bench.render(info, results)
+    print(section)
+    if not args.no_docs:
+        write_section("tcp_state_facts_namespaces", section, DOCS)
+        print("wrote %s" % DOCS)
+    return 1 if any(result["checks"] for result in results) else 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="10000,200000,1000000")
     parser.add_argument("--rounds", type=int, default=5, help="measurement rounds per size (fewer when time runs out)")
     parser.add_argument("--no-docs", action="store_true", help="print the table, do not write docs/benchmarks.md")
+    parser.add_argument("--namespaces", action="store_true",
+                        help="measure namespaces: all (1, 50 and 200 namespaces of 1,000 sockets, one of 200,000) "
+                             "against ip netns exec NS ss -tan per namespace, instead of the single-namespace sizes")
+    parser.add_argument("--cases", default="1x1000,50x1000,200x1000,1x200000",
+                        help="namespace cases as COUNTxSOCKETS (with --namespaces)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--runner", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -700,6 +735,8 @@ def main():
         return 2
     ensure_link()
     info = machine()
+    if args.namespaces:
+        return namespaces_main(args, info)
     results, skipped = [], []
     for size in [int(value) for value in args.sizes.split(",")]:
         reason = can_hold(size)

@@ -129,9 +129,41 @@ def summary_lines(facts, top=5):
         lines.append("CLOSE_WAIT held by: %s" % ", ".join(
             "%s[%s] (%s)" % (entry.get("name") or "?", entry.get("pid"), _count(entry.get("close_wait")))
             for entry in processes[:top] if isinstance(entry, dict)))
+    lines.extend(_namespace_lines(facts, top))
     for note in facts.get("notes") or []:
         lines.append("Note: %s" % note)
     return [line.rstrip() for line in lines]
+
+
+def _namespace_lines(facts, top):
+    """With namespaces: all, a count by status and the busiest other namespaces by TIME_WAIT,
+    by ephemeral-port share towards one destination and by CLOSE_WAIT."""
+    entries = [entry for entry in facts.get("namespaces") or [] if isinstance(entry, dict)]
+    if not isinstance(facts.get("namespaces"), list):
+        return []
+    scan = _mapping(facts.get("namespace_scan"))
+    lines = ["Network namespaces: %d (%s)" % (len(entries), ", ".join(
+        "%s %s" % (_count(scan.get(status)), status) for status in ("ok", "gone", "cannot_enter", "error")))]
+    others = [entry for entry in entries if not entry.get("current") and entry.get("status") == "ok"]
+
+    def label(entry):
+        return entry.get("name") or "inode:%s" % entry.get("inode")
+
+    def share(entry):
+        return _number(_mapping(entry.get("pressure")).get("ephemeral_port_ratio")) or 0
+
+    for title, value, text in (
+            ("TIME_WAIT", lambda entry: _number(_mapping(entry.get("states")).get("TIME_WAIT")) or 0, _count),
+            ("ephemeral-port share", share, _percent),
+            ("CLOSE_WAIT", lambda entry: _number(_mapping(entry.get("states")).get("CLOSE_WAIT")) or 0, _count)):
+        ranked = sorted((entry for entry in others if value(entry) > 0), key=lambda entry: (-value(entry), label(entry)))
+        if ranked:
+            lines.append("  most %s: %s" % (title, ", ".join(
+                "%s (%s)" % (label(entry), text(value(entry))) for entry in ranked[:top])))
+    for entry in entries:
+        if entry.get("status") not in ("ok", None):
+            lines.append("  %s: %s, %s" % (label(entry), entry.get("status"), entry.get("reason") or "no reason given"))
+    return lines
 
 
 def tcp_state_summary(facts, top=5):

@@ -28,7 +28,8 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._host_context import 
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import read_value
 
 try:  # the census libraries of tcp_state_facts
-    from ansible_collections.netfleet.tcp.plugins.module_utils import _proc_net, _tcp_state
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _tcp_state
+    from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import proc_net as _proc_net
 except ImportError:  # pragma: no cover - only in a partial copy of the collection
     _proc_net = _tcp_state = None
 

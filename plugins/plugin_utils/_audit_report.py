@@ -41,6 +41,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules.pressure impor
     PRESSURE_SEVERITY as _PRESSURE_SEVERITY,
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import desired_met, equivalent
+from ansible_collections.netfleet.tcp.plugins.plugin_utils import _audit_namespaces
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import short_repr
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._tcp_pressure import (
     METRICS,
@@ -232,10 +233,11 @@ def _empty_entry(host, status, error=None, task=None):
         "drifted_keys": [],
         "summary": None,
         "findings": [],
+        "namespaces": None,
     }
 
 
-def host_entry(host, record, thresholds=None, pressure_findings=True):
+def host_entry(host, record, thresholds=None, pressure_findings=True, top=5):
     """One host's line of the report from its record (see the module docstring)."""
     record = _mapping(record)
     status = record.get("status") or ("ok" if record.get("tcp_state") is not None else "failed")
@@ -254,8 +256,10 @@ def host_entry(host, record, thresholds=None, pressure_findings=True):
     pressure = tcp_pressure(facts, thresholds)
     pressure.pop("thresholds", None)
     findings = [_finding(item, "sysctl_check") for item in check.get("findings") or []]
+    namespaces = _audit_namespaces.namespace_summary(facts, thresholds, top)
     if pressure_findings:
         findings.extend(_pressure_findings(pressure))
+        findings.extend(_audit_namespaces.namespace_findings(namespaces))
     findings.sort(key=lambda item: (-severity_rank(item["severity"]), item["id"], item["key"] or ""))
     drifted = _drifted_keys(check)
     summary = _mapping(check.get("summary"))
@@ -294,6 +298,7 @@ def host_entry(host, record, thresholds=None, pressure_findings=True):
             "keys_checked": _number(summary.get("keys_checked")),
         },
         "findings": findings,
+        "namespaces": namespaces,
     })
     return entry
 
@@ -529,7 +534,7 @@ def build_report(results, hosts=None, active=None, record_var="__audit_record", 
                 "failed", "no result: the host left the play before it was audited")
             entries.append(_empty_entry(host, status, reason))
             continue
-        entry = host_entry(host, record, thresholds, pressure_findings)
+        entry = host_entry(host, record, thresholds, pressure_findings, top)
         if active_names is not None and host not in active_names and entry["status"] == "ok":
             # Audited, then failed in a later task of the play: keep the data, say so.
             entry["error"] = "left the play after it was audited"
@@ -673,6 +678,7 @@ def render_markdown(report):
         lines.extend(_table(["Metric", "#", "Host", "Value", "Detail"], offender_rows))
     else:
         lines.append("No host stands out: every ranked metric is zero.")
+    lines.extend(_namespace_lines(report))
     lines.extend(["", "## Findings by rule", ""])
     if not report["findings_by_rule"]:
         lines.append("No findings.")
@@ -713,6 +719,23 @@ def render_markdown(report):
         lines.append("None: every host of the play was audited.")
     lines.append("")
     return "\n".join(lines)
+
+
+def _namespace_lines(report):
+    """The busiest network namespaces per host (tcp_state_facts with namespaces: all), if any."""
+    busiest, missing = _audit_namespaces.markdown_rows(report)
+    if not busiest and not missing:
+        return []
+    lines = ["", "## Busiest network namespaces", ""]
+    if busiest:
+        lines.extend(_table(["Host", "Ranked by", "#", "Namespace", "Holders", "TIME_WAIT", "CLOSE_WAIT",
+                             "Worst ephemeral-port use", "Verdict"], busiest))
+    else:
+        lines.append("No namespace other than the audited one holds TIME_WAIT, CLOSE_WAIT or ephemeral ports.")
+    if missing:
+        lines.extend(["", "Namespaces not counted:", ""])
+        lines.extend(_table(["Host", "Namespace", "Status", "Reason"], missing))
+    return lines
 
 
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -941,6 +964,8 @@ def render_prometheus(report, host):
                 continue
             out.add("netfleet_tcp_counter_%s_%s_total" % (_counter_metric(group), _counter_metric(name)), "counter",
                     "%s %s since boot (/proc/net/snmp, /proc/net/netstat)." % (group, name), value)
+    for metric_family, kind, help_text, value, labels in _audit_namespaces.prometheus_samples(entry):
+        out.add(metric_family, kind, help_text, value, **labels)
     summary = entry["summary"]
     for severity, field in (("error", "errors"), ("warning", "warnings"), ("info", "infos")):
         out.add("netfleet_tcp_audit_findings", "gauge", "Audit findings per severity.", summary[field],

@@ -13,7 +13,8 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from ansible_collections.netfleet.tcp.plugins.module_utils import _inet_diag, _proc_net, _sysctl_conf
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _sysctl_conf
+    from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import inet_diag as _inet_diag, proc_net as _proc_net
     from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
 
 

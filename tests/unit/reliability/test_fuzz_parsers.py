@@ -21,9 +21,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from ansible_collections.netfleet.tcp.plugins.module_utils import (
     _dropin,
     _host_context,
-    _inet_diag,
     _nat,
-    _proc_net,
     _rule_context,
     _state_record,
     _sysctl_conf,
@@ -32,6 +30,9 @@ from ansible_collections.netfleet.tcp.plugins.module_utils import (
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value import _kernel
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import inet_diag as _inet_diag
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import limits as _limits
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import proc_net as _proc_net
 from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils import netlink_replay
 from ansible_collections.netfleet.tcp.tests.unit.reliability.support import count
 
@@ -216,7 +217,7 @@ def test_limit_and_release_parsers_only_raise_parse_errors(text):
     count("fuzz examples", "sysctl limits and kernel release")
     for name in ("ip_local_reserved_ports", "ip_local_port_range", "tcp_max_tw_buckets"):
         try:
-            _tcp_state._limit_value(name, text, name)
+            _limits.limit_value(name, text, name)
         except NetfleetError:
             pass
     version = _host_context.parse_kernel_release(text)

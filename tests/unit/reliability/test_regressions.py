@@ -92,7 +92,7 @@ def test_tcp_profile_names_unusable_input(name, host, profile, words):
 
 @pytest.mark.parametrize("field", ["-1234567:0050", "0100007F:-050", "0x00007F:0050", "0100007F:+050"])
 def test_proc_net_tcp_line_with_a_signed_field_is_a_parse_error(field):
-    from ansible_collections.netfleet.tcp.plugins.module_utils import _proc_net
+    from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import proc_net as _proc_net
     from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ParseError
 
     line = "   0: %s 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1" % field

@@ -12,7 +12,7 @@ import json
 import os
 import struct
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _inet_diag
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import inet_diag as _inet_diag
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures", "tcp_state")
 NETLINK = os.path.join(FIXTURES, "netlink")

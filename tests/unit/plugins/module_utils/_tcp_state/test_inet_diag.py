@@ -9,7 +9,7 @@ import struct
 
 import pytest
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _inet_diag as diag
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import inet_diag as diag
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ParseError
 from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.netlink_replay import (
     Replay,
@@ -257,9 +257,9 @@ def test_ports_pass_counts_like_the_census_and_groups_destinations():
     assert sum(by_port.values()) == len(clients)
     assert set(by_port) <= set(listener["port"] for listener in MANIFEST["mixed"]["listeners"])
     tw = [m for m in messages if m["state"] == diag.TCP_TIME_WAIT]
-    assert sum(use.time_wait) == len(tw)
+    assert sum(use.time_wait.values()) == len(tw)
     cw = [m for m in messages if m["state"] == diag.TCP_CLOSE_WAIT]
-    assert sorted(diag.swap16(raw) for raw, n in enumerate(use.close_wait) for _copy in range(n)) == sorted(m["sport"] for m in cw)
+    assert sorted(diag.swap16(raw) for raw, n in use.close_wait.items() for _copy in range(n)) == sorted(m["sport"] for m in cw)
 
 
 def parse(message):

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _proc_net
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import proc_net as _proc_net
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ParseError
 from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.netlink_replay import manifest, proc_root
 

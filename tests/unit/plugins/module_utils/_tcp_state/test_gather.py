@@ -10,8 +10,9 @@ import struct
 
 import pytest
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _inet_diag as diag
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import inet_diag as diag
 from ansible_collections.netfleet.tcp.plugins.module_utils import _tcp_state
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import limits as _limits
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ParseError
 from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.check_proctree import build_proc
 from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.netlink_replay import (
@@ -75,6 +76,7 @@ def test_census_and_accounting_from_recorded_replies():
         "time_wait_ratio": round(3 / 4096.0, 6),
         "tw_bucket_ratio": round(4 / 4096.0, 6),
         "orphan_ratio": None,
+        "ephemeral_port_ratio": None,  # without the ports detail
     }
     assert facts["host"]["kernel"] == MIXED["kernel"]
     assert facts["host"]["kernel_version"][:2] == [6, 18]
@@ -102,6 +104,7 @@ def test_detail_ports_groups_ephemeral_use_by_destination():
     assert [(d["address"], d["port"], d["count"]) for d in ports["destinations"]] == [
         (address, port, count) for (address, port), count in ranked]
     assert ports["destinations"][0]["share"] == round(ranked[0][1] / float(ports["usable_ports"]), 6)
+    assert facts["pressure"]["ephemeral_port_ratio"] == ports["destinations"][0]["share"]
     assert ("127.0.0.1", 7001) in expected and ("::1", 7002) in expected
     # The v4-mapped connection's client is an IPv4 socket to the dual-stack port.
     assert ("127.0.0.1", 7002) in expected
@@ -248,18 +251,18 @@ def test_orphan_ratio_in_the_initial_namespace(tmp_path):
     ("1,1,2-3", [1, 2, 3]),
 ])
 def test_parse_port_list(text, ports):
-    assert _tcp_state.parse_port_list(text) == ports
+    assert _limits.parse_port_list(text) == ports
 
 
 @pytest.mark.parametrize("text", ["a", "3-1", "70000", "1-70000", "-"])
 def test_parse_port_list_rejects(text):
     with pytest.raises(ParseError):
-        _tcp_state.parse_port_list(text)
+        _limits.parse_port_list(text)
 
 
 def test_usable_port_table():
     limits = {"ip_local_port_range": [1000, 1009], "ip_local_reserved_ports": [1001, 2000]}
-    table, usable = _tcp_state.usable_port_table(limits, listen_ports=[1005])
+    table, usable = _limits.usable_port_table(limits, listen_ports=[1005])
     assert usable == 9
     assert [port for port in range(65536) if table[diag.swap16(port)]] == [1000, 1002, 1003, 1004, 1006, 1007, 1008, 1009]
 

@@ -219,6 +219,8 @@ def _family_state_index(family, state):
 
 
 _STEPS = {}
+_TALLIES = []
+_ZEROS = (0,) * 65536
 
 
 def _steps(msg_type):
@@ -364,7 +366,9 @@ def count_states(chunks, msg_type, source="netlink"):
     kernel answers with an error and ParseError for a malformed or truncated reply.
     """
     census = Census()
-    fast = [0] * 65536
+    # A zeroed 65536-entry tally, reused across calls (a namespace pass takes one census
+    # per namespace, and allocating it costs more than counting a small namespace).
+    fast = _TALLIES.pop() if _TALLIES else [0] * 65536
     unpack = _CENSUS_FAST.unpack_from
     step_of = _steps(msg_type).get
     type_flags = struct.pack("=HH", msg_type, NLM_F_MULTI)
@@ -418,12 +422,19 @@ def count_states(chunks, msg_type, source="netlink"):
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
+    folded = 0
     for family, state, index in _FOLD:
         value = fast[index]
         if value:
             (census.ipv4 if family == AF_INET else census.ipv6)[state] += value
             census.messages += value
-    census.messages += sum(fast) - sum(fast[index] for _f, _s, index in _FOLD)
+            folded += value
+            fast[index] = 0
+    strays = sum(fast)
+    if strays:  # family or state bytes outside AF_INET/AF_INET6 x 1..11: counted, then cleared
+        census.messages += strays
+        fast[:] = _ZEROS
+    _TALLIES.append(fast)
     return census
 
 
@@ -487,14 +498,15 @@ class PortUse(object):
     """What the ``ports`` detail collects in the census pass.
 
     ``destinations`` maps ``(family, dst16, raw_dport)`` to a count of sockets whose
-    local port is usable-ephemeral; ``time_wait`` and ``close_wait`` count sockets by
-    raw local port (network order read natively; see swap16).
+    local port is usable-ephemeral; ``time_wait`` and ``close_wait`` map a raw local
+    port (network order read natively; see swap16) to its count of sockets in that
+    state (dicts: only the ports in use are visited afterwards).
     """
 
     def __init__(self):
         self.destinations = {}
-        self.time_wait = [0] * 65536
-        self.close_wait = [0] * 65536
+        self.time_wait = {}
+        self.close_wait = {}
         self.ephemeral = 0
 
 
@@ -517,6 +529,8 @@ def count_states_and_ports(chunks, msg_type, usable, source="netlink"):
     destinations = use.destinations
     time_wait = use.time_wait
     close_wait = use.close_wait
+    tw_get = time_wait.get
+    cw_get = close_wait.get
     ephemeral = 0
     done = False
     try:
@@ -528,9 +542,9 @@ def count_states_and_ports(chunks, msg_type, usable, source="netlink"):
                     if kind_flags == type_flags_value and not (length - low) & bad:
                         pairs[family << 8 | state] += 1
                         if state == 6:
-                            time_wait[sport] += 1
+                            time_wait[sport] = tw_get(sport, 0) + 1
                         elif state == 8:
-                            close_wait[sport] += 1
+                            close_wait[sport] = cw_get(sport, 0) + 1
                         if usable[sport] and state != 10:
                             ephemeral += 1
                             key = (family, dst_of(buf, off + 40)[0], dport)
@@ -599,9 +613,9 @@ def take_census(diag, states=ALL_STATES, usable=None):
 def _merge_ports(into, other):
     for key, value in other.destinations.items():
         into.destinations[key] = into.destinations.get(key, 0) + value
-    for index in range(65536):
-        into.time_wait[index] += other.time_wait[index]
-        into.close_wait[index] += other.close_wait[index]
+    for mine, theirs in ((into.time_wait, other.time_wait), (into.close_wait, other.close_wait)):
+        for raw, value in theirs.items():
+            mine[raw] = mine.get(raw, 0) + value
     into.ephemeral += other.ephemeral
 
 

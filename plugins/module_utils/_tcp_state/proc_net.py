@@ -183,9 +183,12 @@ def parse_counters(text, source="snmp"):
                 "%s: %d names on line %d but %d values on line %d"
                 % (prefix, len(names), pending[2], len(fields), number),
             )
-        result[prefix] = dict(
-            (name, _int(value, source, "%s %s" % (prefix, name))) for name, value in zip(names, fields)
-        )
+        try:
+            result[prefix] = dict(zip(names, [int(value) for value in fields]))
+        except ValueError:
+            result[prefix] = dict(
+                (name, _int(value, source, "%s %s" % (prefix, name))) for name, value in zip(names, fields)
+            )
         pending = None
     if pending is not None:
         raise ParseError(source, "%s: names on line %d have no line of values" % (pending[0], pending[2]))
