@@ -37,12 +37,12 @@ description:
     C(file-max-lowers-boot), C(buffer-max-lowers-boot), C(buffer-min-low), C(buffer-min-high),
     C(buffer-initial-small), C(buffer-initial-oversized), C(buffer-default-oversized),
     C(timestamps-off), C(sack-off), C(dsack-off), C(syn-backlog-no-effect), C(tw-reuse-zero),
-    C(netdev-backlog-tiny), C(keepalive-aggressive), C(port-range-service-ports); persisted rules
-    C(persisted-drift), C(persisted-shadows-desired), C(persisted-conflict),
-    C(persisted-missing-key), C(persisted-invalid), C(persisted-boot-disagree); pressure rules
-    (raised by the audit report) C(pressure-time-wait), C(pressure-orphans),
-    C(pressure-ephemeral-ports), C(pressure-accept-queue). The collection's rule reference
-    describes each one."
+    C(netdev-backlog-tiny), C(keepalive-aggressive), C(port-range-service-ports),
+    C(congestion-control-unavailable); persisted rules C(persisted-drift),
+    C(persisted-shadows-desired), C(persisted-conflict), C(persisted-missing-key),
+    C(persisted-invalid), C(persisted-boot-disagree); pressure rules (raised by the audit report)
+    C(pressure-time-wait), C(pressure-orphans), C(pressure-ephemeral-ports),
+    C(pressure-accept-queue). The collection's rule reference describes each one."
   # END generated rule list
   - "NAT-facing hosts (for the C(tcp_tw_recycle) guard): with O(nat_facing=auto) a host that does NAT
     itself (C(net.ipv4.ip_forward=1) plus a masquerade or SNAT rule, read with C(nft -j list ruleset) when
@@ -276,6 +276,14 @@ context:
     passive_opens:
       description: Connections accepted since boot (C(Tcp PassiveOpens)).
       type: int
+    congestion_available:
+      description: Congestion control algorithms built in or loaded; null when unreadable.
+      type: list
+      elements: str
+    congestion_loadable:
+      description: Congestion control algorithms a module of the running kernel provides (empty without module support); null when unknown.
+      type: list
+      elements: str
 persisted:
   description: The boot configuration as the module resolved it.
   returned: always

@@ -26,6 +26,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules._helpers impor
     short,
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules._keys import (
+    K_CONGESTION,
     K_DSACK,
     K_FILE_MAX,
     K_KEEPALIVE_INTVL,
@@ -372,3 +373,22 @@ def _rule_port_range_service(values, context):
         % (numbers[0], numbers[1], ", ".join(str(port) for port in covered)),
         "Start the range above the ports your services use (the default 32768 60999, or 10000 "
         "65535), or reserve those ports in net.ipv4.ip_local_reserved_ports.")]
+
+
+@checked("congestion-control-unavailable", "error", "tcp_congestion_control names an algorithm this kernel lacks",
+         "Setting the default congestion control loads tcp_<name> when it is not built in; where "
+         "neither the running kernel nor its modules have it, the write fails with ENOENT "
+         "(net/ipv4/tcp_cong.c tcp_set_default_congestion_control). Judged only when the host can "
+         "tell: its available algorithms and its module directory are both readable.",
+         keys=(K_CONGESTION,), list_value=True, listed_only=True)
+def _rule_congestion(values, context):
+    wanted = (values.get(K_CONGESTION) or "").strip()
+    available = (context or {}).get("congestion_available")
+    loadable = (context or {}).get("congestion_loadable")
+    if not wanted or available is None or loadable is None or wanted in available or wanted in loadable:
+        return []
+    return [finding(
+        "congestion-control-unavailable", K_CONGESTION, values.get(K_CONGESTION),
+        "tcp_congestion_control=%s: this kernel has %s built in or loaded and no tcp_%s module to "
+        "load; the kernel refuses the value." % (wanted, ", ".join(available) or "nothing", wanted),
+        "Use one of %s, or install a kernel that provides tcp_%s." % (", ".join(available), wanted))]

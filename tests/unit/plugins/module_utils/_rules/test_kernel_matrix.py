@@ -146,3 +146,32 @@ def test_boot_values_match_this_machine():
     assert live[0] == computed[0] and live[1] == computed[1]
     # the maximum comes from free buffer pages at boot, slightly below MemTotal
     assert live[2] <= computed[2]
+
+
+def test_congestion_control_against_available_and_loadable():
+    values = {"net.ipv4.tcp_congestion_control": "hybla"}
+    base = context((6, 12), congestion_available=["bbr", "cubic", "reno"])
+    found = lambda ctx: [item["id"] for item in _rules.evaluate(values, ctx, listed=set(values))]  # noqa: E731
+    assert found(dict(base, congestion_loadable=[])) == ["congestion-control-unavailable"]
+    assert found(dict(base, congestion_loadable=["hybla", "htcp"])) == []
+    assert found(dict(base, congestion_loadable=None)) == []   # cannot tell: no judgement
+    assert found(dict(base, congestion_loadable=[], congestion_available=["hybla", "reno"])) == []
+
+
+def test_read_congestion_from_a_proc_tree(tmp_path):
+    from ansible_collections.netfleet.tcp.plugins.module_utils._rule_context import read_congestion
+    proc, modules = tmp_path / "proc", tmp_path / "modules"
+    (proc / "sys/net/ipv4").mkdir(parents=True)
+    (proc / "sys/kernel").mkdir(parents=True)
+    (proc / "sys/net/ipv4/tcp_available_congestion_control").write_text("reno cubic\n")
+    (proc / "sys/kernel/osrelease").write_text("6.1.0-test\n")
+    # no /proc/modules: a kernel without module support loads nothing
+    assert read_congestion(str(proc), str(modules)) == (["cubic", "reno"], [])
+    (proc / "modules").write_text("")
+    assert read_congestion(str(proc), str(modules)) == (["cubic", "reno"], None)
+    ipv4 = modules / "6.1.0-test" / "kernel" / "net" / "ipv4"
+    ipv4.mkdir(parents=True)
+    (ipv4 / "tcp_hybla.ko.xz").write_text("")
+    (ipv4 / "tcp_bbr.ko").write_text("")
+    (ipv4 / "udp_tunnel.ko").write_text("")
+    assert read_congestion(str(proc), str(modules)) == (["cubic", "reno"], ["bbr", "hybla"])
