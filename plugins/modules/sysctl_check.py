@@ -38,7 +38,7 @@ description:
     C(buffer-initial-small), C(buffer-initial-oversized), C(buffer-default-oversized),
     C(timestamps-off), C(sack-off), C(dsack-off), C(syn-backlog-no-effect), C(tw-reuse-zero),
     C(netdev-backlog-tiny), C(keepalive-aggressive), C(port-range-service-ports),
-    C(congestion-control-unavailable); persisted rules C(persisted-drift),
+    C(congestion-control-unavailable), C(value-shape-live); persisted rules C(persisted-drift),
     C(persisted-shadows-desired), C(persisted-conflict), C(persisted-missing-key),
     C(persisted-invalid), C(persisted-boot-disagree); pressure rules (raised by the audit report)
     C(pressure-time-wait), C(pressure-orphans), C(pressure-ephemeral-ports),

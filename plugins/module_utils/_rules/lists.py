@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules import _boot
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules._helpers import (
     human_bytes,
@@ -392,3 +393,37 @@ def _rule_congestion(values, context):
         "tcp_congestion_control=%s: this kernel has %s built in or loaded and no tcp_%s module to "
         "load; the kernel refuses the value." % (wanted, ", ".join(available) or "nothing", wanted),
         "Use one of %s, or install a kernel that provides tcp_%s." % (", ".join(available), wanted))]
+
+
+def _integers(text):
+    words = (text or "").split()
+    if not words or not all(word.lstrip("-").isdigit() for word in words):
+        return None
+    return words
+
+
+@checked("value-shape-live", "error", "A key outside the catalog given a value unlike its live one",
+         "For keys the catalog does not describe, the live value shows what the kernel takes: "
+         "where it holds integers, the value must be as many integers (a formula such as "
+         "'total_system_memory*5%' or a word is refused).",
+         keys=(), listed_only=True)
+def _rule_value_shape_live(values, context):
+    found = []
+    live = (context or {}).get("settings_live") or {}
+    for key in sorted(live):
+        if key in _catalog.CATALOG or live[key] is None or values.get(key) is None:
+            continue
+        expected = _integers(live[key])
+        if expected is None:
+            continue
+        given = _integers(values.get(key))
+        if given is not None and len(given) == len(expected):
+            continue
+        found.append(finding(
+            "value-shape-live", key, values.get(key),
+            "%s holds %s here (%s); %r is not %s." % (
+                key, "one integer" if len(expected) == 1 else "%d integers" % len(expected), live[key],
+                values.get(key), "an integer" if len(expected) == 1 else "%d integers" % len(expected)),
+            "Give %s as %s, computed for this host (the kernel does not evaluate formulas)."
+            % (key, "an integer" if len(expected) == 1 else "%d integers separated by spaces" % len(expected))))
+    return found

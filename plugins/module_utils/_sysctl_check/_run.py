@@ -156,8 +156,8 @@ def run_check(settings=None, *, proc="/proc", root="/", nat_facing="auto", keys=
     refusals, skipped = _validation_findings(validation)
     findings.extend(refusals)
     view = _validate.planned_values(desired, context, all_live)
-    findings.extend(_rules.evaluate(view, context, focus=judged, absent=_absent_values(settings, skipped),
-                                    listed=set(desired)))
+    findings.extend(_rules.evaluate(view, dict(context, settings_live=live_settings), focus=judged,
+                                    absent=_absent_values(settings, skipped), listed=set(desired)))
     drift_findings = _drift_findings(desired, all_live)
     findings.extend(drift_findings)
     persisted = _rules.persisted_findings(resolution, judged, desired, all_live, context, view=view)

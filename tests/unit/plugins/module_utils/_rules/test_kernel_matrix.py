@@ -175,3 +175,17 @@ def test_read_congestion_from_a_proc_tree(tmp_path):
     (ipv4 / "tcp_bbr.ko").write_text("")
     (ipv4 / "udp_tunnel.ko").write_text("")
     assert read_congestion(str(proc), str(modules)) == (["cubic", "reno"], ["bbr", "hybla"])
+
+
+def test_keys_outside_the_catalog_get_a_shape_check_against_their_live_value():
+    live = {"vm.min_free_kbytes": "67584", "fs.file-nr": "2944 0 2037581", "kernel.core_pattern": "core"}
+    ctx = context((6, 12), settings_live=live)
+
+    def found(values):
+        return [(item["id"], item["key"]) for item in _rules.evaluate(values, ctx, listed=set(values))
+                if item["id"] == "value-shape-live"]
+    assert found({"vm.min_free_kbytes": "total_system_memory*5%"}) == [("value-shape-live", "vm.min_free_kbytes")]
+    assert found({"vm.min_free_kbytes": "65536"}) == []
+    assert found({"fs.file-nr": "1 2"}) == [("value-shape-live", "fs.file-nr")]
+    assert found({"kernel.core_pattern": "|/bin/x %p"}) == []   # a string key: any text
+    assert found({"net.ipv4.tcp_fin_timeout": "x"}) == []      # catalog keys have their own checks
