@@ -151,7 +151,9 @@ def test_boot_values_match_this_machine():
 def test_congestion_control_against_available_and_loadable():
     values = {"net.ipv4.tcp_congestion_control": "hybla"}
     base = context((6, 12), congestion_available=["bbr", "cubic", "reno"])
-    found = lambda ctx: [item["id"] for item in _rules.evaluate(values, ctx, listed=set(values))]  # noqa: E731
+
+    def found(ctx):
+        return [item["id"] for item in _rules.evaluate(values, ctx, listed=set(values))]
     assert found(dict(base, congestion_loadable=[])) == ["congestion-control-unavailable"]
     assert found(dict(base, congestion_loadable=["hybla", "htcp"])) == []
     assert found(dict(base, congestion_loadable=None)) == []   # cannot tell: no judgement
