@@ -27,7 +27,7 @@ SANITY_TREE := $(BUILD)/sanity/ansible_collections/netfleet/tcp
 # ansible-test keeps its sanity virtualenvs and bootstrap cache under ~/.ansible/test;
 # it runs with HOME here so they stay in the checkout.
 ANSIBLE_TEST_HOME := $(CACHE)/ansible-test
-DEB_PACKAGES := openssh-server nftables iptables iproute2 rsync shellcheck
+DEB_PACKAGES := openssh-server nftables iptables iproute2 rsync shellcheck prometheus chromium chromium-driver
 PYTEST := $(BIN)/python -m pytest
 
 export PATH := $(BIN):$(PATH)

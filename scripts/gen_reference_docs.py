@@ -11,6 +11,7 @@ Pages and their sources:
 * knobs.md     plugins/module_utils/_catalog_data.py (every knob) and _rules/ (every rule)
 * profiles.md  plugins/module_utils/_profiles/ (every profile, key, value or formula, reason)
 * roles.md     roles/*/meta/argument_specs.yml, with defaults from roles/*/defaults/main.yml
+* report_formats.md  plugins/plugin_utils/_audit_report/renderers/ (the audit report's formats)
 
 and blocks inside other files, between ``# BEGIN generated <name>`` and ``# END generated
 <name>`` comment lines (see SPLICES): the rule list in sysctl_check's documentation and
@@ -681,10 +682,18 @@ def _render_spliced(relative):
 # Command line
 # ---------------------------------------------------------------------------
 
+def render_report_formats():
+    """report_formats.md: the audit report's formats registry writes its own page."""
+    _make_importable()
+    registry = importlib.import_module("%s.plugins.plugin_utils._audit_report.renderers" % PACKAGE)
+    return registry.reference_page(HEADER % (REGENERATE, "plugins/plugin_utils/_audit_report/renderers/"))
+
+
 PAGES = {
     "knobs": ("knobs.md", render_knobs),
     "profiles": ("profiles.md", render_profiles),
     "roles": ("roles.md", render_roles),
+    "report_formats": ("report_formats.md", render_report_formats),
 }
 for _relative in SPLICED_FILES:
     PAGES[_relative] = (os.path.join(REPO, _relative), _render_spliced(_relative))

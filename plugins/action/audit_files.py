@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import tempfile
 
@@ -18,13 +19,21 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import (
-    RENDERERS,
+    FORMATS,
     ReportInputError,
+    file_formats,
     plain,
-    render_prometheus,
+    render_format,
+)
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._escape import safe_file_name
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._history import (
+    snapshot,
+    snapshot_name,
+    stale_snapshots,
 )
 
-FILES = {"markdown": "audit.md", "json": "audit.json", "junit": "audit.junit.xml"}
+# Report files per format, from the formats registry: {"markdown": "audit.md", ...}
+FILES = dict((name, FORMATS[name]["file"]) for name in file_formats())
 SCHEMA_NAME = "audit_report.schema.json"
 # plugins/action/ -> the collection root -> roles/audit/files/
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
@@ -37,6 +46,8 @@ ARGUMENT_SPEC = {
     "schema": {"type": "bool", "default": True},
     "prometheus_dir": {"type": "path"},
     "mode": {"type": "str", "default": "0644"},
+    "history_dir": {"type": "path"},
+    "history_keep": {"type": "int", "default": 10},
 }
 
 
@@ -78,12 +89,40 @@ def write_atomic(path, data, mode):
     return True
 
 
-def plan_files(report, dest, formats, schema, prometheus_dir):
-    """[(path, bytes)] of every file to write."""
+def prometheus_path(prometheus_dir, host):
+    """The file of ``host`` in ``prometheus_dir``: a safe name that cannot leave the folder."""
+    name = safe_file_name(host, ".prom")
+    path = os.path.join(prometheus_dir, name)
+    if os.path.dirname(os.path.abspath(path)) != os.path.abspath(prometheus_dir):
+        raise ReportInputError("host name %r would write outside %s" % (host, prometheus_dir))
+    return path
+
+
+def history_file(report, history_dir):
+    """(path, bytes) of this run's snapshot in the history folder."""
+    data = json.dumps(snapshot(report), indent=1, sort_keys=True) + "\n"
+    return os.path.join(history_dir, snapshot_name(report)), data.encode("utf-8")
+
+
+def prune_history(history_dir, keep):
+    """Remove the snapshots beyond the newest ``keep``; returns the paths removed."""
+    removed = []
+    for path in stale_snapshots(history_dir, keep):
+        os.unlink(path)
+        removed.append(path)
+    return removed
+
+
+def plan_files(report, dest, formats, schema, prometheus_dir, problems=None):
+    """[(path, bytes)] of every file to write.
+
+    A host whose Prometheus file cannot be rendered is left out and described in
+    ``problems`` (a list, when given); the other hosts' files are written.
+    """
     files = []
     if dest:
         for name in formats:
-            text = RENDERERS[name](report)
+            text = render_format(report, name)
             files.append((os.path.join(dest, FILES[name]), text.encode("utf-8")))
         if schema and "json" in formats:
             with open(SCHEMA_PATH, "rb") as handle:
@@ -91,10 +130,13 @@ def plan_files(report, dest, formats, schema, prometheus_dir):
     if prometheus_dir:
         for entry in report["hosts"]:
             host = entry["host"]
-            if "/" in host or host in (".", "..") or not host:
-                raise ReportInputError("host name %r cannot name a file" % host)
-            files.append((os.path.join(prometheus_dir, host + ".prom"),
-                          render_prometheus(report, host).encode("utf-8")))
+            try:
+                files.append((prometheus_path(prometheus_dir, host),
+                              render_format(report, "prometheus", host).encode("utf-8")))
+            except (ReportInputError, KeyError, TypeError, ValueError) as error:
+                if problems is None:
+                    raise
+                problems.append("no Prometheus file for host %r: %s" % (host, error))
     return files
 
 
@@ -113,6 +155,9 @@ class ActionModule(ActionBase):
         if not isinstance(report, dict) or "schema_version" not in report or "hosts" not in report:
             raise AnsibleActionFail("report must be a report built by the netfleet.tcp.audit_report filter")
         dest, prometheus_dir = args["dest"], args["prometheus_dir"]
+        history_dir, keep = args["history_dir"], args["history_keep"]
+        if keep < 0:
+            raise AnsibleActionFail("history_keep must be 0 or more, got %d" % keep)
         if not dest and not prometheus_dir:
             raise AnsibleActionFail("give dest, prometheus_dir or both")
         try:
@@ -120,7 +165,10 @@ class ActionModule(ActionBase):
         except ValueError:
             raise AnsibleActionFail("mode must be octal, such as 0644, got %r" % args["mode"])
         try:
-            files = plan_files(report, dest, args["formats"], args["schema"], prometheus_dir)
+            problems = []
+            files = plan_files(report, dest, args["formats"], args["schema"], prometheus_dir, problems)
+            if history_dir and keep > 0:
+                files.append(history_file(report, history_dir))
         except (ReportInputError, KeyError, TypeError, IOError, OSError) as error:
             raise AnsibleActionFail("cannot render the report: %s" % error)
         written, unchanged = [], []
@@ -134,6 +182,14 @@ class ActionModule(ActionBase):
             except (IOError, OSError) as error:
                 raise AnsibleActionFail("cannot write %s: %s" % (path, error))
             (written if changed else unchanged).append(path)
+        removed = []
+        if history_dir and keep > 0 and not self._task.check_mode:
+            try:
+                removed = prune_history(history_dir, keep)
+            except (IOError, OSError) as error:
+                problems.append("cannot prune the history in %s: %s" % (history_dir, error))
+        if problems:
+            result["warnings"] = problems
         result.update({
             "changed": bool(written),
             "files": [path for path, _data in files],
@@ -141,5 +197,7 @@ class ActionModule(ActionBase):
             "unchanged": unchanged,
             "dest": dest,
             "prometheus_dir": prometheus_dir,
+            "history_dir": history_dir if keep > 0 else None,
+            "history_removed": removed,
         })
         return result

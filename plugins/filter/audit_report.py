@@ -11,15 +11,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import (
-    RENDERERS,
+    FORMATS as _REGISTRY,
     ReportInputError,
     build_report,
     plain,
-    render_prometheus,
+    render_format,
 )
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._history import history_for_report
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import filter_error, short_repr
 
-FORMATS = ("markdown", "json", "junit", "table", "prometheus")
+FORMATS = tuple(sorted(_REGISTRY))
 
 
 def _list(value, name):
@@ -30,13 +31,15 @@ def _list(value, name):
     return [str(item) for item in value]
 
 
-def audit_report(results, hosts=None, active=None, profile=None, fail_on="error", thresholds=None,
+def audit_report(results, *, hosts=None, active=None, profile=None, fail_on="error", thresholds=None,
                  top=5, pressure_findings=True, generated_at=None, record_var="__audit_record",
-                 facts_var="__audit_facts", check_vars=None, probe_vars=None, title="TCP fleet audit"):
+                 facts_var="__audit_facts", check_vars=None, probe_vars=None, title="TCP fleet audit",
+                 history_dir=None, history_keep=10):
     """Build the fleet report from per-host results (hostvars, or records with record_var='' and facts_var='')."""
     if check_vars is None:
         check_vars = ["__audit_profile_check", "__audit_check"]
     try:
+        history, keep = history_for_report(history_dir, history_keep)
         return build_report(
             results,
             hosts=_list(hosts, "hosts"),
@@ -52,6 +55,8 @@ def audit_report(results, hosts=None, active=None, profile=None, fail_on="error"
             pressure_findings=bool(pressure_findings),
             generated_at=generated_at,
             title=str(title),
+            history=history,
+            history_keep=keep,
         )
     except ReportInputError as error:
         raise filter_error("audit_report", error)
@@ -65,11 +70,11 @@ def audit_render(report, format="markdown", host=None):  # pylint: disable=redef
     if not isinstance(report, dict) or "schema_version" not in report or "hosts" not in report:
         raise filter_error("audit_render", "expects a report built by netfleet.tcp.audit_report")
     try:
-        if format == "prometheus":
+        if _REGISTRY[format]["scope"] == "host":
             if host is None:
-                raise filter_error("audit_render", "format 'prometheus' needs host=<inventory name>")
-            return render_prometheus(report, str(host))
-        return RENDERERS[format](report)
+                raise filter_error("audit_render", "format '%s' needs host=<inventory name>" % format)
+            return render_format(report, format, str(host))
+        return render_format(report, format)
     except (ReportInputError, KeyError, TypeError) as error:
         raise filter_error("audit_render", "cannot render %s: %s" % (format, error))
 

@@ -13,7 +13,8 @@ short_description: Write the fleet audit report's files on the controller
 version_added: 0.1.0
 description:
   - Writes a report built by the P(netfleet.tcp.audit_report#filter) filter as files on the Ansible
-    controller, rendered as by P(netfleet.tcp.audit_render#filter) - C(audit.md) (Markdown),
+    controller, rendered as by P(netfleet.tcp.audit_render#filter) - C(audit.html) (one self-contained page
+    with charts), C(audit.md) (Markdown),
     C(audit.json) (JSON, with C(audit_report.schema.json) beside it) and C(audit.junit.xml) (JUnit XML)
     into O(dest), and one node_exporter textfile-collector file per host, C(<host>.prom), into
     O(prometheus_dir).
@@ -36,7 +37,7 @@ options:
     description: Report files to write into O(dest).
     type: list
     elements: str
-    choices: [markdown, json, junit]
+    choices: [html, json, junit, markdown]
     default: [markdown, json, junit]
   schema:
     description: Copy the report's JSON Schema beside C(audit.json) (when V(json) is among O(formats)).
@@ -47,7 +48,23 @@ options:
       - Folder for one C(<inventory_hostname>.prom) file per host of the report, in the text format
         node_exporter's textfile collector reads; every sample has a C(host) label. A host that could not
         be audited gets C(netfleet_tcp_audit_up 0).
+      - A host name that is not a plain file name (it holds a character other than letters, digits,
+        C(_), C(-) and C(.), or starts with a dot) is written as the name with each such character
+        replaced by C(_), followed by C(-) and eight hex digits of the name's SHA-256, so no host name
+        can write outside this folder or share another host's file; the C(host) label keeps the real
+        name. A host whose file cannot be rendered is left out with a warning; the others are written.
     type: path
+  history_dir:
+    description:
+      - Folder that keeps a summary of each report, C(audit-<run_id>.json) (per host its status, findings,
+        drifted keys and main pressure figures), for the next run's comparison, which the
+        P(netfleet.tcp.audit_report#filter) filter makes when given the same folder as O(history_dir).
+      - After writing this run's summary, only the newest O(history_keep) are kept.
+    type: path
+  history_keep:
+    description: How many report summaries O(history_dir) keeps, this run's included; V(0) writes none.
+    type: int
+    default: 10
   mode:
     description: Permissions of the files written, as an octal string.
     type: str
@@ -115,4 +132,13 @@ prometheus_dir:
   description: The Prometheus folder, as given.
   returned: always
   type: str
+history_dir:
+  description: The history folder, as given; null when no history is kept.
+  returned: always
+  type: str
+history_removed:
+  description: The summaries removed from O(history_dir) because more than O(history_keep) were there.
+  returned: always
+  type: list
+  elements: str
 """

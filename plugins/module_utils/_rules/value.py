@@ -278,8 +278,8 @@ def _port_listeners(values, context, low, high):
 
 
 @checked("tw-buckets-below-current", "warning", "tcp_max_tw_buckets below the current TIME_WAIT count",
-         "Above the cap the kernel destroys new TIME_WAIT sockets at once and logs 'time wait "
-         "bucket table overflow'; the connections lose TIME_WAIT's protection.",
+         "Above the cap the kernel destroys new TIME_WAIT sockets at once (counted in "
+         "TcpExtTCPTimeWaitOverflow); the connections lose TIME_WAIT's protection.",
          keys=(K_TW_BUCKETS,))
 def _rule_tw_buckets(values, context):
     buckets = integer(values, K_TW_BUCKETS)
@@ -289,7 +289,7 @@ def _rule_tw_buckets(values, context):
     return [finding(
         "tw-buckets-below-current", K_TW_BUCKETS, values.get(K_TW_BUCKETS),
         "tcp_max_tw_buckets=%s is below the %s sockets in TIME_WAIT right now: the kernel would "
-        "destroy new TIME_WAIT sockets at once and log 'time wait bucket table overflow'."
+        "destroy new TIME_WAIT sockets at once (counted in TcpExtTCPTimeWaitOverflow)."
         % (buckets, current),
         "Raise net.ipv4.tcp_max_tw_buckets well above the peak TIME_WAIT count (at least %d; "
         "TIME_WAIT sockets cost a few hundred bytes each), or remove it from the list and keep "

@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from ansible_collections.netfleet.tcp.plugins.action import audit_files as af
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import ReportInputError, build_report
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import build_report
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "audit")
 
@@ -40,10 +40,37 @@ def test_plan_subset(report, tmp_path):
     assert [os.path.basename(path) for path, _data in files] == ["audit.json"]
 
 
-def test_plan_refuses_host_names_that_are_paths(report):
-    bad = dict(report, hosts=[dict(report["hosts"][0], host="../etc")])
-    with pytest.raises(ReportInputError, match="cannot name a file"):
-        af.plan_files(bad, None, [], False, "/tmp/x")
+@pytest.mark.parametrize("host", ["../etc", "..", ".", "a/b", "/etc/passwd", "<b>x</b>", "web\n1", ""])
+def test_plan_keeps_every_host_name_inside_the_prometheus_folder(report, tmp_path, host):
+    # Host names are untrusted: a name that is a path gets a safe file name, never an error.
+    bad = dict(report, hosts=[dict(report["hosts"][0], host=host), report["hosts"][1]])
+    folder = str(tmp_path / "prom")
+    files = af.plan_files(bad, None, [], False, folder)
+    assert len(files) == 2
+    for path, _data in files:
+        assert os.path.dirname(path) == folder
+        assert not os.path.basename(path).startswith(".")
+    assert files[1][0] == os.path.join(folder, "%s.prom" % report["hosts"][1]["host"])
+    assert files[0][0] != files[1][0]
+    assert ('host="%s"' % host.replace("\n", "\\n")).encode() in files[0][1]
+
+
+def test_safe_names_never_collide():
+    names = ["a/b", "a_b", "a:b", "a b", "a\\b", "A/b"]
+    paths = [af.prometheus_path("/p", name) for name in names]
+    assert len(set(paths)) == len(names)
+    assert af.prometheus_path("/p", "a_b") == "/p/a_b.prom"
+
+
+def test_one_unrenderable_host_leaves_the_others(report, tmp_path):
+    broken = dict(report["hosts"][0], status="ok", pressure=None)
+    bad = dict(report, hosts=[broken, report["hosts"][1]])
+    problems = []
+    files = af.plan_files(bad, None, [], False, str(tmp_path), problems)
+    assert [os.path.basename(path) for path, _data in files] == ["%s.prom" % report["hosts"][1]["host"]]
+    assert len(problems) == 1 and repr(broken["host"]) in problems[0]
+    with pytest.raises(TypeError):
+        af.plan_files(bad, None, [], False, str(tmp_path))
 
 
 def test_write_atomic(tmp_path):

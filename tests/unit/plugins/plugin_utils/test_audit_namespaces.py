@@ -4,10 +4,14 @@ import copy
 import json
 import os
 
+import jsonschema
+
 from ansible_collections.netfleet.tcp.plugins.plugin_utils import _audit_namespaces as an
 from ansible_collections.netfleet.tcp.plugins.plugin_utils import _audit_report as ar
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import render_format
 
 HERE = os.path.dirname(__file__)
+REPO = os.path.abspath(os.path.join(HERE, "..", "..", "..", ".."))
 FIXTURES = os.path.join(HERE, "..", "..", "fixtures", "audit")
 STAMP = "2026-11-21T05:00:00Z"
 STATES = ("ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE",
@@ -89,17 +93,18 @@ def test_findings_fail_the_gate_on_a_namespace_while_the_host_is_quiet():
 
 
 def test_report_validates_and_renders(tmp_path):
-    from ansible_collections.netfleet.tcp.tests.unit.plugins.plugin_utils.test_audit_report import VALIDATOR
-
+    with open(os.path.join(REPO, "roles", "audit", "files", "audit_report.schema.json")) as handle:
+        validator = jsonschema.Draft202012Validator(json.load(handle))
     report = ar.build_report(records(), record_var=None, facts_var=None, generated_at=STAMP)
-    VALIDATOR.validate(json.loads(ar.render_json(report)))
-    markdown = ar.render_markdown(report)
+    validator.validate(json.loads(render_format(report, "json")))
+    markdown = render_format(report, "markdown")
     assert "## Busiest network namespaces" in markdown
-    assert ("| web1 | ephemeral ports towards one destination | 1 | inode:3 | leaker[77] | 0 | 7 | "
+    # Process names come from the host: Markdown shows them escaped ([ and ] as \[ and \]).
+    assert ("| web1 | ephemeral ports towards one destination | 1 | inode:3 | leaker\\[77\\] | 0 | 7 | "
             "10.0.0.5:5432 10 (100%) | critical |") in markdown
     assert "| web1 | vanished | gone | the namespace disappeared before its turn |" in markdown
-    prom = ar.render_prometheus(report, "web1")
+    prom = render_format(report, "prometheus", "web1")
     assert 'netfleet_tcp_namespace_sockets{host="web1",namespace="inode:3",state="close_wait"} 7' in prom
     assert 'netfleet_tcp_namespace_pressure_ratio{host="web1",metric="ephemeral_ports",namespace="inode:3"} 1.0' in prom
     assert 'netfleet_tcp_namespaces{host="web1",status="gone"} 1' in prom
-    assert "namespace=" not in ar.render_prometheus(report, "db1")
+    assert "namespace=" not in render_format(report, "prometheus", "db1")
