@@ -80,7 +80,7 @@ def _rule_tw_reuse_no_timestamps(values, context):
         "reuse needs timestamps to tell old segments from new ones." % (reuse, scope),
         "Set net.ipv4.tcp_timestamps=1 (the kernel default) so tcp_tw_reuse can work, or drop "
         "tcp_tw_reuse from the list if you do not need it. Timestamps no longer reveal uptime "
-        "(random offsets per connection since 4.10).")]
+        "(random offsets per address pair since 4.10).")]
 
 
 @checked("tw-reuse-accepting-host", "info", "tcp_tw_reuse=1 on a host that mostly accepts connections",
