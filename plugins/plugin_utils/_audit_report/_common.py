@@ -13,6 +13,7 @@ __metaclass__ = type
 import datetime
 import numbers
 
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules._severity import gate_reached, severity_rank  # noqa: F401
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import short_repr
 
 SCHEMA_VERSION = 1
@@ -61,18 +62,6 @@ def plain(value):
     if isinstance(value, (list, tuple, set, frozenset)) or hasattr(value, "__iter__"):
         return [plain(item) for item in value]
     return str(value)
-
-
-def severity_rank(severity):
-    """info 0, warning 1, error 2; anything else -1."""
-    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
-
-
-def gate_reached(severity, fail_on):
-    """True when a finding of ``severity`` fails a gate set to ``fail_on``."""
-    if fail_on == "never":
-        return False
-    return severity_rank(severity) >= severity_rank(fail_on)
 
 
 def _utc_now():
