@@ -3,9 +3,19 @@
 #   make audit   audit this machine (playbooks/audit.yml over a local connection), changing nothing
 #   make test    sanity, lint, unit and integration tests, then one summary line (what CI runs)
 #
-# Everything the targets create stays inside ignored folders of the checkout:
-# .venv/ (virtualenv), .build/ (sanity tree, reports, tarball), .cache/ (pip and
-# ansible-test virtualenvs), .tmp/ (collection link, pytest and ansible scratch).
+# What the targets create, all in folders .gitignore and galaxy.yml's build_ignore leave out:
+#   .venv/     virtualenv: controller requirements for `make audit`, all of requirements/test.txt
+#              for the test targets
+#   .build/    sanity tree, stage logs and JUnit files, the collection tarball, the docsite
+#   .cache/    pip cache, ansible-test's sanity virtualenvs, the version-matrix virtualenvs
+#   .tmp/      collection link, pytest and hypothesis scratch, ANSIBLE_HOME (where the audit
+#              report of `make audit` goes: .tmp/ansible/netfleet_tcp/reports/audit-<UTC time>/)
+#   .fleet/    the test fleet's files (inventory, ansible.cfg, keys), from `make fleet` and the
+#              integration tests; `make fleet-down` removes the fleet
+# plus caches some tools leave next to the sources (__pycache__, .pytest_cache, .hypothesis,
+# .ansible, tests/output, collections/) and playbooks/reports/ from audits run by hand with
+# an older default. `make clean` removes all of it except .venv and .cache (distclean: those
+# too) and the folder of a fleet that is up (make fleet-down first).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -17,6 +27,7 @@ PYTHON ?= /usr/bin/python3
 VENV := $(REPO)/.venv
 BIN := $(VENV)/bin
 VENV_STAMP := $(VENV)/.netfleet-requirements
+CONTROLLER_STAMP := $(VENV)/.netfleet-controller
 REQUIREMENTS := $(REPO)/requirements/controller.txt $(REPO)/requirements/test.txt
 BUILD := $(REPO)/.build
 REPORTS := $(BUILD)/reports
@@ -37,13 +48,24 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export NETFLEET_FLEET_ID ?= 0
 export PYTHONDONTWRITEBYTECODE := 1
 export LANG ?= C.UTF-8
+# cryptography 43+ warns on import that DSA keys are deprecated, once per Ansible process
+# (ansible-core imports the DSA type for its ssh-agent support). Only that warning is
+# silenced, by its message; every other warning still shows.
+comma := ,
+export PYTHONWARNINGS := $(if $(PYTHONWARNINGS),$(PYTHONWARNINGS)$(comma))ignore:DSA is deprecated
+# ansible-lint records Python warnings itself and logs them whatever PYTHONWARNINGS says;
+# `make lint` drops that one line from its output.
+DSA_LINT_LINE := CryptographyDeprecationWarning DSA is deprecated and support will be removed
 
-.PHONY: help venv deps link sanity lint unit integration test audit build changelog docs docs-check docsite clean distclean
+.PHONY: help venv controller-venv deps link fleet fleet-down sanity lint unit integration test test-matrix audit build changelog docs docs-check docsite clean distclean
 
 help:
 	@echo "make audit        audit this machine with playbooks/audit.yml, changing nothing"
 	@echo "make test         sanity, lint, unit, integration, then one summary line"
 	@echo "make venv         create/update .venv from requirements/test.txt"
+	@echo "make fleet        build the test fleet (network namespaces, root only) for the README's examples"
+	@echo "make fleet-down   remove the test fleet"
+	@echo "make test-matrix  sanity, unit and a role smoke run per ansible-core version, modules per host Python"
 	@echo "make deps         install missing Debian packages ($(DEB_PACKAGES)); root only"
 	@echo "make sanity       ansible-test sanity on a copy of the tree, antsibull-changelog lint"
 	@echo "make lint         ansible-lint, production profile"
@@ -60,7 +82,25 @@ help:
 
 venv: $(VENV_STAMP)
 
+controller-venv: $(CONTROLLER_STAMP)
+
+# `make audit` needs only the controller requirements (ansible-core, jmespath); the test
+# targets install requirements/test.txt, which includes them.
+$(CONTROLLER_STAMP): $(REPO)/requirements/controller.txt
+	@$(MAKE) -C "$(REPO)" venv-dir
+	@if [ -f "$(VENV_STAMP)" ] && [ "$(VENV_STAMP)" -nt "$<" ]; then touch "$@"; exit 0; fi; \
+	echo "make: installing the controller requirements (ansible-core, jmespath) into .venv"; \
+	"$(BIN)/python" -m pip install --quiet -r "$<"; \
+	touch "$@"
+
 $(VENV_STAMP): $(REQUIREMENTS)
+	@$(MAKE) -C "$(REPO)" venv-dir
+	@echo "make: installing the test requirements (requirements/test.txt) into .venv"
+	"$(BIN)/python" -m pip install --quiet -r "$(REPO)/requirements/test.txt"
+	@touch "$@" "$(CONTROLLER_STAMP)"
+
+.PHONY: venv-dir
+venv-dir:
 	@if ! "$(BIN)/python" -c 'import sys' >/dev/null 2>&1; then \
 	  rm -rf "$(VENV)"; \
 	  if ! "$(PYTHON)" -m venv "$(VENV)"; then \
@@ -75,8 +115,6 @@ $(VENV_STAMP): $(REQUIREMENTS)
 	    "$(PYTHON)" -m venv "$(VENV)"; \
 	  fi; \
 	fi
-	"$(BIN)/python" -m pip install --quiet -r "$(REPO)/requirements/test.txt"
-	@touch "$@"
 
 deps:
 	@if ! command -v dpkg-query >/dev/null; then \
@@ -99,6 +137,16 @@ deps:
 link:
 	@mkdir -p "$(dir $(COLLECTION_LINK))"
 	@[ "$$(readlink "$(COLLECTION_LINK)" 2>/dev/null)" = "$(REPO)" ] || ln -sfn "$(REPO)" "$(COLLECTION_LINK)"
+
+# The test fleet of tests/fleet/fleet.sh (network namespaces on this machine, root only),
+# NETFLEET_FLEET_ID (default 0) and NETFLEET_FLEET_SIZE hosts (default 4), for the README's
+# and the how-tos' examples: .fleet/$(NETFLEET_FLEET_ID)/inventory.ini and ansible.cfg.
+fleet: deps controller-venv link
+	@tests/fleet/fleet.sh up $${NETFLEET_FLEET_SIZE:-4} >/dev/null
+	@echo "fleet $(NETFLEET_FLEET_ID) is up: .fleet/$(NETFLEET_FLEET_ID)/inventory.ini, ANSIBLE_CONFIG=.fleet/$(NETFLEET_FLEET_ID)/ansible.cfg; remove it with make fleet-down"
+
+fleet-down:
+	@tests/fleet/fleet.sh down
 
 # --- test stages -------------------------------------------------------------
 
@@ -130,7 +178,7 @@ sanity: venv deps
 lint: venv link
 	@mkdir -p "$(REPORTS)"
 	@rc=0; cd "$(REPO)" && ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS)" "$(BIN)/ansible-lint" --nocolor \
-	  2>&1 | tee "$(REPORTS)/lint.log" || rc=$$?; \
+	  2>&1 | { grep -v -F "$(DSA_LINT_LINE)" || true; } | tee "$(REPORTS)/lint.log" || rc=$$?; \
 	"$(BIN)/python" "$(REPO)/.ci/report.py" stage lint $$rc --lint-log "$(REPORTS)/lint.log"; \
 	exit $$rc
 
@@ -163,9 +211,18 @@ test:
 	"$(BIN)/python" "$(REPO)/.ci/report.py" summary || rc=1; \
 	exit $$rc
 
+# The version matrix (.ci/matrix.py): per ansible-core version (2.17 to 2.20, virtualenvs under
+# .cache/matrix) sanity, unit and a smoke run of both roles on the test fleet; per managed-host
+# Python (3.8 to 3.13 from pyenv) the modules on the fleet. It takes longer than `make test`
+# (figures in the README), so it is its own target, which .ci/run runs after `make test`.
+# MATRIX_ARGS narrows it, e.g. MATRIX_ARGS='--cores 2.20 --stages unit'.
+test-matrix: venv deps link
+	@mkdir -p "$(REPORTS)"
+	cd "$(REPO)" && "$(BIN)/python" .ci/matrix.py $(MATRIX_ARGS)
+
 # --- using the collection ----------------------------------------------------
 
-audit: venv link
+audit: controller-venv link
 	@if [ ! -f "$(REPO)/playbooks/audit.yml" ]; then \
 	  echo "make audit: playbooks/audit.yml does not exist yet, nothing to run" >&2; exit 2; \
 	fi
@@ -198,12 +255,18 @@ docsite: venv link
 # --- housekeeping ------------------------------------------------------------
 
 clean:
-	rm -rf "$(BUILD)" "$(REPO)/tests/output" "$(REPO)/.hypothesis" "$(REPO)/.pytest_cache" "$(REPO)/.ansible" \
-	  "$(REPO)/.tmp/pytest-unit" "$(REPO)/.tmp/pytest-integration" "$(REPO)/.tmp/hypothesis" "$(REPO)/.tmp/ansible"
+	rm -rf "$(BUILD)" "$(REPO)/.tmp" "$(REPO)/tests/output" "$(REPO)/.ansible" "$(REPO)/playbooks/reports" "$(REPO)/reports"
+	@for dir in "$(REPO)"/.fleet/*/; do \
+	  [ -d "$$dir" ] || continue; id=$$(basename "$$dir"); \
+	  if NETFLEET_FLEET_ID=$$id "$(REPO)/tests/fleet/fleet.sh" status >/dev/null 2>&1 || [ $$? -ne 3 ]; then \
+	    echo "make clean: .fleet/$$id kept: fleet $$id is up (NETFLEET_FLEET_ID=$$id make fleet-down)"; \
+	  else rm -rf "$$dir"; fi; \
+	done; rmdir "$(REPO)/.fleet" 2>/dev/null || true
 	@if [ -d "$(REPO)/collections/ansible_collections/netfleet/tcp" ] && ! git -C "$(REPO)" ls-files --error-unmatch collections >/dev/null 2>&1; then \
 	  rm -rf "$(REPO)/collections"; fi  # pytest-ansible's symlink farm (rm does not follow the links)
 	find "$(REPO)" -path "$(VENV)" -prune -o -path "$(REPO)/.cache" -prune -o -path "$(REPO)/.tmp" -prune \
-	  -o -type d -name __pycache__ -print0 | xargs -0 -r rm -rf
+	  -o -path "$(REPO)/.git" -prune -o -path "$(REPO)/.fleet" -prune \
+	  -o -type d \( -name __pycache__ -o -name .pytest_cache -o -name .hypothesis \) -print0 | xargs -0 -r rm -rf
 
 distclean: clean
 	rm -rf "$(VENV)" "$(CACHE)"

@@ -15,8 +15,8 @@ Pages and their sources:
 
 and blocks inside other files, between ``# BEGIN generated <name>`` and ``# END generated
 <name>`` comment lines (see SPLICES): the rule list in sysctl_check's documentation and
-the roles' ``choices:`` of profile names. A block whose registry does not exist yet (the
-report formats, until the audit report has a formats registry) is left as it is.
+the roles' ``choices:`` of profile names and of report formats (audit role, audit_files,
+audit_render; from plugins/plugin_utils/_audit_report/renderers/).
 
 The output depends only on those files: no dates, no machine names, stable order.
 tests/unit/docs/test_generated_docs.py fails when a committed page differs from
@@ -618,33 +618,33 @@ def render_profile_choices(indent):
     return ["%schoices: [%s]" % (indent, ", ".join(names))]
 
 
-def render_report_format_choices(indent):
-    """A role's ``choices:`` of report formats, from the audit report's formats registry.
-
-    Hook for the formats registry: once plugin_utils/_audit_report exposes ``FORMATS``
-    (names, or a mapping of name to renderer), a block named ``report format choices``
-    renders from it; until then the block is left as it is (None).
-    """
+def _report_formats():
     _make_importable()
-    try:
-        report = importlib.import_module("%s.plugins.plugin_utils._audit_report" % PACKAGE)
-    except ImportError:
-        return None
-    formats = getattr(report, "FORMATS", None)
-    if formats is None:
-        return None
-    return ["%schoices: [%s]" % (indent, ", ".join(list(formats)))]
+    return importlib.import_module("%s.plugins.plugin_utils._audit_report.renderers" % PACKAGE)
+
+
+def render_report_format_choices(indent):
+    """The ``choices:`` of report files (audit role, audit_files module), from the formats registry."""
+    return ["%schoices: [%s]" % (indent, ", ".join(_report_formats().file_formats()))]
+
+
+def render_report_render_choices(indent):
+    """audit_render's ``choices:``: every format of the registry."""
+    return ["%schoices: [%s]" % (indent, ", ".join(_report_formats().names()))]
 
 
 SPLICES = {
     "rule list": render_rule_list,
     "profile choices": render_profile_choices,
     "report format choices": render_report_format_choices,
+    "report render choices": render_report_render_choices,
 }
 SPLICED_FILES = (
     "plugins/modules/sysctl_check.py",
     "roles/tuning/meta/argument_specs.yml",
     "roles/audit/meta/argument_specs.yml",
+    "plugins/modules/audit_files.py",
+    "plugins/filter/audit_render.yml",
 )
 _BEGIN = re.compile(r"^(\s*)# BEGIN generated (.+?)(?: \(.*\))?$")
 

@@ -4,7 +4,8 @@
 """Filters that render a tuning profile for one host, guard it and report on it.
 
 Documented in one sidecar YAML file per filter. Glue only: rendering is
-module_utils/_profiles, the guard, report and verify are plugin_utils/_tuning_role;
+module_utils/_profiles, the guard, report and verify are module_utils/_tcp_tuning
+(which the tcp_tuning module runs on the host);
 this file turns their errors into AnsibleFilterError.
 """
 
@@ -19,7 +20,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
 from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import plan, render_profile
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import clip, filter_error
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._tuning_role import guard, report, verify
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_tuning import guard, report, verify
 
 
 def _error(name, error):

@@ -24,6 +24,7 @@ import stat
 import tempfile
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
+from ansible_collections.netfleet.tcp.plugins.module_utils._host_file import read_regular
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import normalize_text
 
 # Directories systemd-sysctl and procps read drop-ins from that a user may write to.
@@ -148,10 +149,9 @@ def read(path, root="/"):
     if not stat.S_ISREG(info.st_mode):
         raise DropinError("%s is not a regular file; refusing to touch it" % path)
     try:
-        with open(real, "rb") as handle:
-            data = handle.read(1024 * 1024)
+        data = read_regular(real)
     except (IOError, OSError) as error:
-        raise DropinError("cannot read %s: %s" % (path, error.strerror or error))
+        raise DropinError("cannot read %s: %s" % (path, (error.strerror or str(error)).replace(real, path)))
     return data.decode("utf-8", "replace")
 
 
@@ -240,3 +240,81 @@ def remove(path, root="/"):
             return
         raise DropinError("cannot remove %s: %s" % (path, error.strerror or error))
     _fsync_dir(os.path.dirname(real))
+
+
+# Every directory systemd-sysctl or procps reads drop-ins from, highest precedence first:
+# a file masks every file of the same name in the directories after its own.
+READ_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/lib/sysctl.d")
+
+
+def _same_named(path, root):
+    """``[(directory, host path)]`` of files named like ``path`` in the other READ_DIRS."""
+    directory, basename = os.path.split(path)
+    found = []
+    seen = set([os.path.realpath(host_path(path, root))])
+    for other in READ_DIRS:
+        if other == directory:
+            continue
+        candidate = host_path(os.path.join(other, basename), root)
+        if os.path.lexists(candidate) and not (os.path.isdir(candidate) and not os.path.islink(candidate)):
+            real = os.path.realpath(candidate)
+            if real in seen:
+                continue  # /lib/sysctl.d is /usr/lib/sysctl.d on merged-/usr systems
+            seen.add(real)
+            found.append((other, candidate))
+    return found
+
+
+def placement_problem(path, name, root="/"):
+    """Why writing the drop-in at ``path`` would mask or be masked by another file, or None.
+
+    A same-named file in a directory read earlier masks ours (it would never be read at
+    boot); one in a directory read later is masked by ours (Debian's
+    /usr/lib/sysctl.d/99-protect-links.conf hardening would be gone). A file this
+    profile wrote itself (an earlier path) is not a conflict: it is removed.
+    """
+    directory = os.path.dirname(path)
+    problems = []
+    for other, candidate in _same_named(path, root):
+        try:
+            head = read_regular(candidate).decode("utf-8", "replace")
+        except (IOError, OSError):
+            head = ""
+        if owner(head) == name:
+            continue
+        shown = os.path.join(other, os.path.basename(path))
+        if READ_DIRS.index(other) < READ_DIRS.index(directory):
+            problems.append("%s masks it: systemd-sysctl and 'sysctl --system' read only the first file of a name, "
+                            "in %s order, so the drop-in would never be applied at boot" % (
+                                shown, ", ".join(READ_DIRS)))
+        else:
+            problems.append("it would mask %s: systemd-sysctl and 'sysctl --system' read only the first file of a "
+                            "name, so every setting of that file would be lost at the next boot" % shown)
+    if not problems:
+        return None
+    return "refusing to write %s: %s; choose another file name (path)" % (path, "; ".join(problems))
+
+
+def placement(path, root="/"):
+    """Where the drop-in sorts among the host's sysctl.d files (systemd-sysctl order, by file name).
+
+    ``{"position": n (1-based), "of": total, "after": path or None, "before": path or None}``.
+    """
+    names = {}
+    for directory in reversed(READ_DIRS):
+        try:
+            listed = os.listdir(host_path(directory, root))
+        except (IOError, OSError):
+            continue
+        for basename in listed:
+            if basename.endswith(".conf"):
+                names[basename] = os.path.join(directory, basename)
+    names[os.path.basename(path)] = path
+    ordered = sorted(names)
+    index = ordered.index(os.path.basename(path))
+    return {
+        "position": index + 1,
+        "of": len(ordered),
+        "after": names[ordered[index - 1]] if index > 0 else None,
+        "before": names[ordered[index + 1]] if index + 1 < len(ordered) else None,
+    }

@@ -9,7 +9,8 @@ One JSON file per profile in the state directory (default /var/lib/netfleet-tcp,
 mode 0700, owned by root), written atomically (temporary file, fsync, rename,
 fsync of the directory) with mode 0600. The first run that changes a key records
 the value it had before; later runs add keys they change for the first time and
-never overwrite a recorded original.
+never overwrite a recorded original. ``binding`` says which network stack the
+record belongs to (see _sysctl_profile._binding); a record is used nowhere else.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -89,11 +90,14 @@ def load(state_dir, name):
     """The profile's record, or None when the profile never changed anything here."""
     path = record_path(state_dir, name)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except (IOError, OSError) as error:
         if error.errno in (errno.ENOENT, errno.ENOTDIR):
             return None
         raise StateRecordError("cannot open record %s: %s" % (path, error.strerror or error))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise StateRecordError("record %s is not a regular file; move it aside to start afresh" % path)
     try:
         with os.fdopen(fd, "rb") as handle:
             data = handle.read(MAX_RECORD_BYTES + 1)
@@ -126,6 +130,8 @@ def _shape_problem(record, name):
             return "holds a non-text original for %r" % (key,)
     if not isinstance(record.get("path"), (str, type(None))):
         return "has a path that is not text"
+    if not isinstance(record.get("binding"), (dict, type(None))):
+        return "has a binding that is not a mapping"
     return None
 
 

@@ -48,6 +48,7 @@ import os
 import re
 import shlex
 
+from ansible_collections.netfleet.tcp.plugins.module_utils._host_file import read_regular
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import as_text, canonical
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import equivalent, normalize_text
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
@@ -219,9 +220,12 @@ def render(entries, header=None):
 
 
 def parse_file(path, source=None):
-    """Parse one file from disk; raises IOError/OSError when it cannot be read."""
-    with open(path, "rb") as handle:
-        data = handle.read()
+    """Parse one file from disk; raises IOError/OSError when it cannot be read.
+
+    Only regular files (links to them included) are read, non-blocking and size-capped
+    (_host_file), so a FIFO or a link to /dev/zero named *.conf never hangs a run.
+    """
+    data = read_regular(path)
     return parse(data.decode("utf-8", "replace"), source or path)
 
 
@@ -467,8 +471,9 @@ def _load(path, host_path, overlay, result):
     try:
         return parse_file(host_path, path)
     except (IOError, OSError) as error:
-        result["unreadable"].append({"file": path, "error": error.strerror or str(error)})
-        result["notes"].append("%s could not be read: %s" % (path, error.strerror or error))
+        reason = (error.strerror or str(error)).replace(host_path, path)
+        result["unreadable"].append({"file": path, "error": reason})
+        result["notes"].append("%s could not be read: %s" % (path, reason))
         return None
 
 

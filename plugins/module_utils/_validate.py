@@ -17,7 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _rules
+from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _catalog_scope, _rules
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import SysctlInputError
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules import (
     display_value,
@@ -47,6 +47,10 @@ def absent_reason(key, context):
     """Why ``key`` is absent here, naming the kernel version."""
     context = context or {}
     version = context.get("kernel_version")
+    if context.get("initial_netns", True) is False and _catalog_scope.wider_than_netns(key, version) \
+            and _catalog.exists_on_kernel(key, version) is not False:
+        return "%s; this host runs in a child network namespace (a container or netns)" % (
+            _catalog_scope.key_scope(key, version)[1])
     reason = _catalog.absence_reason(key, version, context.get("initial_netns", True) is not False)
     if reason is None:
         reason = ("no such key under /proc/sys on this host (kernel %s); check the spelling, or "
@@ -76,7 +80,7 @@ def _refusal(key, value, rule_id, reason, remediation=None):
     }
 
 
-def validate_settings(settings, context, live, missing="fail"):
+def validate_settings(settings, context, live, missing="fail", allow_machine_wide=None):
     """Validate a desired set of sysctl settings against this host.
 
     ``settings``: ``{key: value}`` as given by the user (int, str, list, or a bound
@@ -109,12 +113,36 @@ def validate_settings(settings, context, live, missing="fail"):
         return result
 
     for key in sorted(settings, key=str):
+        if _scope_refused(key, settings[key], context, allow_machine_wide, result):
+            continue
         _validate_one(key, settings[key], context, live, missing, result)
     result["refusals"] = [(item["key"], item["reason"]) for item in result["refused"]]
     values = planned_values(result["desired"], context, live)
     result["findings"] = result["findings"] + _rules.evaluate(values, context, focus=set(result["desired"]),
                                                              listed=set(result["desired"]))
     return result
+
+
+def _scope_refused(key, value, context, allowed, result):
+    """Judge a key outside net.* by its scope; True when it is refused."""
+    if not isinstance(key, str) or key_problem(key) or _catalog_scope.key_scope(key)[0] != _catalog_scope.MACHINE:
+        return False
+    _scope, why = _catalog_scope.key_scope(key)
+    if context.get("initial_netns", True) is False:
+        result["refused"].append(_refusal(key, value, "key-machine-wide", (
+            "%s %s; this host runs in a child network namespace (a container or netns), where only that "
+            "namespace's net.* keys may be set, so it is refused" % (key, why))))
+        return True
+    named = allowed is not None and key in allowed
+    message = "%s %s; writing it changes the whole machine%s" % (
+        key, why, " (allowed by allow_machine_wide)" if named else "")
+    result["findings"].append(_rules.finding("key-machine-wide", key, display_value(value), message,
+                                             severity="warning"))
+    if allowed is not None and not named:
+        result["refused"].append(_refusal(key, value, "key-machine-wide", (
+            "%s %s; sysctl_profile writes a key outside net.* only when allow_machine_wide names it" % (key, why))))
+        return True
+    return False
 
 
 def _tw_recycle(key, value, text, context, exists, result):
@@ -160,8 +188,10 @@ def _validate_one(key, value, context, live, missing, result):
     reason = None
     if not exists:
         reason = absent_reason(key, context)
-    elif not _catalog.settable_in_namespace(key, context.get("initial_netns", True) is not False):
-        reason = _catalog.namespace_reason(key)
+    elif context.get("initial_netns", True) is False and _catalog_scope.wider_than_netns(
+            key, context.get("kernel_version")):
+        reason = "%s; set it on the host, not inside the namespace" % _catalog_scope.key_scope(
+            key, context.get("kernel_version"))[1]
     if reason:
         if missing == "skip":
             result["skipped"][key] = reason

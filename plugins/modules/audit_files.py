@@ -37,7 +37,9 @@ options:
     description: Report files to write into O(dest).
     type: list
     elements: str
+    # BEGIN generated report format choices (scripts/gen_reference_docs.py; run make docs)
     choices: [html, json, junit, markdown]
+    # END generated report format choices
     default: [markdown, json, junit]
   schema:
     description: Copy the report's JSON Schema beside C(audit.json) (when V(json) is among O(formats)).

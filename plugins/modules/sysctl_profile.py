@@ -33,12 +33,24 @@ description:
     number octal (V(030) is 24). The value the kernel holds is what the diff shows and the drop-in
     persists, never the text as written; a leading zero that changes the number also gets a warning
     and a V(value-leading-zero) finding.
+  - A drop-in name that a file of the same name in another directory systemd-sysctl or procps reads
+    (C(/etc), C(/run), C(/usr/local/lib), C(/usr/lib), C(/lib) C(sysctl.d)) would mask, or be masked by, is
+    refused before anything changes: C(/etc/sysctl.d/99-protect-links.conf) would silently drop Debian's
+    C(fs.protected_*) hardening of that name, and a C(/run/sysctl.d) file masked by a same-named C(/etc) file is
+    never read at boot. RV(placement) says where the drop-in sorts among the host's files.
   - The drop-in starts with a header naming the profile and saying it is managed. A file at O(path)
     without that header, or one naming another profile, is never edited, overwritten or removed.
   - When a file applied later at boot sets one of the profile's keys to another value, the module warns
     and names that file (it also returns it in RV(shadowed)).
   - The first run that changes a key records the value it had in a per-profile record under O(state_dir);
-    O(state=absent) removes the drop-in and restores those values.
+    O(state=absent) removes the drop-in and restores those values exactly, empty ones included
+    (V(ip_local_reserved_ports) is empty by default). A restore that cannot be done fails and keeps the record.
+  - The record is bound to the network stack it was taken in, so a O(state_dir) shared between network
+    namespaces (C(ip netns exec), a bind-mounted C(/var/lib)) never mixes them up. The binding is the host's
+    C(/etc/machine-id) (the same across reboots), whether the namespace is the initial one, and for a child
+    namespace its own unicast addresses (what a container keeps across a reboot) or, within one boot, its
+    namespace inode. Using the record in another stack is refused with a message naming both, in check mode
+    too; give each namespace a O(state_dir) of its own.
   - Two runs on one host never interleave; a lock file in O(state_dir) serialises them.
 author:
   - netfleet.tcp maintainers (@netfleet)
@@ -104,6 +116,30 @@ options:
     type: str
     choices: [fail, skip]
     default: fail
+  fail_on:
+    description:
+      - The lowest finding severity that refuses the profile, with the same meaning as in
+        M(netfleet.tcp.sysctl_check) and the roles. The settings are judged by the same rules
+        (C(port-range-order), C(triple-order), ...) before anything is written; a finding at or above
+        this severity refuses the whole profile and the error names every offending key. V(never)
+        only reports the findings in RV(findings).
+      - Findings that only describe the plan (C(live-differs-desired), C(tw-recycle-obsolete)) never refuse.
+    type: str
+    choices: [error, warning, never]
+    default: error
+  allow_machine_wide:
+    description:
+      - Keys outside C(net.*) (V(kernel.*), V(vm.*), V(fs.*), ...) that this profile may write. Such a key
+        holds one value for the whole machine, shared by every container and network namespace on it.
+      - In the initial network namespace a key outside C(net.*) is refused (C(key-machine-wide)) unless
+        it is listed here, one key at a time; listed keys still get a C(key-machine-wide) warning finding.
+      - In a child network namespace (a container, C(ip netns exec)) every key outside C(net.*) is refused
+        whatever this list says, and so is every C(net.*) key that belongs to the initial namespace
+        (C(tcp_mem), C(tcp_max_orphans), C(rmem_max), ...; with O(missing=skip) those are skipped, never
+        written). Nothing is written when anything is refused, in check mode too.
+    type: list
+    elements: str
+    default: []
   nat_facing:
     description:
       - Whether the host faces clients behind NAT, for the V(tcp_tw_recycle) guard. V(auto) detects it as
@@ -124,7 +160,8 @@ options:
     default: 60
 notes:
   - Runs on the managed host with Python's standard library only; no C(sysctl) binary is needed.
-  - C(/proc/sys/net) is per network namespace; the module changes the namespace it runs in.
+  - C(/proc/sys/net) is per network namespace; the module changes the namespace it runs in, and refuses
+    keys that would reach beyond it (see O(allow_machine_wide)).
   - Removing a key from O(settings) leaves its live value alone; O(state=absent) restores it.
 seealso:
   - module: netfleet.tcp.sysctl_check
@@ -236,9 +273,17 @@ shadowed:
     ours:
       description: The value the profile persists.
       type: str
+placement:
+  description:
+    - Where the drop-in sorts among the host's C(*.conf) files of every sysctl.d directory (systemd-sysctl
+      applies them in file name order): its V(position) of V(of), and the files just V(after) and V(before) it.
+  returned: with O(state=present) and O(persist)
+  type: dict
+  sample: {"position": 4, "of": 4, "after": "/etc/sysctl.d/99-sysctl.conf", "before": null}
 findings:
   description:
-    - Advisory findings of the shared rules on the desired values (same shape as M(netfleet.tcp.sysctl_check)'s).
+    - Findings of the shared rules on the desired values (same shape as M(netfleet.tcp.sysctl_check)'s).
+    - When one reaches O(fail_on) the profile was refused and nothing was written; the message names every key.
   returned: always
   type: list
   elements: dict
@@ -292,6 +337,8 @@ def main():
             path=dict(type="str"),
             missing=dict(type="str", choices=["fail", "skip"], default="fail"),
             nat_facing=dict(type="str", choices=["auto", "true", "false"], default="auto"),
+            allow_machine_wide=dict(type="list", elements="str", default=[]),
+            fail_on=dict(type="str", choices=["error", "warning", "never"], default="error"),
             state_dir=dict(type="str", default="/var/lib/netfleet-tcp"),
             lock_timeout=dict(type="int", default=60),
         ),

@@ -229,7 +229,7 @@ def test_failed_host_listed_with_its_reason_others_in_full(fleet, tmp_path):
         report = json.load(handle)
     failed = entry(report, victim)
     assert failed["status"] == "failed"
-    assert failed["task"] == "Read the TCP state of the host"
+    assert failed["task"] == "Read the TCP state of the host and judge its values, in one module execution"
     assert failed["error"]
     assert run.stats[victim]["rescued"] == 1 and run.stats[victim]["failed"] == 1
     gate = run.results("Fail hosts that could not be audited or whose findings reach audit_fail_on")

@@ -1,8 +1,10 @@
 """`make audit` on this machine: playbooks/audit.yml over a local connection, changing nothing.
 
 Runs the playbook the way the Makefile does (``-i localhost, -c local``), with the default
-report folder under playbooks/reports/, and checks the table, the printed path, the report
-files and that the machine's own net.* values and sysctl.d files are the same afterwards; and
+report folder under ANSIBLE_HOME (netfleet_tcp/reports/, outside the collection), and checks the
+table, the printed path, the report files, a recap of changed=0 (writing the report on the
+controller changes no host) and that the machine's own net.* values and sysctl.d files are the
+same afterwards; and
 that error findings leave the exit code at 0 unless a gate is asked for with -e audit_fail_on. It
 needs no test fleet, but lives here because it runs the real modules on the real machine.
 """
@@ -49,17 +51,18 @@ def sysctl_files():
     return files
 
 
-def run_audit(*extra):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+def run_audit(*extra, env=None):
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", **(env or {}))
     argv = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
             "-e", "ansible_python_interpreter={{ ansible_playbook_python }}", "playbooks/audit.yml"]
     return subprocess.run(argv + list(extra), cwd=REPO, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, universal_newlines=True, timeout=600, check=False)
 
 
-def test_make_audit_prints_the_table_and_the_path_and_changes_nothing():
+def test_make_audit_prints_the_table_and_the_path_and_changes_nothing(tmp_path):
     before = (machine_net_sysctls(), sysctl_files())
-    proc = run_audit("-e", "audit_fail_on=never")
+    home = tmp_path / "ansible-home"
+    proc = run_audit("-e", "audit_fail_on=never", env={"ANSIBLE_HOME": str(home)})
     after = (machine_net_sysctls(), sysctl_files())
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]
@@ -69,7 +72,7 @@ def test_make_audit_prints_the_table_and_the_path_and_changes_nothing():
     assert match, output[-4000:]
     folder = os.path.dirname(match.group(1))
     try:
-        assert os.path.dirname(folder) == os.path.join(REPO, "playbooks", "reports")
+        assert os.path.dirname(folder) == os.path.join(str(home), "netfleet_tcp", "reports")
         assert re.match(r"^audit-\d{8}T\d{6}Z$", os.path.basename(folder))
         with open(os.path.join(folder, "audit.json")) as handle:
             report = json.load(handle)
@@ -80,6 +83,8 @@ def test_make_audit_prints_the_table_and_the_path_and_changes_nothing():
         assert os.path.exists(os.path.join(folder, "audit.junit.xml"))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    assert not os.path.exists(os.path.join(REPO, "playbooks", "reports"))
+    assert re.search(r"^localhost\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=0", proc.stdout, re.M), output[-2000:]
     assert after[0] == before[0], "the machine's net.* values changed"
     assert after[1] == before[1], "the machine's sysctl configuration files changed"
 

@@ -103,7 +103,8 @@ def _check(fleet, run, cases, host, before, counter):
         message = "%s %s" % (failed[alias]["result"].get("msg", ""), json.dumps(failed[alias]["result"]))
         assert words in message, (alias, message[:2000])
         changed = [item for item in run.all_results if item["host"] == alias
-                   and item["action"] == "netfleet.tcp.sysctl_profile" and item["result"].get("changed")]
+                   and item["action"] in ("netfleet.tcp.sysctl_profile", "netfleet.tcp.tcp_tuning")
+                   and item["result"].get("changed")]
         assert not changed, (alias, changed)
     after = fleet.snapshot(host)
     assert after["sysctl"] == before["sysctl"]

@@ -53,7 +53,9 @@ def test_tw_recycle_on_the_nat_gateway_is_refused_before_any_change(clean, tmp_p
     assert message.startswith("tcp_tw_recycle refused on natgw: NAT-facing ("), message
     assert "masquerade" in message and "removed in Linux 4.12" in message, message
     assert "tcp_tw_reuse" in message, message
-    assert "natgw" not in run.results(APPLY)
+    # The guard runs on the host inside the one module execution, before the apply phase.
+    judged = run.results(APPLY)["natgw"]
+    assert judged["changed"] is False and judged["keys"] == {} and judged["refusals"], judged
     for host in fleet.hosts:
         if host == "natgw":
             continue

@@ -1,8 +1,10 @@
 """The built collection: no local state in the tarball, an offline install, every plugin visible.
 
-Builds the checkout with ansible-galaxy into a temporary directory, installs the tarball
-with ``--offline`` into another one and asks ansible-doc (pointed only at that install)
-for the collection's modules and filters.
+Copies the files git knows about into a temporary tree, plants there what runs of the
+audit, the tests and the fleet leave behind (a report folder under playbooks/, a fleet
+folder, caches at several depths), builds that tree with ansible-galaxy, checks the
+tarball's listing, installs it with ``--offline`` and asks ansible-doc (pointed only at
+that install) for the collection's modules and filters.
 """
 
 import glob
@@ -24,6 +26,22 @@ LOCAL_STATE = (
     ".venv/", ".tmp/", ".fleet/", ".build/", ".cache/", ".git/", ".ci/", ".pytest_cache/",
     ".hypothesis/", ".ansible/", "collections/", "tests/output/", "reports/",
 )
+# Folder names that mark local state at any depth (a report folder next to a playbook,
+# a hypothesis or pytest cache next to a test).
+LOCAL_DIRS = {"reports", ".hypothesis", ".pytest_cache", ".ansible", ".fleet", ".cache", "__pycache__"}
+# What a run leaves in the checkout, planted in the copy that is built: path -> content.
+PLANTED = {
+    "playbooks/reports/audit-20260101T000000Z/audit.md": "# TCP fleet audit of the build machine\n",
+    "playbooks/reports/audit-20260101T000000Z/audit.json": "{}\n",
+    "reports/audit.junit.xml": "<testsuites/>\n",
+    ".fleet/5/inventory.ini": "[fleet]\n",
+    ".hypothesis/examples/x": "x",
+    "tests/unit/.hypothesis/examples/x": "x",
+    "tests/unit/.pytest_cache/v/cache/lastfailed": "{}",
+    "plugins/module_utils/__pycache__/_check.cpython-311.pyc": "",
+    ".build/netfleet-tcp-0.0.0.tar.gz": "",
+    "web1.prom": "netfleet_tcp_up 1\n",
+}
 
 
 def _tool(name):
@@ -57,10 +75,34 @@ def env(tmp_path_factory):
     return environ
 
 
+def _tracked_files():
+    proc = subprocess.run(["git", "-C", REPO, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                          capture_output=True, check=False)
+    if proc.returncode != 0:
+        pytest.skip("not a git checkout: %s" % proc.stderr.decode(errors="replace").strip())
+    return [name for name in proc.stdout.decode().split("\0") if name]
+
+
 @pytest.fixture(scope="module")
-def tarball(tmp_path_factory, env, galaxy):
+def source(tmp_path_factory):
+    """A copy of the checkout's files with a run's leftovers planted in it."""
+    tree = tmp_path_factory.mktemp("source") / "tcp"
+    for name in _tracked_files():
+        src = os.path.join(REPO, name)
+        if not os.path.isfile(src):  # deleted in the work tree, not yet committed
+            continue
+        os.makedirs(str(tree / os.path.dirname(name)), exist_ok=True)
+        shutil.copy2(src, str(tree / name))
+    for name, content in PLANTED.items():
+        os.makedirs(str(tree / os.path.dirname(name)), exist_ok=True)
+        (tree / name).write_text(content)
+    return str(tree)
+
+
+@pytest.fixture(scope="module")
+def tarball(tmp_path_factory, env, galaxy, source):
     out = tmp_path_factory.mktemp("build")
-    _run([_tool("ansible-galaxy"), "collection", "build", "--output-path", str(out), REPO], env)
+    _run([_tool("ansible-galaxy"), "collection", "build", "--output-path", str(out), source], env)
     found = glob.glob(str(out / "*.tar.gz"))
     assert [os.path.basename(p) for p in found] == ["netfleet-tcp-%s.tar.gz" % galaxy["version"]]
     return found[0]
@@ -81,9 +123,32 @@ def test_tarball_holds_no_local_state(tarball):
     leaked = [
         name for name in names
         if any(name.startswith(prefix) or name == prefix.rstrip("/") for prefix in LOCAL_STATE)
-        or "__pycache__" in name.split("/") or name.endswith((".pyc", ".tar.gz"))
+        or LOCAL_DIRS & set(name.split("/")) or name.endswith((".pyc", ".tar.gz", ".prom"))
     ]
     assert leaked == []
+
+
+def test_planted_leftovers_exist_in_the_built_tree(source):
+    # The tree really held what the tarball must leave out (so the test above can fail).
+    for name in PLANTED:
+        assert os.path.isfile(os.path.join(source, name)), name
+
+
+def test_tarball_holds_what_a_user_installs(tarball):
+    with tarfile.open(tarball) as archive:
+        names = set(archive.getnames())
+        license_text = archive.extractfile("LICENSE").read().decode()
+    for name in ("LICENSE", "README.md", "CHANGELOG.md", "meta/runtime.yml", "playbooks/audit.yml",
+                 "roles/audit/meta/argument_specs.yml", "roles/tuning/defaults/main.yml",
+                 "plugins/modules/sysctl_check.py", "tests/sanity/ignore-2.19.txt", "docs/index.md"):
+        assert name in names, name
+    # Development tooling stays in the repository.
+    for name in ("Makefile", "pytest.ini", ".ansible-lint", "tests/unit", "tests/integration", "tests/fleet",
+                 "benchmarks", "scripts"):
+        assert name not in names, name
+    assert "GNU GENERAL PUBLIC LICENSE" in license_text and "Version 3, 29 June 2007" in license_text
+    with open(os.path.join(REPO, "LICENSE"), encoding="utf-8") as handle:
+        assert license_text == handle.read()
 
 
 def test_manifest_matches_galaxy_yml(tarball, galaxy):

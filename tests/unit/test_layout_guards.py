@@ -31,11 +31,15 @@ SAME_NAME_ALLOWED = {"main"}
 # their input; tcp_state_summary's summary_lines formats the census.
 FILTERS_WITH_LOGIC = {"sysctl_conf.py", "tcp_state_summary.py"}
 GLUE_FUNCTION_LINES = 30
-# Files whose size is being split by their own change (the audit report, one renderer per format).
+# Files over a limit that their own change is to bring under it (the audit report, split into
+# one renderer per format; the tcp_state census, whose gather functions take many positional
+# arguments). Remove a file from this list once it meets the limits.
 SIZE_PENDING = {
     os.path.join("plugins", "plugin_utils", "_audit_report.py"),
     os.path.join("plugins", "filter", "audit_report.py"),
     os.path.join("plugins", "filter", "tcp_state_summary.py"),
+    os.path.join("plugins", "module_utils", "_tcp_state", "gather.py"),
+    os.path.join("plugins", "module_utils", "_tcp_state", "namespaces.py"),
 }
 
 

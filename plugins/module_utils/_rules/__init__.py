@@ -54,6 +54,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules.input import (
     tw_recycle_guards,
     value_refusal,
 )
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import scope as _scope  # noqa: F401
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.value import evaluate  # noqa: F401
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules import lists  # noqa: F401  (registers the list rules)
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.persisted import persisted_findings  # noqa: F401

@@ -16,6 +16,7 @@ __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _sysctl_conf
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules._registry import Rule, finding, register
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules.host_files import unreadable_findings
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.input import reading_findings, value_refusal
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.value import evaluate
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import key_problem
@@ -221,6 +222,7 @@ def persisted_findings(resolution, judged, desired, live, context, view=None):
     """
     found = _key_findings(resolution, live, context)
     found.extend(_line_findings(resolution))
+    found.extend(unreadable_findings(resolution))
     for key in sorted(judged):
         found.extend(_compare_findings(resolution, key, live, desired))
     found.extend(_boot_view_findings(resolution, judged, view if view is not None else live, context))

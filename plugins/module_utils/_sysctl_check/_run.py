@@ -58,7 +58,8 @@ def _validation_findings(validation):
             findings.append(_rules.finding(item["id"], item["key"], item["value"], item["reason"], item["remediation"]))
     obsolete = [item for item in validation["findings"] if item["id"] == "tw-recycle-obsolete"]
     findings.extend(obsolete)
-    findings.extend(item for item in validation["findings"] if item["id"] in _rules.READING_RULES)
+    findings.extend(item for item in validation["findings"]
+                    if item["id"] in _rules.READING_RULES or item["id"] == "key-machine-wide")
     skipped = set(validation["skipped"]) - set(item["key"] for item in obsolete)
     findings.extend(_skipped_finding(key, validation["skipped"][key]) for key in sorted(skipped))
     return findings, skipped

@@ -8,8 +8,9 @@ PRIVATE: internal to the netfleet.tcp collection.
 The order is fixed and each step only runs when the one before succeeded:
 
 1. validate every input (the profile id, the drop-in path, each key and value,
-   the guards) with the rules shared with sysctl_check; any refusal means
-   nothing is written, and the error names every offending key;
+   its scope, the guards) with the rules shared with sysctl_check, and gate the
+   findings at ``fail_on`` as sysctl_check does; any refusal means nothing is
+   written, and the error names every offending key;
 2. under the host lock, read the live values, the record and the drop-in and
    build the plan (``_plan``, pure functions of those); check mode stops here and
    reports the plan;
@@ -27,7 +28,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _dropin, _state_record
+from ansible_collections.netfleet.tcp.plugins.module_utils import _dropin, _rules, _state_record
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import (
     NetfleetError,
     ProfileError,
@@ -68,6 +69,9 @@ def _validate_common(params):
         problem = _dropin.path_problem(path)
         if problem:
             problems.append(("path", problem))
+    fail_on = params.get("fail_on") or "error"
+    if fail_on not in _rules.FAIL_ON:
+        problems.append(("fail_on", "must be one of %s, got %r" % (", ".join(_rules.FAIL_ON), fail_on)))
     state_dir = params.get("state_dir") or _state_record.DEFAULT_STATE_DIR
     problem = _state_record.state_dir_problem(state_dir)
     if problem:

@@ -53,7 +53,8 @@ def _removals(job, record):
 def _restore_steps(job, record):
     steps = []
     for key, original in (record or {}).get("originals", {}).items():
-        problem = key_problem(key) or value_problem(original)
+        # An empty original is what the kernel printed (ip_local_reserved_ports by default); it is restored.
+        problem = key_problem(key) or (value_problem(original) if original != "" else None)
         step = {"key": key, "before": None, "target": None, "write": False}
         if problem:
             step.update(status=REFUSED, reason="the record holds an unusable entry: %s" % problem)
@@ -123,9 +124,19 @@ def run_absent(job):
         raise ProfileError(problem, job.result)
     with locked(job.state_dir, job.lock_timeout, job.check_mode):
         record = _state_record.load(job.state_dir, job.name)
+        _binding, problem = job.binding(record)
+        if problem:
+            raise ProfileError(problem, job.result)
         existing, removals = _removals(job, record)
         steps = _restore_steps(job, record)
         _report(job, steps, record, existing, removals)
+        unusable = [step for step in steps if step["status"] == REFUSED]
+        if unusable:
+            job.result["changed"] = False
+            raise ProfileError("cannot restore %s; nothing was changed and the record %s is kept so the originals "
+                               "are not lost: fix or remove the entry, then run state=absent again" % (
+                                   "; ".join("%s (%s)" % (step["key"], step["reason"]) for step in unusable),
+                                   _state_record.record_path(job.state_dir, job.name)), job.result)
         if job.check_mode or not job.result["changed"]:
             return job.result
         with signals_deferred():

@@ -14,8 +14,10 @@ import contextlib
 import os
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _state_record
+from ansible_collections.netfleet.tcp.plugins.module_utils._host_context import is_initial_netns
 from ansible_collections.netfleet.tcp.plugins.module_utils._lock import LOCK_NAME, host_lock
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import read_value, write_value
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile import _binding
 
 
 class Job(object):
@@ -47,6 +49,12 @@ class Job(object):
     @property
     def sys_root(self):
         return os.path.join(self.proc, "sys")
+
+    def binding(self, record):
+        """The binding of the stack this run changes, and the problem using ``record`` here, if any."""
+        here = _binding.current(self.proc, self.root, is_initial_netns(self.proc))
+        recorded = record.get("binding") if record else None
+        return here, _binding.problem(_state_record.record_path(self.state_dir, self.name), recorded, here)
 
     @property
     def lock_timeout(self):

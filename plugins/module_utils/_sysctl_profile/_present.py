@@ -13,12 +13,13 @@ __metaclass__ = type
 import copy
 import os
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _dropin, _state_record, _validate
+from ansible_collections.netfleet.tcp.plugins.module_utils import _dropin, _rules, _state_record, _validate
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import (
     ProfileError,
     SysctlInputError,
     SysctlReadError,
 )
+from ansible_collections.netfleet.tcp.plugins.module_utils._catalog_scope import MACHINE, key_scope
 from ansible_collections.netfleet.tcp.plugins.module_utils._rule_context import gather_context
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import key_problem, key_to_path, read_value
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._apply import (
@@ -51,9 +52,12 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._plan
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import equivalent
 
+# Findings that describe the plan rather than a problem with it; no gate fails on them.
+NOT_A_PROBLEM = frozenset(["live-differs-desired", "persisted-drift", "tw-recycle-obsolete"])
+
 
 def validate(settings, proc="/proc", missing="fail", *, nat_facing="auto", run_command=None, which=None,
-             reader=read_value):
+             reader=read_value, allow_machine_wide=()):
     """Run the shared validation; returns ``(validation, live, context)``.
 
     Live values are read only for keys whose names are acceptable; a key that cannot
@@ -65,7 +69,9 @@ def validate(settings, proc="/proc", missing="fail", *, nat_facing="auto", run_c
     extra = []
     if isinstance(settings, dict):
         for key in settings:
-            if key_problem(key) is not None:
+            unlisted = key_scope(key)[0] == MACHINE and key not in (allow_machine_wide or ())
+            if key_problem(key) is not None or unlisted:
+                # Keys outside net.* are judged by scope before anything reads them.
                 continue
             try:
                 key_to_path(key, sys_root)
@@ -74,7 +80,8 @@ def validate(settings, proc="/proc", missing="fail", *, nat_facing="auto", run_c
                 extra.extend(error.problems)
             except SysctlReadError as error:
                 extra.append((key, str(error)))
-    validation = _validate.validate_settings(settings, context, live, missing)
+    validation = _validate.validate_settings(settings, context, live, missing,
+                                             allow_machine_wide=list(allow_machine_wide or ()))
     if extra:
         refused = set(key for key, _reason in validation.get("refusals", []))
         validation = dict(validation)
@@ -83,6 +90,23 @@ def validate(settings, proc="/proc", missing="fail", *, nat_facing="auto", run_c
         for key, _reason in extra:
             validation.get("desired", {}).pop(key, None)
     return validation, live, context
+
+
+def gated_findings(findings, fail_on, refusals=None):
+    """``[(key, reason)]`` for findings at or above ``fail_on``, as sysctl_check's gate judges them.
+
+    Keys already refused are not named twice; findings that only describe the plan
+    (a value differs from the desired one, tcp_tw_recycle=0 already satisfied) never gate.
+    """
+    refused = set(key for key, _reason in refusals or ())
+    gated = []
+    for item in findings:
+        if item.get("id") in NOT_A_PROBLEM or item.get("key") in refused:
+            continue
+        if _rules.gate_reached(item.get("severity"), fail_on):
+            gated.append((item.get("key") or "settings", "%s [%s %s, fail_on=%s]" % (
+                item.get("message"), item.get("severity"), item.get("id"), fail_on)))
+    return gated
 
 
 def _refused_result(result, settings, validation, live):
@@ -124,9 +148,12 @@ def _validated(job):
                            result)
     validation, live, context = validate(
         settings, job.proc, job.params.get("missing") or "fail", nat_facing=job.params.get("nat_facing") or "auto",
-        run_command=job.run_command, which=job.which, reader=job.reader)
+        run_command=job.run_command, which=job.which, reader=job.reader,
+        allow_machine_wide=job.params.get("allow_machine_wide") or ())
     result["findings"] = list(validation.get("findings", []))
-    if validation.get("refusals"):
+    gated = gated_findings(result["findings"], job.params.get("fail_on") or "error", validation.get("refusals"))
+    if validation.get("refusals") or gated:
+        validation = dict(validation, refusals=list(validation.get("refusals") or []) + gated)
         _refused_result(result, settings, validation, live)
         raise ProfileError(str(SysctlInputError(validation["refusals"])), result)
     warning = skipped_warning(settings, validation)
@@ -149,6 +176,7 @@ class _Plan(object):
         self.new_text = existing
         self.stale = None
         self.persisted = {}
+        self.binding = None
 
 
 def _read_existing(job, persist):
@@ -171,12 +199,16 @@ def _plan(job, wanted, persist):
         if error is not None:
             raise ProfileError("cannot read %s: %s" % (key, error), job.result)
     record = _state_record.load(job.state_dir, job.name)
+    binding, problem = job.binding(record)
+    if problem:
+        raise ProfileError(problem, job.result)
     existing = _read_existing(job, persist)
     steps = plan_steps(wanted.desired, live_now)
     problem = read_only_problem(wanted.context, steps)
     if problem:
         raise ProfileError(problem, job.result)
     plan = _Plan(steps, persisted_entries(steps, wanted.desired), record, existing, persist)
+    plan.binding = binding
     if persist:
         plan.file_action, plan.new_text = file_plan(job.name, job.path, existing, plan.entries)
         recorded_path = record.get("path") if record else None
@@ -218,8 +250,10 @@ def run_present(job):
     if persist:
         # Refuse a file that is not ours before creating anything, even the state dir.
         problem = _dropin.ownership_problem(job.path, _dropin.read(job.path, job.root), job.name)
+        problem = problem or _dropin.placement_problem(job.path, job.name, job.root)
         if problem:
             raise ProfileError(problem, job.result)
+        job.result["placement"] = _dropin.placement(job.path, job.root)
 
     with locked(job.state_dir, job.lock_timeout, job.check_mode):
         # Under the lock: the state every decision below is made on.
@@ -243,6 +277,7 @@ def _apply(job, plan):
     _state_record.add_originals(record, dict((s["key"], s["before"]) for s in steps if s["write"]))
     if plan.persist:
         record["path"] = job.path
+    record["binding"] = plan.binding
     if record != previous_record:
         _state_record.save(job.state_dir, job.name, record)
     result["record"] = _state_record.record_path(job.state_dir, job.name)

@@ -139,7 +139,7 @@ def _host(proc, known=None):
     }
 
 
-def gather(detail=(), proc="/proc", top=10, source="auto", diag=None, *, net=None, pids=None, host=None):
+def gather(detail=(), proc="/proc", top=10, source="auto", *, diag=None, net=None, pids=None, host=None):
     """Gather the ``tcp_state`` facts (see the module's RETURN for every field).
 
     ``detail`` is any of ``ports``, ``listeners``, ``processes``; ``top`` bounds the

@@ -16,8 +16,12 @@ __metaclass__ = type
 import os
 import sys
 
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import parse_value
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ParseError, SysctlReadError
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import read_value
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import parse_value
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 
 _BIG_ENDIAN = sys.byteorder == "big"
 LIMIT_KEYS = (
@@ -33,20 +37,10 @@ LIMIT_KEYS = (
 
 def parse_port_list(text, source="ip_local_reserved_ports"):
     """``"8080,9000-9002"`` -> ``[8080, 9000, 9001, 9002]`` (sorted, unique). Empty -> []."""
-    ports = set()
-    for item in (text or "").replace(" ", "").split(","):
-        if not item:
-            continue
-        low, sep, high = item.partition("-")
-        try:
-            first = int(low)
-            last = int(high) if sep else first
-        except ValueError:
-            raise ParseError(source, "%r is not a port or a port range" % item)
-        if not 0 <= first <= last <= 65535:
-            raise ParseError(source, "%r is not a port range within 0-65535" % item)
-        ports.update(range(first, last + 1))
-    return sorted(ports)
+    try:
+        return sorted(parse_value("net.ipv4.ip_local_reserved_ports", text or "").items)
+    except KernelReadError as error:
+        raise ParseError(source, str(error))
 
 
 def limit_value(name, text, source):

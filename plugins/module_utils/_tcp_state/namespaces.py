@@ -120,7 +120,7 @@ def _pass(ordered, current_facts, options):
     return entries
 
 
-def gather_namespaces(detail=(), proc="/proc", top=10, source="auto", current_facts=None, *, found=None,
+def gather_namespaces(detail=(), proc="/proc", top=10, source="auto", *, current_facts=None, found=None,
                       run_netns=RUN_NETNS):
     """``(entries, scan)`` for every network namespace on the host.
 

@@ -13,13 +13,17 @@ __metaclass__ = type
 import datetime
 import numbers
 
-from ansible_collections.netfleet.tcp.plugins.module_utils._rules._severity import gate_reached, severity_rank  # noqa: F401
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules._severity import (  # noqa: F401
+    FAIL_ON,
+    gate_reached,
+    severity_rank,
+)
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import short_repr
 
 SCHEMA_VERSION = 1
 SCHEMA_ID = "https://github.com/netfleet/tcp/roles/audit/files/audit_report.schema.json"
 SEVERITIES = ("info", "warning", "error")
-GATES = ("error", "warning", "never")
+GATES = FAIL_ON
 STATUSES = ("ok", "failed", "unreachable")
 TCP_STATES = (
     "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
@@ -56,7 +60,9 @@ def plain(value):
     if isinstance(value, numbers.Real):
         return float(value)
     if isinstance(value, (str, bytes)):
-        return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+        # str.__str__, not str(): ansible-core 2.17/2.18's AnsibleUnsafeText returns itself from
+        # __str__, and JMESPath calls a str subclass "unknown".
+        return value.decode("utf-8", "replace") if isinstance(value, bytes) else str.__str__(value)
     if hasattr(value, "items"):
         return dict((str(key), plain(item)) for key, item in value.items())
     if isinstance(value, (list, tuple, set, frozenset)) or hasattr(value, "__iter__"):

@@ -12,6 +12,10 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules.pressure import (
+    PRESSURE_RULES as _PRESSURE_RULES,
+    PRESSURE_SEVERITY as _PRESSURE_SEVERITY,
+)
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import desired_met, equivalent
 from ansible_collections.netfleet.tcp.plugins.plugin_utils import _audit_namespaces
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._tcp_pressure import METRICS, _mapping, _number, tcp_pressure
@@ -22,7 +26,6 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._common
     pct as _pct,
     severity_rank,
 )
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._pressure_rules import _PRESSURE_RULES, _PRESSURE_SEVERITY
 
 
 def _drifted_keys(check):

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The tuning role's verify: keys whose re-read live value does not meet what was applied.
 
-PRIVATE: internal to the netfleet.tcp collection. Controller-only: the tcp_profile_*
-filters are glue over these functions.
+PRIVATE: internal to the netfleet.tcp collection. Runs on the managed host (the
+tcp_tuning engine) and on the controller (the tcp_profile_* filters are glue over it).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import desired_met
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._tuning_role._common import is_skipped, text
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_tuning._common import is_skipped, text
 
 
 def verify(reread, expected, hostname, apply=None, check_mode=False, missing="skip"):

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The tuning role's report: per-key lines, one summary and the values a re-read must show.
 
-PRIVATE: internal to the netfleet.tcp collection. Controller-only: the tcp_profile_*
-filters are glue over these functions.
+PRIVATE: internal to the netfleet.tcp collection. Runs on the managed host (the
+tcp_tuning engine) and on the controller (the tcp_profile_* filters are glue over it).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import equivalent
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._tuning_role._common import (
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_tuning._common import (
     CHANGED,
     SKIPPED,
     UNCHANGED,

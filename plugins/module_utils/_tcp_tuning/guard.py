@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The tuning role's guard: what must not be applied on a host, judged as sysctl_profile judges it.
 
-PRIVATE: internal to the netfleet.tcp collection. Controller-only: the tcp_profile_*
-filters are glue over these functions.
+PRIVATE: internal to the netfleet.tcp collection. Runs on the managed host (the
+tcp_tuning engine) and on the controller (the tcp_profile_* filters are glue over it).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,8 +15,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _rul
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import normalize_text
 from ansible_collections.netfleet.tcp.plugins.module_utils._validate import validate_settings
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import short_repr
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._tuning_role._common import is_skipped, key_label
+from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_tuning._common import is_skipped, key_label, echo_repr
 
 # Findings that describe the change itself or the boot configuration before it,
 # which applying the profile is about to fix: never a reason to refuse it.
@@ -89,9 +88,9 @@ def guard(check, settings, hostname, missing="skip", fail_on="error"):
     a read-only /proc/sys refuses everything.
     """
     if missing not in ("skip", "fail"):
-        raise NetfleetError("missing must be skip or fail, not %s" % short_repr(missing))
+        raise NetfleetError("missing must be skip or fail, not %s" % echo_repr(missing))
     if fail_on not in _rules.FAIL_ON:
-        raise NetfleetError("fail_on must be error, warning or never, not %s" % short_repr(fail_on))
+        raise NetfleetError("fail_on must be error, warning or never, not %s" % echo_repr(fail_on))
     if not settings or is_skipped(check):
         return []
     if not isinstance(settings, dict):
