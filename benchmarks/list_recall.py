@@ -224,6 +224,8 @@ def _context_reason(rule_id, key, listed, unknown_keys):
         return "drift or boot configuration"
     if rule_id == "key-missing" and key not in unknown_keys:
         return "key absent in this namespace"
+    if rule_id == "key-machine-wide":
+        return "the key's scope where the check runs (machine-wide), not the list's advice"
     if key not in listed.get("keys", ()):
         return CONTEXT_NOT_LISTED
     if rule_id in HOST_STATE_RULES:
