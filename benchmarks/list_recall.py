@@ -36,6 +36,7 @@ Usage (root, for the namespace):  python3 benchmarks/list_recall.py [--only init
 
 import argparse
 import datetime
+import functools
 import importlib
 import inspect
 import json
@@ -76,7 +77,11 @@ def engine():
         os.symlink(REPO, link)
     if COLLECTIONS not in sys.path:
         sys.path.insert(0, COLLECTIONS)
-    return _lookup("_check", "run_check"), _lookup("_sysctl_conf", "parse")
+    parse = _lookup("_sysctl_conf", "parse")
+    if "form" in inspect.signature(parse).parameters:
+        # Read the lists the way people paste them (sysctl -w lines, key: value lines).
+        parse = functools.partial(parse, form="paste")
+    return _lookup("_check", "run_check"), parse
 
 
 def _lookup(module, name):
@@ -219,6 +224,8 @@ def _context_reason(rule_id, key, listed, unknown_keys):
         return "drift or boot configuration"
     if rule_id == "key-missing" and key not in unknown_keys:
         return "key absent in this namespace"
+    if rule_id == "key-machine-wide":
+        return "the key's scope where the check runs (machine-wide), not the list's advice"
     if key not in listed.get("keys", ()):
         return CONTEXT_NOT_LISTED
     if rule_id in HOST_STATE_RULES:

@@ -111,7 +111,9 @@ _ENTRIES = [
         default="2",
         changes=[
             ("4.11", "became per network namespace"),
-            ("4.19", "value 2 (loopback only) added and made the default; the default was 0 before"),
+            ("4.18", "value 2 (loopback only) added and made the default (79e9fed46038); before, "
+                     "any non-zero value, 2 included, reuses for every outgoing connection and the "
+                     "default was 0"),
         ],
     ),
     _entry(
@@ -135,9 +137,9 @@ _ENTRIES = [
         description=(
             "Expired TIME_WAIT sockets after a time derived from the RTT and dropped SYNs from a "
             "peer address whose TCP timestamp went backwards. Clients behind one NAT address "
-            "have unrelated timestamp clocks, so their connections were silently dropped; once "
-            "timestamps got per-connection offsets (4.10) it broke almost every peer, and the "
-            "knob was removed in 4.12."
+            "have unrelated timestamp clocks (and since 4.10 every source/destination address "
+            "pair has its own random offset, 28ee1b746f49), so their connections were silently "
+            "dropped. Upstream removed the knob as broken in 4.12 (4396e46187ca)."
         ),
         tradeoff=(
             "No upside worth having: never set it to 1. On 4.12 and later delete it from "
@@ -156,16 +158,17 @@ _ENTRIES = [
         ),
         tradeoff=(
             "Costs 12 bytes per segment. Turning it off disables tcp_tw_reuse and PAWS; guides "
-            "that turn it off to hide uptime are out of date, since per-connection offsets "
-            "(value 1, since 4.10) already hide it."
+            "that turn it off to hide uptime are out of date, since random offsets per "
+            "source/destination address pair (value 1, since 4.10) already hide it."
         ),
         values={
             0: "disabled",
-            1: "enabled, with a random offset per connection",
+            1: "enabled, with a random offset per source/destination address pair",
             2: "enabled, without random offsets",
         },
         default="1",
-        changes=[("4.10", "value 2 added; value 1 now uses a random offset per connection")],
+        changes=[("4.10", "value 2 added; value 1 uses random offsets (95a22caee396), one per "
+                          "address pair since 28ee1b746f49 (4.11, also in 4.10 stable releases)")],
     ),
     _entry(
         "net.ipv4.tcp_fin_timeout", "int", "seconds",
@@ -189,8 +192,10 @@ _ENTRIES = [
         summary="Upper limit of TIME_WAIT sockets; beyond it new ones are destroyed at once.",
         description=(
             "When this many sockets are in TIME_WAIT, the kernel destroys each new TIME_WAIT "
-            "socket immediately and logs 'TCP: time wait bucket table overflow'. The connection "
-            "then loses the TIME_WAIT protection against late segments."
+            "socket immediately and counts it in TcpExtTCPTimeWaitOverflow (3.x kernels also "
+            "logged 'TCP: time wait bucket table overflow'; current ones only count). The "
+            "connection then loses the TIME_WAIT protection against late segments. The boot "
+            "value is half the TCP established hash, which scales with memory."
         ),
         tradeoff=(
             "A low cap hides a TIME_WAIT build-up instead of fixing it and gives up the "
@@ -237,15 +242,18 @@ _ENTRIES = [
         "net.ipv4.tcp_max_syn_backlog", "int", "count",
         summary="How many half-open connections (SYN received) a listener may queue.",
         description=(
-            "Connection requests whose handshake is not finished wait here. When the queue is "
-            "full and syncookies are off, new SYNs are dropped."
+            "Connection requests whose handshake is not finished wait in the listener's SYN "
+            "queue. The kernel reads this limit only while tcp_syncookies is 0 "
+            "(tcp_conn_request); since ef547f2ac16b (4.4) every listener's SYN queue is also "
+            "capped by its own listen() backlog, so with syncookies on (the default) raising it "
+            "does nothing."
         ),
         tradeoff=(
             "A larger queue rides out bursts; it only helps if the accept queue (somaxconn and "
             "the application's listen() backlog) can take the completed connections too."
         ),
         minimum=1, maximum=INT_MAX,
-        default_note="computed at boot: max(128, established hash size / 256)",
+        default_note="computed at boot: max(128, established hash size / 128) since 5.4, / 256 before",
         default_example="2048",
     ),
     _entry(
@@ -268,10 +276,13 @@ _ENTRIES = [
     ),
     _entry(
         "net.ipv4.tcp_syn_retries", "int", "count",
-        summary="SYN retransmissions before connect() gives up (6 is about 127 seconds).",
+        summary="SYN retransmissions before connect() gives up (6 is about 127 s; 131 s since 6.5).",
         description=(
             "How many times an outgoing connection attempt retransmits its SYN. With the "
-            "exponential backoff, 6 retries take about 127 seconds, 3 about 15."
+            "exponential backoff, 6 retries take about 127 seconds, 3 about 15. Since 6.5 "
+            "(ccce324dabfe) the first tcp_syn_linear_timeouts (default 4) retransmissions come "
+            "after a fixed one second each and are added to these retries: 6 then take about "
+            "131 seconds, 3 about 19, 2 about 11."
         ),
         tradeoff=(
             "Lower values make connects to dead peers fail fast; too low and connections over "
@@ -339,9 +350,11 @@ _ENTRIES = [
             "grow that large, so the total is bounded by tcp_mem, not by this triple."
         ),
         minimum=1, maximum=INT_MAX,
-        default_note="4096 131072 and a maximum computed at boot from memory (at most 6291456)",
+        default_note=("one page (4096; 65536 on 64K-page kernels), 131072, and a maximum computed at "
+                      "boot from memory: at most 6291456 from 3.4, 33554432 since 6.16"),
         default_example="4096 131072 6291456",
-        changes=[("5.8", "initial value raised from 87380 to 131072")],
+        changes=[("4.20", "initial value raised from 87380 to 131072 (a337531b942b)"),
+                 ("6.16", "boot maximum capped at 32 MiB instead of 6 MiB (572be9bf9d0d)")],
     ),
     _entry(
         "net.ipv4.tcp_wmem", "triple", "bytes",
@@ -397,7 +410,7 @@ _ENTRIES = [
         ),
         tradeoff="Raise it for applications that size their own buffers (UDP servers, some proxies).",
         default="212992", minimum=1, maximum=INT_MAX, namespace="global",
-        default_note="212992 on common 64-bit builds",
+        default_note="212992 on common 64-bit builds before 6.18; 4194304 since (a6d4f25888b8)",
         changes=[("6.11", "visible read-only inside child network namespaces (absent there before)")],
     ),
     _entry(
@@ -415,7 +428,7 @@ _ENTRIES = [
         description="Caps setsockopt(SO_SNDBUF); TCP autotuning is governed by tcp_wmem instead.",
         tradeoff="Raise it for applications that size their own send buffers.",
         default="212992", minimum=1, maximum=INT_MAX, namespace="global",
-        default_note="212992 on common 64-bit builds",
+        default_note="212992 on common 64-bit builds before 6.18; 4194304 since (a6d4f25888b8)",
         changes=[("6.11", "visible read-only inside child network namespaces (absent there before)")],
     ),
     # --- behaviour ----------------------------------------------------------------------
@@ -494,7 +507,7 @@ _ENTRIES = [
         "net.ipv4.ip_local_port_range", "pair", "port",
         summary="Ephemeral port range for outgoing connections: low and high end.",
         description=(
-            "The ports connect() and bind(0) choose from. Since 4.6 connect() prefers ports of "
+            "The ports connect() and bind(0) choose from. Since 4.2 connect() prefers ports of "
             "the low end's parity and leaves the other half for bind(), so the ends should "
             "differ in parity. The low end must not be below ip_unprivileged_port_start "
             "(1024 by default) or the kernel refuses the range."
@@ -505,7 +518,8 @@ _ENTRIES = [
             "outgoing connection may take them first."
         ),
         default="32768 60999", minimum=1, maximum=65535,
-        changes=[("4.6", "connect() and bind() split the range by parity")],
+        changes=[("4.2", "connect() prefers ports of the low end's parity (07f4c90062f8); bind() "
+                         "takes the other half since 4.6 (1580ab63fc9a)")],
     ),
     _entry(
         "net.ipv4.ip_local_reserved_ports", "port_list", "port",

@@ -78,12 +78,40 @@ def read_listeners(proc="/proc", diag=None):
         return []
 
 
+def read_congestion(proc="/proc", modules="/lib/modules"):
+    """``(available, loadable)``: congestion control algorithms built in or loaded, and those a
+    module of the running kernel provides (tcp_<name>.ko*; none without /proc/modules, a
+    kernel without module support); None where it cannot be read."""
+    available = None
+    try:
+        with open(os.path.join(proc, "sys/net/ipv4/tcp_available_congestion_control")) as handle:
+            available = sorted(handle.read().split())
+    except (IOError, OSError):
+        pass
+    loadable = None
+    if not os.path.exists(os.path.join(proc, "modules")):
+        # No /proc/modules: the kernel is built without module support, nothing can be loaded.
+        return available, []
+    try:
+        with open(os.path.join(proc, "sys/kernel/osrelease")) as handle:
+            release = handle.read().strip()
+        directory = os.path.join(modules, release, "kernel", "net", "ipv4")
+        if os.path.isdir(os.path.join(modules, release)):
+            names = os.listdir(directory) if os.path.isdir(directory) else []
+            loadable = sorted(set(name.split(".ko")[0][len("tcp_"):] for name in names
+                                  if name.startswith("tcp_") and ".ko" in name))
+    except (IOError, OSError):
+        pass
+    return available, loadable
+
+
 def gather_context(proc="/proc", nat_facing="auto", run=None, which=None):
     """The host context every check and guard reads.
 
     Keys: kernel, kernel_version, initial_netns, proc_sys_net_writable,
     mem_total_bytes, page_size, nat_facing, nat_mode, nat_evidence, listen_ports,
-    time_wait, active_opens, passive_opens, and sysctl_live (live values of every
+    time_wait, active_opens, passive_opens, congestion_available and
+    congestion_loadable (None when unreadable), and sysctl_live (live values of every
     catalog key, for cross-key rules; None where absent).
 
     ``run(argv) -> (rc, stdout, stderr)`` runs nft/iptables-save for NAT detection
@@ -100,6 +128,7 @@ def gather_context(proc="/proc", nat_facing="auto", run=None, which=None):
         "passive_opens": passive,
         "sysctl_live": live,
     })
+    context["congestion_available"], context["congestion_loadable"] = read_congestion(proc)
     context.update(_nat.detect(
         nat_facing, ip_forward=live.get("net.ipv4.ip_forward"), listeners=listeners,
         active_opens=active, passive_opens=passive, run=run, which=which))

@@ -11,8 +11,16 @@ means "ignore errors when writing this key"; a key may use ``/`` instead of ``.`
 as separator (when the first separator is ``/``, dots inside stay part of the
 name, as in ``net/ipv4/conf/eth0.100/rp_filter``); a key may be a glob
 (``net.ipv4.conf.*.rp_filter``), and ``-pattern`` without ``=`` excludes a key
-from the globs. Neither systemd-sysctl nor the kernel removes quotes, and
-nothing supports comments after a value.
+from the globs. Neither systemd-sysctl nor the kernel removes quotes. A comment
+after a value (``= 30  # half a minute``, ``= 30 // ...``) reaches the kernel with
+the value; integer handlers (proc_dointvec and friends) read the leading numbers and
+stop at the first character they do not expect, so the value applies: ``parse``
+keeps the numbers before the comment and the comment in ``comment`` (a string
+value, such as kernel.core_pattern, keeps the whole text: the kernel takes it all).
+
+Pasted lists (``form="paste"``) are read the way people publish them as well:
+``sysctl -w key=value`` and ``sysctl key=value`` shell lines (shell quoting removed,
+as the shell would) and ``key: value`` YAML-style lines.
 
 Boot precedence (``resolve``):
 
@@ -37,6 +45,8 @@ __metaclass__ = type
 
 import fnmatch
 import os
+import re
+import shlex
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._host_file import read_regular
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import as_text, canonical
@@ -64,7 +74,53 @@ def is_quoted(raw_value):
     return '"' in raw_value or "'" in raw_value
 
 
-def parse(text, source="<string>"):
+# A comment after a value: "#" or "//" after white space.
+_TRAILING_COMMENT = re.compile(r"\s+(#|//)(.*)$")
+_NUMBERS = re.compile(r"^-?\d+(\s+-?\d+)*$")
+# "sysctl [-w|-q|-e ...] key=value": options may be combined ("-qw") or repeated.
+_SYSCTL_COMMAND = re.compile(r"^(?:sudo\s+)?(?:/s?bin/|/usr/s?bin/)?sysctl((?:\s+-[a-zA-Z]+)*)\s+(\S.*)$")
+# "key: value" as in a YAML mapping of sysctl settings.
+_YAML_LINE = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.*/-]*)\s*:\s+(.*)$")
+FORMS = ("file", "paste")
+
+
+def split_comment(raw_value):
+    """``(value, comment)``: a value as written, without a trailing ``#``/``//`` comment."""
+    match = _TRAILING_COMMENT.search(raw_value)
+    # Only after numbers: the kernel stops reading integers there, while a string key
+    # (kernel.core_pattern) receives the whole text, "#" included.
+    if not match or not _NUMBERS.match(raw_value[:match.start()].strip()):
+        return raw_value, None
+    return raw_value[:match.start()].rstrip(), match.group(0).strip()
+
+
+def _unyaml(raw_value):
+    """A YAML scalar's text: surrounding quotes removed."""
+    if len(raw_value) >= 2 and raw_value[0] == raw_value[-1] and raw_value[0] in "\"'":
+        return raw_value[1:-1]
+    return raw_value
+
+
+def _pasted_line(stripped):
+    """``(body, form, problem)`` for a pasted line: the ``key=value`` text a shell or YAML line holds."""
+    command = _SYSCTL_COMMAND.match(stripped)
+    if command:
+        try:
+            words = shlex.split(command.group(2), comments=True)
+        except ValueError as error:
+            return None, "sysctl-command", "cannot split it as a shell line (%s)" % error
+        assignments = [word for word in words if "=" in word and not word.startswith("-")]
+        if len(words) != 1 or len(assignments) != 1:
+            return None, "sysctl-command", "expected one key=value after sysctl, got %d word(s)" % len(words)
+        return assignments[0], "sysctl-command", None
+    yaml_line = _YAML_LINE.match(stripped)
+    if yaml_line and "=" not in stripped:
+        value, comment = split_comment(yaml_line.group(2))
+        return "%s=%s" % (yaml_line.group(1), _unyaml(value.strip())) + (" " + comment if comment else ""), "yaml", None
+    return stripped, "file", None
+
+
+def parse(text, source="<string>", form="file"):
     """Parse the text of one sysctl.conf/sysctl.d file.
 
     Returns a list of entries, one per meaningful line, in file order::
@@ -75,8 +131,12 @@ def parse(text, source="<string>"):
     ``kind`` is ``assign`` (``key = value``; value whitespace-normalised, may be ""),
     ``exclude`` (``-pattern`` with no ``=``: keeps a key out of the globs; value None)
     or ``invalid`` (not an assignment; ``reason`` says why). Comments and blank lines
-    produce nothing.
+    produce nothing. ``comment`` holds a comment written after the value (the value
+    is what precedes it). ``form="paste"`` also reads ``sysctl -w key=value`` and
+    ``key: value`` lines (``line_form`` says which form a line had).
     """
+    if form not in FORMS:
+        raise ValueError("form must be one of %s, not %r" % (", ".join(FORMS), form))
     entries = []
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
@@ -87,8 +147,14 @@ def parse(text, source="<string>"):
         entry = {
             "key": None, "value": None, "raw_key": None, "raw_value": None, "line": number,
             "source": source, "ignore_errors": ignore, "glob": False, "quoted": False,
-            "kind": "assign", "reason": None,
+            "kind": "assign", "reason": None, "comment": None, "line_form": "file",
         }
+        if form == "paste" and not ignore:
+            body, entry["line_form"], problem = _pasted_line(stripped)
+            if problem:
+                entry.update(kind="invalid", reason="line %d: %s: %r" % (number, problem, stripped))
+                entries.append(entry)
+                continue
         if "=" not in body:
             raw_key = body.strip()
             if ignore and raw_key and not any(char.isspace() for char in raw_key) and dotted_key(raw_key):
@@ -101,6 +167,7 @@ def parse(text, source="<string>"):
             continue
         raw_key, _sep, raw_value = body.partition("=")
         raw_key, raw_value = raw_key.strip(), raw_value.strip()
+        raw_value, entry["comment"] = split_comment(raw_value)
         # A key of separators only ("/", "//") names nothing once the separators are dropped.
         if not raw_key or any(char.isspace() for char in raw_key) or not dotted_key(raw_key):
             entry.update(kind="invalid", raw_key=raw_key or None, raw_value=raw_value,

@@ -11,7 +11,7 @@ A verdict judges what the host holds *now* against the limit the kernel enforces
 
 - time_wait: TIME_WAIT buckets in use (sockstat tw: TIME_WAIT plus orphaned FIN_WAIT2
   minisockets; the census TIME_WAIT count when sockstat is missing) / net.ipv4.tcp_max_tw_buckets
-  (at 1.0 the kernel destroys TIME_WAIT sockets early and logs "time wait bucket table overflow");
+  (at 1.0 the kernel destroys TIME_WAIT sockets early and counts them in TcpExtTCPTimeWaitOverflow);
 - orphans: orphaned sockets / net.ipv4.tcp_max_orphans (at 1.0 the kernel resets them);
 - ephemeral_ports: the busiest destination's share of the usable ephemeral ports
   (exhaustion happens per destination: connect() fails with EADDRNOTAVAIL);

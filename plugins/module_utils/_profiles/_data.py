@@ -21,8 +21,8 @@ NO_PROFILE = "none"
 
 _TW_BUCKETS_REASON = (
     "Every connection this host closes first spends 60 s in TIME_WAIT. When the table is full "
-    "the kernel destroys new TIME_WAIT sockets at once and logs 'time wait bucket table "
-    "overflow', which exposes new connections to stray segments of old ones. Sized to memory "
+    "the kernel destroys new TIME_WAIT sockets at once (counted in TcpExtTCPTimeWaitOverflow), "
+    "which exposes new connections to stray segments of old ones. Sized to memory "
     "(a TIME_WAIT socket costs about 256 bytes), never below the kernel's own default; the "
     "blogs' 5000 is far too small for a busy host."
 )
@@ -54,9 +54,11 @@ PROFILES = {
                 "key": "net.ipv4.tcp_max_syn_backlog",
                 "value": ">=8192",
                 "reason": (
-                    "Room for 8192 half-open connections per listener so bursts of new clients "
-                    "are not dropped during the handshake. A larger live value is kept. Stays "
-                    "no larger than somaxconn, which caps the queue anyway."
+                    "Only read while tcp_syncookies is 0, and each listener's SYN queue is capped "
+                    "by its own listen() backlog since 4.4 (ef547f2ac16b); pinned at 8192 or more "
+                    "so that a host that switches syncookies off keeps room for handshake bursts. "
+                    "With syncookies on, as this profile sets, it does nothing. A larger live "
+                    "value is kept."
                 ),
             },
             {
@@ -192,9 +194,12 @@ PROFILES = {
                 "key": "net.ipv4.tcp_rmem",
                 "value": "4096 131072 33554432",
                 "reason": (
-                    "Receive buffer auto-tuning may grow one connection's window up to 32 MiB "
-                    "(bandwidth x round-trip time) instead of 6 MiB; it still starts at 128 KiB "
-                    "as the kernel does, so idle connections stay cheap."
+                    "Receive buffer auto-tuning may grow one connection's buffer up to 32 MiB "
+                    "(the kernel's own cap since 6.16; 6 MiB before). The advertised window is a "
+                    "fraction of the buffer (the measured payload share, scaling_ratio, since "
+                    "6.6; tcp_adv_win_scale before), so the window stays below "
+                    "32 MiB. It still starts at "
+                    "128 KiB as the kernel does, so idle connections stay cheap."
                 ),
             },
             {
@@ -264,6 +269,9 @@ KERNEL_DEFAULT_FORMULAS = {
     "net.ipv4.tcp_rmem": "kernel_tcp_rmem",
     "net.ipv4.tcp_wmem": "kernel_tcp_wmem",
     "net.core.somaxconn": "kernel_somaxconn",
+    "net.ipv4.tcp_tw_reuse": "kernel_tw_reuse",
+    "net.core.rmem_max": "kernel_core_mem_max",
+    "net.core.wmem_max": "kernel_core_mem_max",
 }
 # Not restored by kernel_defaults: the kernel's default is an empty list, which cannot be
 # written as a value, and reservations may belong to other tools.

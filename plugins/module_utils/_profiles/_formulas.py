@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ProfileError
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import _boot
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, parse_value
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import normalize_text
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError, format_ranges
@@ -48,30 +49,9 @@ def _memory_pages(context, key):
     return _require(context, "mem_total_bytes", key) // _require(context, "page_size", key)
 
 
-def _roundup_pow2(number):
-    power = 1
-    while power < number:
-        power <<= 1
-    return power
-
-
 def kernel_ehash_entries(mem_total_bytes, page_size):
-    """Size of the kernel's TCP established hash as it is chosen at boot.
-
-    alloc_large_system_hash() with scale 17: one bucket per 128 KiB of memory
-    (rounded up to whole MiB), rounded up to a power of two, at most 512 Ki buckets.
-    tcp_max_tw_buckets and tcp_max_orphans default to half of it,
-    tcp_max_syn_backlog to a 128th (at least 128).
-    """
-    pages = mem_total_bytes // page_size
-    per_mib = max(1, MIB // page_size)
-    pages = ((pages + per_mib - 1) // per_mib) * per_mib
-    page_shift = page_size.bit_length() - 1
-    if page_shift < 17:
-        entries = pages >> (17 - page_shift)
-    else:
-        entries = pages << (page_shift - 17)
-    return min(_roundup_pow2(max(entries, 1)), 512 * KIB)
+    """Size of the kernel's TCP established hash as it is chosen at boot (see _rules._boot)."""
+    return _boot.ehash_entries(mem_total_bytes, page_size)
 
 
 def _kernel_tcp_mem(pages):
@@ -147,28 +127,31 @@ def _kernel_half_ehash(key, context, host, settings):
 
 def _kernel_syn_backlog(key, context, host, settings):
     mem = _require(context, "mem_total_bytes", key)
-    return max(128, kernel_ehash_entries(mem, _require(context, "page_size", key)) // 128)
-
-
-def _buffer_limit(key, context):
-    # The kernel's per-socket buffer ceiling: free buffer pages << (PAGE_SHIFT - 7),
-    # that is memory / 128 bytes.
-    return _require(context, "mem_total_bytes", key) // 128
+    return _boot.syn_backlog(_boot.version(context), mem, _require(context, "page_size", key))
 
 
 def _kernel_tcp_rmem(key, context, host, settings):
-    version = tuple(context.get("kernel_version") or (0, 0, 0))
-    middle = 131072 if version >= (4, 20) else 87380
-    return "4096 %d %d" % (middle, max(131072, min(6 * MIB, _buffer_limit(key, context))))
+    mem, page = _require(context, "mem_total_bytes", key), _require(context, "page_size", key)
+    return "%d %d %d" % tuple(_boot.tcp_rmem(_boot.version(context), mem, page))
 
 
 def _kernel_tcp_wmem(key, context, host, settings):
-    return "4096 16384 %d" % max(64 * KIB, min(4 * MIB, _buffer_limit(key, context)))
+    mem, page = _require(context, "mem_total_bytes", key), _require(context, "page_size", key)
+    return "%d %d %d" % tuple(_boot.tcp_wmem(_boot.version(context), mem, page))
 
 
 def _kernel_somaxconn(key, context, host, settings):
-    version = tuple(context.get("kernel_version") or (0, 0, 0))
-    return 4096 if version >= (5, 4) else 128
+    return _boot.somaxconn(_boot.version(context))
+
+
+def _kernel_tw_reuse(key, context, host, settings):
+    # 2 (loopback only) exists and is the default since 79e9fed46038 (4.18); before it the
+    # default was 0 and 2 meant reuse for every connection.
+    return 2 if _boot.at_least(_boot.version(context), 4, 18) else 0
+
+
+def _kernel_core_mem_max(key, context, host, settings):
+    return _boot.core_mem_max(_boot.version(context))
 
 
 def _port_range(context, host, settings):
@@ -236,15 +219,25 @@ FORMULAS = {
     ),
     "kernel_syn_backlog": (
         _kernel_syn_backlog,
-        "the kernel's boot-time sizing: the TCP established hash size / 128, at least 128",
+        "the kernel's boot-time sizing: the TCP established hash size / 128 (/ 256 before Linux "
+        "5.4), at least 128",
     ),
     "kernel_tcp_rmem": (
         _kernel_tcp_rmem,
-        "4096, 131072 (87380 before Linux 4.20), min(6 MiB, MemTotal/128) but at least 128 KiB",
+        "one page (PAGE_SIZE), 131072 (87380 before Linux 4.20), min(cap, MemTotal/128) but at "
+        "least 128 KiB, cap 32 MiB since 6.16, 6 MiB from 3.4, 4 MiB before",
     ),
     "kernel_tcp_wmem": (
         _kernel_tcp_wmem,
-        "4096, 16384, min(4 MiB, MemTotal/128) but at least 64 KiB",
+        "one page (PAGE_SIZE), 16384, min(4 MiB, MemTotal/128) but at least 64 KiB",
+    ),
+    "kernel_tw_reuse": (
+        _kernel_tw_reuse,
+        "2 (loopback only) since Linux 4.18, 0 before (where 2 would mean reuse for all)",
+    ),
+    "kernel_core_mem_max": (
+        _kernel_core_mem_max,
+        "4 MiB since Linux 6.18, 212992 before",
     ),
     "kernel_somaxconn": (
         _kernel_somaxconn,

@@ -11,6 +11,8 @@ description, remediation and check, registered where the check is written:
 * ``input``      a key or value that cannot be used as given, and the tcp_tw_recycle
                  guards; they judge settings and persisted values alike;
 * ``value``      one coherent view of the values against the host (``evaluate()``);
+* ``lists``      value rules for the bad advice of published lists, against the values the
+                 kernel boots with (``_boot``, per kernel version and memory);
 * ``persisted``  the boot configuration against the live and desired values;
 * ``pressure``   limits filling up now, raised by the audit report.
 
@@ -54,6 +56,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules.input import (
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules import scope as _scope  # noqa: F401
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.value import evaluate  # noqa: F401
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import lists  # noqa: F401  (registers the list rules)
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.persisted import persisted_findings  # noqa: F401
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.pressure import (  # noqa: F401
     PRESSURE_RULES,

@@ -36,3 +36,16 @@ PRIVILEGED_PORTS = 1024
 # A tcp_mem maximum this many times memory was almost surely written in bytes
 # (read as pages it is page-size times too large).
 BYTES_MISTAKE_FACTOR = 64
+K_SYNCOOKIES = "net.ipv4.tcp_syncookies"
+K_SACK = "net.ipv4.tcp_sack"
+K_DSACK = "net.ipv4.tcp_dsack"
+K_RMEM_MAX = "net.core.rmem_max"
+K_WMEM_MAX = "net.core.wmem_max"
+K_RMEM_DEFAULT = "net.core.rmem_default"
+K_WMEM_DEFAULT = "net.core.wmem_default"
+K_NETDEV_BACKLOG = "net.core.netdev_max_backlog"
+K_KEEPALIVE_TIME = "net.ipv4.tcp_keepalive_time"
+K_KEEPALIVE_INTVL = "net.ipv4.tcp_keepalive_intvl"
+K_FILE_MAX = "fs.file-max"
+K_SYN_LINEAR = "net.ipv4.tcp_syn_linear_timeouts"
+K_CONGESTION = "net.ipv4.tcp_congestion_control"

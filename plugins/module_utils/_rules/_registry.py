@@ -30,11 +30,16 @@ class Rule(object):
     of them at once (a finding on tcp_tw_reuse is also about tcp_timestamps);
     ``kernels`` is ``(since, before)``, kernel versions as text or None, between which
     the rule applies; ``check`` is the function that finds it, where the rule has one;
+    ``list_value`` rules judge a value as written in a list against the kernel and memory
+    alone, so they also judge keys absent here (a namespace without net.core.rmem_max);
+    ``listed_only`` rules judge only values a list sets, never a live value left as it is
+    (the kernel's own tcp_max_syn_backlog is not advice anyone gave);
     ``remediation`` the fixed advice of rules whose advice does not depend on the host.
     """
 
     def __init__(self, rule_id, severity, title, description, *, keys=(), family="value", blocking=False,
-                 cross_key=False, kernels=(None, None), remediation=None, check=None):
+                 cross_key=False, kernels=(None, None), remediation=None, check=None, list_value=False,
+                 listed_only=False):
         if family not in FAMILIES:
             raise ValueError("unknown rule family %r" % family)
         self.id = rule_id
@@ -48,6 +53,8 @@ class Rule(object):
         self.kernels = tuple(kernels)
         self.remediation = remediation
         self.check = check
+        self.list_value = list_value
+        self.listed_only = listed_only
 
     def applies(self, kernel_version):
         """False only when ``kernel_version`` is known and outside the rule's kernels."""
@@ -69,6 +76,8 @@ class Rule(object):
             "cross_key": self.cross_key,
             "kernels": list(self.kernels),
             "remediation": self.remediation,
+            "list_value": self.list_value,
+            "listed_only": self.listed_only,
         }
 
 

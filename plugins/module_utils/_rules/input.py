@@ -82,6 +82,15 @@ register(Rule(
     family="input", blocking=True))
 
 
+def _tw_recycle_on(values, context):
+    value = parsed(K_TW_RECYCLE, values.get(K_TW_RECYCLE))
+    if value is None or value.items != (1,) or not nat_ruled_out(context):
+        return []
+    return [finding("tw-recycle-on", K_TW_RECYCLE, values.get(K_TW_RECYCLE),
+                    "tcp_tw_recycle=1 drops SYNs from peers whose timestamps go backwards; upstream "
+                    "removed it as broken in 4.12.")]
+
+
 def _tw_recycle_live(values, context):
     text = values.get(K_TW_RECYCLE)
     if text is None:
@@ -93,8 +102,17 @@ register(Rule(
     "tw-recycle-nat", "error", "tcp_tw_recycle=1 on a NAT-facing host",
     "tcp_tw_recycle drops SYNs whose timestamps go backwards per peer address. Clients "
     "behind one NAT address have unrelated clocks, so some of them cannot connect at all. "
-    "Refused on any kernel version when the host is NAT-facing.",
+    "Refused on any kernel version unless NAT is ruled out: nat_facing=false given, or the "
+    "host neither forwards nor listens on a non-loopback address (unknown counts as NAT). "
+    "Upstream removed the knob as broken in 4.12 (4396e46187ca).",
     keys=(K_TW_RECYCLE,), family="input", blocking=True, check=_tw_recycle_live))
+register(Rule(
+    "tw-recycle-on", "warning", "tcp_tw_recycle=1 where NAT is ruled out",
+    "Even without NAT, tcp_tw_recycle=1 drops SYNs from any peer whose timestamps are not "
+    "monotonic per address (a restarted peer, tcp_timestamps changes, load-balanced "
+    "addresses). Upstream removed it as broken in 4.12 (4396e46187ca).",
+    keys=(K_TW_RECYCLE,), kernels=(None, "4.12"), check=_tw_recycle_on,
+    remediation="Set net.ipv4.tcp_tw_recycle=0 and use tcp_tw_reuse=1 on the side that opens connections."))
 register(Rule(
     "tw-recycle-removed", "error", "tcp_tw_recycle=1 on a kernel without it",
     "tcp_tw_recycle was removed in Linux 4.12; asking for 1 cannot be satisfied and would "
@@ -162,6 +180,19 @@ def reading_findings(key, value):
             for rule_id, note in reading_notes(key, value) if rule_id in READING_RULES]
 
 
+def nat_ruled_out(context):
+    """True only when no client can reach this host through NAT: said so explicitly, or it
+    neither forwards nor listens on a non-loopback address. Anything unknown fails closed."""
+    context = context or {}
+    if context.get("nat_facing"):
+        return False
+    if context.get("nat_mode") == "explicit":
+        return True
+    evidence = context.get("nat_evidence") or []
+    return context.get("nat_mode") == "none" and "no TCP listener on a non-loopback address" in evidence \
+        and not any("ip_forward=1" in item for item in evidence)
+
+
 def tw_recycle_guards(value_text, context, exists):
     """The findings that refuse tcp_tw_recycle=``value_text``: [] when it may be set.
 
@@ -182,12 +213,14 @@ def tw_recycle_guards(value_text, context, exists):
             "Delete net.ipv4.tcp_tw_recycle from the settings and from every sysctl file. For "
             "ports held in TIME_WAIT, use tcp_tw_reuse=1 on hosts that open many outgoing "
             "connections, or widen ip_local_port_range."))
-    if (context or {}).get("nat_facing"):
+    if (context or {}).get("nat_facing") or not nat_ruled_out(context):
         evidence = (context or {}).get("nat_evidence") or []
+        what = ("on a NAT-facing host" if (context or {}).get("nat_facing")
+                else "where NAT cannot be ruled out (this host is reachable from other hosts)")
         found.append(finding(
             "tw-recycle-nat", K_TW_RECYCLE, value_text,
-            "tcp_tw_recycle=1 on a NAT-facing host drops connections from clients that share a "
-            "NAT address (evidence: %s)." % ("; ".join(evidence) or "nat_facing=true"),
+            "tcp_tw_recycle=1 %s drops connections from clients that share a NAT address "
+            "(evidence: %s)." % (what, "; ".join(evidence) or "none gathered"),
             "Set net.ipv4.tcp_tw_recycle=0 (or remove it) on this host. It was removed from Linux "
             "in 4.12 for this reason; tcp_tw_reuse=1 is the safe alternative on the side that "
             "opens connections."))

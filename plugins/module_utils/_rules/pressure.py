@@ -26,8 +26,8 @@ PRESSURE_RULES = {
         "pressure-time-wait",
         "net.ipv4.tcp_max_tw_buckets",
         "TIME_WAIT buckets fill {pct} of tcp_max_tw_buckets ({count} of {limit}, orphaned FIN_WAIT2 "
-        "included); at 100% the kernel destroys TIME_WAIT sockets early and logs 'time wait bucket "
-        "table overflow'.",
+        "included); at 100% the kernel destroys TIME_WAIT sockets early and counts them in "
+        "TcpExtTCPTimeWaitOverflow.",
         "Find who opens and closes connections at this rate (top_time_wait_local_ports, the busiest "
         "destinations); prefer connection reuse (keep-alive, pooling). Raise tcp_max_tw_buckets only "
         "with memory to spare, and enable tcp_tw_reuse (with tcp_timestamps=1) on the connecting side.",

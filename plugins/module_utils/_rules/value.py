@@ -19,6 +19,7 @@ import collections
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog
 from ansible_collections.netfleet.tcp.plugins.module_utils._catalog_data import ORPHAN_BYTES
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import _boot
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules._helpers import (
     count,
     human_bytes,
@@ -41,6 +42,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules._keys import (
     K_RMEM,
     K_SOMAXCONN,
     K_SYN_BACKLOG,
+    K_SYN_LINEAR,
     K_SYN_RETRIES,
     K_SYNACK_RETRIES,
     K_TCP_MEM,
@@ -78,7 +80,7 @@ def _rule_tw_reuse_no_timestamps(values, context):
         "reuse needs timestamps to tell old segments from new ones." % (reuse, scope),
         "Set net.ipv4.tcp_timestamps=1 (the kernel default) so tcp_tw_reuse can work, or drop "
         "tcp_tw_reuse from the list if you do not need it. Timestamps no longer reveal uptime "
-        "(random offsets per connection since 4.10).")]
+        "(random offsets per address pair since 4.10).")]
 
 
 @checked("tw-reuse-accepting-host", "info", "tcp_tw_reuse=1 on a host that mostly accepts connections",
@@ -108,7 +110,7 @@ def _rule_tw_reuse_accepting(values, context):
 @checked("tcp-mem-above-ram", "error", "tcp_mem maximum above physical memory",
          "tcp_mem is counted in pages. Its third value times the page size is more than the "
          "host's memory, usually because a tuning list gave it in bytes.",
-         keys=(K_TCP_MEM,))
+         keys=(K_TCP_MEM,), list_value=True)
 def _rule_tcp_mem(values, context):
     numbers = ints(values, K_TCP_MEM, 3)
     mem_total = positive_int(context, "mem_total_bytes")
@@ -136,7 +138,7 @@ def _rule_tcp_mem(values, context):
 @checked("orphans-above-ram", "warning", "tcp_max_orphans x 64 KiB above physical memory",
          "Each orphaned socket may pin up to 64 KiB; a limit whose worst case exceeds memory "
          "does not protect the host.",
-         keys=(K_ORPHANS,))
+         keys=(K_ORPHANS,), list_value=True)
 def _rule_orphans(values, context):
     orphans = integer(values, K_ORPHANS)
     mem_total = positive_int(context, "mem_total_bytes")
@@ -225,9 +227,9 @@ def _rule_port_range_privileged(values, context):
 
 
 @checked("port-range-parity", "info", "ip_local_port_range ends have the same parity",
-         "Since 4.6 connect() uses ports of the low end's parity first and leaves the others "
+         "Since 4.2 (07f4c90062f8) connect() uses ports of the low end's parity first and leaves the others "
          "for bind(); the kernel documentation asks for ends of different parity.",
-         keys=(K_PORT_RANGE,), kernels=("4.6", None))
+         keys=(K_PORT_RANGE,), kernels=("4.2", None))
 def _rule_port_range_parity(values, context):
     span = _port_range(values)
     if span is None or span.low >= span.high or span.low % 2 != span.high % 2:
@@ -276,8 +278,8 @@ def _port_listeners(values, context, low, high):
 
 
 @checked("tw-buckets-below-current", "warning", "tcp_max_tw_buckets below the current TIME_WAIT count",
-         "Above the cap the kernel destroys new TIME_WAIT sockets at once and logs 'time wait "
-         "bucket table overflow'; the connections lose TIME_WAIT's protection.",
+         "Above the cap the kernel destroys new TIME_WAIT sockets at once (counted in "
+         "TcpExtTCPTimeWaitOverflow); the connections lose TIME_WAIT's protection.",
          keys=(K_TW_BUCKETS,))
 def _rule_tw_buckets(values, context):
     buckets = integer(values, K_TW_BUCKETS)
@@ -287,7 +289,7 @@ def _rule_tw_buckets(values, context):
     return [finding(
         "tw-buckets-below-current", K_TW_BUCKETS, values.get(K_TW_BUCKETS),
         "tcp_max_tw_buckets=%s is below the %s sockets in TIME_WAIT right now: the kernel would "
-        "destroy new TIME_WAIT sockets at once and log 'time wait bucket table overflow'."
+        "destroy new TIME_WAIT sockets at once (counted in TcpExtTCPTimeWaitOverflow)."
         % (buckets, current),
         "Raise net.ipv4.tcp_max_tw_buckets well above the peak TIME_WAIT count (at least %d; "
         "TIME_WAIT sockets cost a few hundred bytes each), or remove it from the list and keep "
@@ -324,6 +326,11 @@ def _rule_retries(values, context):
         if retries is None or retries >= RETRIES_MIN:
             continue
         seconds = 2 ** (retries + 1) - 1
+        if key == K_SYN_RETRIES and _boot.at_least(_boot.version(context), 6, 5):
+            # Since ccce324dabfe (6.5) the first tcp_syn_linear_timeouts retransmissions come
+            # one second apart and add to tcp_syn_retries (default 4).
+            linear = integer(values, K_SYN_LINEAR)
+            seconds += 4 if linear is None else linear
         found.append(finding(
             "retries-low", key, values.get(key),
             "%s=%s gives %s only about %s seconds over a slow or lossy path before giving up."
@@ -366,13 +373,19 @@ register(Rule(
     remediation="Apply the desired value, for example with netfleet.tcp.sysctl_profile, which also persists it."))
 
 
-def evaluate(values, context, focus=None):
+def evaluate(values, context, focus=None, absent=None, listed=None):
     """Judge one view of the values against the host context.
 
     ``values`` maps keys to normalised text (live values with any desired values laid
     over them). ``focus``, when given, keeps only findings that involve at least one
     of those keys (a desired tcp_timestamps=0 is reported against the live
-    tcp_tw_reuse=1 it makes inert). Findings come in rule order.
+    tcp_tw_reuse=1 it makes inert). ``absent`` maps keys a list sets that do not exist
+    here to their text: the ``list_value`` rules judge them as written (the units
+    mistake in tcp_mem is one inside a namespace too), and their findings say so, as info:
+    nothing is written here.
+    ``listed``, when given, is the keys the list sets: ``listed_only`` rules keep only
+    findings about them.
+    Findings come in rule order.
     """
     values = values or {}
     context = context or {}
@@ -380,7 +393,29 @@ def evaluate(values, context, focus=None):
     for registered in list(RULES.values()):
         if registered.check is not None and registered.applies(context.get("kernel_version")):
             found.extend(registered.check(values, context))
-    if focus is None:
-        return found
-    focus = set(focus)
-    return [item for item in found if involved_keys(item) & focus]
+    if focus is not None:
+        focus = set(focus)
+        found = [item for item in found if involved_keys(item) & focus]
+    if listed is not None:
+        listed = set(listed)
+        found = [item for item in found if item.get("key") in listed or not RULES[item["id"]].listed_only]
+    if absent:
+        found.extend(_absent_findings(values, context, absent))
+    return found
+
+
+def _absent_findings(values, context, absent):
+    view = dict(values)
+    view.update(absent)
+    found = []
+    for registered in list(RULES.values()):
+        if registered.check is None or not registered.list_value or \
+                not registered.applies(context.get("kernel_version")):
+            continue
+        for item in registered.check(view, context):
+            if item.get("key") in absent:
+                # Nothing is written here, so nothing breaks here: worth knowing about the list.
+                item = dict(item, severity="info", message=item["message"] + " (The key does not exist "
+                            "here; the value is judged as the list writes it.)")
+                found.append(item)
+    return found

@@ -65,6 +65,18 @@ def _validation_findings(validation):
     return findings, skipped
 
 
+def _absent_values(settings, skipped):
+    """Keys of ``settings`` skipped as absent here, with their values as written (for the list rules)."""
+    if not isinstance(settings, dict):
+        return {}
+    absent = {}
+    for key in skipped:
+        value = settings.get(key)
+        if value is not None and not isinstance(value, (bool, dict)) and _rules.value_refusal(key, value) is None:
+            absent[key] = _rules.display_value(value)
+    return absent
+
+
 def _drift_findings(desired, all_live):
     findings = []
     for key in sorted(desired):
@@ -145,7 +157,8 @@ def run_check(settings=None, *, proc="/proc", root="/", nat_facing="auto", keys=
     refusals, skipped = _validation_findings(validation)
     findings.extend(refusals)
     view = _validate.planned_values(desired, context, all_live)
-    findings.extend(_rules.evaluate(view, context, focus=judged))
+    findings.extend(_rules.evaluate(view, dict(context, settings_live=live_settings), focus=judged,
+                                    absent=_absent_values(settings, skipped), listed=set(desired)))
     drift_findings = _drift_findings(desired, all_live)
     findings.extend(drift_findings)
     persisted = _rules.persisted_findings(resolution, judged, desired, all_live, context, view=view)

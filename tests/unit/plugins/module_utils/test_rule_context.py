@@ -8,7 +8,7 @@ from ansible_collections.netfleet.tcp.tests.unit.plugins.module_utils.check_proc
 
 FIELDS = {"kernel", "kernel_version", "initial_netns", "proc_sys_net_writable", "mem_total_bytes", "page_size",
           "nat_facing", "nat_mode", "nat_evidence", "listen_ports", "time_wait", "active_opens",
-          "passive_opens", "sysctl_live"}
+          "passive_opens", "congestion_available", "congestion_loadable", "sysctl_live"}
 
 
 def no_commands(name):

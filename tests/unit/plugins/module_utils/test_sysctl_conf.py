@@ -312,3 +312,49 @@ def test_root_slash_uses_real_paths():
 def test_render_writes_what_the_kernel_holds():
     text = conf.render({"net.ipv4.tcp_fin_timeout": "0x1e", "net.ipv4.ip_local_reserved_ports": "8081,8080"})
     assert text == "net.ipv4.ip_local_reserved_ports = 8080-8081\nnet.ipv4.tcp_fin_timeout = 30\n"
+
+
+# --- comments after values and pasted lists ------------------------------------------------------
+
+def test_comment_after_numbers_is_not_part_of_the_value():
+    entry = conf.parse("net.ipv4.tcp_fin_timeout = 30   # half a minute\n")[0]
+    assert (entry["value"], entry["comment"]) == ("30", "# half a minute")
+    entry = conf.parse("net.ipv4.tcp_rmem = 4096 87380 6291456 // three\n")[0]
+    assert (entry["value"], entry["comment"]) == ("4096 87380 6291456", "// three")
+
+
+def test_text_after_a_value_that_is_not_a_comment_stays():
+    entry = conf.parse("net.ipv4.tcp_tw_recycle = 0 <---- off\n")[0]
+    assert (entry["value"], entry["comment"]) == ("0 <---- off", None)
+
+
+def test_file_form_does_not_read_shell_lines():
+    entries = conf.parse("sysctl -w net.core.somaxconn=4096\n")
+    assert [item["kind"] for item in entries] == ["invalid"]
+
+
+def test_paste_form_reads_sysctl_commands_yaml_lines_and_reports_the_rest():
+    text = ("sysctl -w net.ipv4.ip_local_port_range='1000 65535'\n"
+            'sudo sysctl -w "net.ipv4.tcp_rmem=4096 87380 16777216"\n'
+            "sysctl fs.suid_dumpable=0  #1.5.4\n"
+            "net.core.somaxconn: '1024'\n"
+            "net.ipv4.tcp_fin_timeout = 15 # seconds\n"
+            "sysctl -p\n"
+            "sysctl -w 'unterminated=1\n")
+    entries = conf.parse(text, form="paste")
+    read = [(item["key"], item["value"], item["line_form"]) for item in entries if item["kind"] == "assign"]
+    assert read == [
+        ("net.ipv4.ip_local_port_range", "1000 65535", "sysctl-command"),
+        ("net.ipv4.tcp_rmem", "4096 87380 16777216", "sysctl-command"),
+        ("fs.suid_dumpable", "0", "sysctl-command"),
+        ("net.core.somaxconn", "1024", "yaml"),
+        ("net.ipv4.tcp_fin_timeout", "15", "file"),
+    ]
+    unread = [(item["line"], item["reason"]) for item in entries if item["kind"] == "invalid"]
+    assert [line for line, _reason in unread] == [6, 7]
+    assert "expected one key=value" in unread[0][1] and "shell line" in unread[1][1]
+
+
+def test_unknown_form_is_refused():
+    with pytest.raises(ValueError, match="form must be one of"):
+        conf.parse("a = 1\n", form="yaml")

@@ -150,10 +150,16 @@ def test_tw_recycle_one_is_refused_where_removed_even_with_missing_skip():
     assert "4.12" in result["refusals"][0][1] and "6.1" in result["refusals"][0][1]
 
 
-def test_tw_recycle_one_passes_on_an_old_kernel_without_nat():
+def test_tw_recycle_one_passes_on_an_old_kernel_only_where_nat_is_ruled_out():
+    # listening on :22 with ip_forward=0 does not rule NAT out: the guard fails closed
     result = validate({"net.ipv4.tcp_tw_recycle": 1}, context=OLD_KERNEL, live={"net.ipv4.tcp_tw_recycle": "0"})
+    assert [key for key, _reason in result["refusals"]] == ["net.ipv4.tcp_tw_recycle"]
+    assert "cannot be ruled out" in result["refusals"][0][1]
+    explicit = dict(OLD_KERNEL, nat_mode="explicit", nat_evidence=["nat_facing=false given explicitly"])
+    result = validate({"net.ipv4.tcp_tw_recycle": 1}, context=explicit, live={"net.ipv4.tcp_tw_recycle": "0"})
     assert result["refusals"] == []
     assert result["desired"]["net.ipv4.tcp_tw_recycle"]["value"] == "1"
+    assert [item["id"] for item in result["findings"]] == ["tw-recycle-on"]
 
 
 @pytest.mark.parametrize("missing", ["fail", "skip"])
@@ -173,7 +179,8 @@ def test_findings_judge_desired_values_over_live_ones():
     # desired timestamps=0 makes the live tcp_tw_reuse=1 inert: reported although reuse is not desired
     context = dict(CONTEXT, sysctl_live=dict(CONTEXT["sysctl_live"], **{"net.ipv4.tcp_tw_reuse": "1"}))
     result = validate({"net.ipv4.tcp_timestamps": 0}, context=context, live={"net.ipv4.tcp_timestamps": "1"})
-    assert [item["id"] for item in result["findings"]] == ["tw-reuse-no-timestamps"]
+    # (tcp_timestamps=0 is also judged on its own: timestamps-off)
+    assert [item["id"] for item in result["findings"]] == ["tw-reuse-no-timestamps", "timestamps-off"]
     # ... and fixing it in the same set clears it
     result = validate({"net.ipv4.tcp_timestamps": 1, "net.ipv4.tcp_tw_reuse": 1}, context=context, live={})
     assert result["findings"] == []

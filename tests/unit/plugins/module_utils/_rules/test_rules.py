@@ -67,14 +67,38 @@ def test_live_tw_recycle_on_nat_facing_host():
     item = one({"net.ipv4.tcp_tw_recycle": "1"}, "tw-recycle-nat", context)
     assert "masquerade rule in table ip nat chain post" in item["message"]
     none_of({"net.ipv4.tcp_tw_recycle": "0"}, "tw-recycle-nat", context)
-    none_of({"net.ipv4.tcp_tw_recycle": "1"}, "tw-recycle-nat", CONTEXT)
+    # NAT ruled out (nat_facing=false given): no refusal, but a warning where the key exists
+    ruled_out = dict(CONTEXT, kernel_version=[4, 9, 0], nat_facing=False, nat_mode="explicit")
+    none_of({"net.ipv4.tcp_tw_recycle": "1"}, "tw-recycle-nat", ruled_out)
+    assert "4396e46187ca" in _rules.rule("tw-recycle-on").description
+    one({"net.ipv4.tcp_tw_recycle": "1"}, "tw-recycle-on", ruled_out)
+
+
+def test_tw_recycle_guard_fails_closed():
+    # An internet-facing reverse proxy opens at least as many connections as it accepts: the
+    # old heuristic called it "not NAT-facing". NAT is not ruled out, so 1 is refused.
+    proxy = dict(CONTEXT, kernel_version=[4, 9, 0], nat_facing=False, nat_mode="none",
+                 nat_evidence=["net.ipv4.ip_forward=0", "opens at least as many connections as it accepts "
+                               "(ActiveOpens 900, PassiveOpens 800)"])
+    item = one({"net.ipv4.tcp_tw_recycle": "1"}, "tw-recycle-nat", proxy)
+    assert "cannot be ruled out" in item["message"]
+    unknown = dict(proxy, nat_evidence=["net.ipv4.ip_forward=unknown", "connection counters unavailable"])
+    one({"net.ipv4.tcp_tw_recycle": "1"}, "tw-recycle-nat", unknown)
+    # no listener but loopback and no forwarding: ruled out, a warning only
+    quiet = dict(proxy, nat_evidence=["net.ipv4.ip_forward=0", "no TCP listener on a non-loopback address"])
+    none_of({"net.ipv4.tcp_tw_recycle": "1"}, "tw-recycle-nat", quiet)
+    one({"net.ipv4.tcp_tw_recycle": "1"}, "tw-recycle-on", quiet)
+    none_of({"net.ipv4.tcp_tw_recycle": "1"}, "tw-recycle-on", dict(quiet, kernel_version=[4, 12, 0]))
 
 
 def test_guard_removed_kernel():
-    [item] = _rules.tw_recycle_guards("1", CONTEXT, exists=False)
+    no_nat = dict(CONTEXT, nat_mode="explicit")  # nat_facing=false given: NAT ruled out
+    [item] = _rules.tw_recycle_guards("1", no_nat, exists=False)
     assert item["id"] == "tw-recycle-removed" and "6.1" in item["message"]
-    assert _rules.tw_recycle_guards("0", CONTEXT, exists=False) == []
-    assert _rules.tw_recycle_guards("1", CONTEXT, exists=True) == []
+    assert _rules.tw_recycle_guards("0", no_nat, exists=False) == []
+    assert _rules.tw_recycle_guards("1", no_nat, exists=True) == []
+    # without evidence that rules NAT out, the guard fails closed
+    assert [item["id"] for item in _rules.tw_recycle_guards("1", CONTEXT, exists=True)] == ["tw-recycle-nat"]
 
 
 def test_guard_gives_every_reason_at_once():
@@ -233,11 +257,15 @@ def test_syn_backlog_above_somaxconn():
 def test_focus_keeps_findings_that_involve_a_focused_key():
     values = {"net.ipv4.tcp_tw_reuse": "1", "net.ipv4.tcp_timestamps": "0", "net.ipv4.tcp_fin_timeout": "5",
               "net.ipv4.tcp_max_syn_backlog": "8192", "net.core.somaxconn": "128"}
-    assert ids(values, focus={"net.ipv4.tcp_timestamps"}) == [("tw-reuse-no-timestamps", "net.ipv4.tcp_tw_reuse")]
-    assert ids(values, focus={"net.core.somaxconn"}) == [("syn-backlog-above-somaxconn", "net.ipv4.tcp_max_syn_backlog")]
+    # tcp_timestamps=0 is also judged on its own (timestamps-off), and somaxconn=128 is below
+    # the 4096 kernels boot with since 5.4 (somaxconn-lowers-boot; an unknown kernel counts as current).
+    assert ids(values, focus={"net.ipv4.tcp_timestamps"}) == [("tw-reuse-no-timestamps", "net.ipv4.tcp_tw_reuse"),
+                                                              ("timestamps-off", "net.ipv4.tcp_timestamps")]
+    assert ids(values, focus={"net.core.somaxconn"}) == [("syn-backlog-above-somaxconn", "net.ipv4.tcp_max_syn_backlog"),
+                                                         ("somaxconn-lowers-boot", "net.core.somaxconn")]
     assert ids(values, focus={"net.ipv4.tcp_fin_timeout"}) == [("fin-timeout-low", "net.ipv4.tcp_fin_timeout")]
     assert ids(values, focus=set()) == []
-    assert len(ids(values)) == 3
+    assert len(ids(values)) == 5
 
 
 def test_malformed_values_are_left_to_the_shape_rule():
