@@ -118,8 +118,8 @@ def validate_settings(settings, context, live, missing="fail", allow_machine_wid
         _validate_one(key, settings[key], context, live, missing, result)
     result["refusals"] = [(item["key"], item["reason"]) for item in result["refused"]]
     values = planned_values(result["desired"], context, live)
-    result["findings"] = result["findings"] + _rules.evaluate(values, context, focus=set(result["desired"]),
-                                                             listed=set(result["desired"]))
+    result["findings"] = result["findings"] + _rules.evaluate(
+        values, context, focus=set(result["desired"]), listed=set(result["desired"]))
     return result
 
 

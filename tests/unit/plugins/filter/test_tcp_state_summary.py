@@ -84,14 +84,15 @@ def test_namespaces_section():
     from ansible_collections.netfleet.tcp.plugins.filter.tcp_state_summary import summary_lines
 
     states = dict.fromkeys(("TIME_WAIT", "CLOSE_WAIT"), 0)
+    namespaces = [
+        {"inode": 1, "name": "self", "current": True, "status": "ok", "states": dict(states, TIME_WAIT=9)},
+        {"inode": 2, "name": "pod-a", "current": False, "status": "ok", "states": dict(states, TIME_WAIT=40),
+         "pressure": {"ephemeral_port_ratio": 1.0}},
+        {"inode": 3, "name": None, "current": False, "status": "ok", "states": dict(states, CLOSE_WAIT=7)},
+        {"inode": 4, "name": "old", "current": False, "status": "gone", "reason": "disappeared"},
+    ]
     facts = {"states": dict(states), "namespace_scan": {"ok": 3, "gone": 1, "cannot_enter": 0, "error": 0},
-             "namespaces": [
-                {"inode": 1, "name": "self", "current": True, "status": "ok", "states": dict(states, TIME_WAIT=9)},
-                {"inode": 2, "name": "pod-a", "current": False, "status": "ok", "states": dict(states, TIME_WAIT=40),
-                 "pressure": {"ephemeral_port_ratio": 1.0}},
-                {"inode": 3, "name": None, "current": False, "status": "ok", "states": dict(states, CLOSE_WAIT=7)},
-                {"inode": 4, "name": "old", "current": False, "status": "gone", "reason": "disappeared"},
-             ]}
+             "namespaces": namespaces}
     lines = summary_lines(facts)
     start = lines.index("Network namespaces: 4 (3 ok, 1 gone, 0 cannot_enter, 0 error)")
     assert lines[start + 1:start + 5] == [
