@@ -214,7 +214,7 @@ test:
 # The version matrix (.ci/matrix.py): per ansible-core version (2.17 to 2.20, virtualenvs under
 # .cache/matrix) sanity, unit and a smoke run of both roles on the test fleet; per managed-host
 # Python (3.8 to 3.13 from pyenv) the modules on the fleet. It takes longer than `make test`
-# (figures in the README), so it is its own target, which .ci/run runs after `make test`.
+# (figures in the README), so it is its own target, run by hand (CI runs `make test` only).
 # MATRIX_ARGS narrows it, e.g. MATRIX_ARGS='--cores 2.20 --stages unit'.
 test-matrix: venv deps link
 	@mkdir -p "$(REPORTS)"
