@@ -87,7 +87,7 @@ def _version(text):
         parts = [int(part) for part in text[:3]]
     else:
         parts = []
-        for part in str(text).split("-")[0].split(".")[:3]:
+        for part in str(text).split("-", 1)[0].split(".")[:3]:
             if not part.isdigit():
                 break
             parts.append(int(part))
@@ -103,7 +103,7 @@ def key_scope(key, kernel_version=None):
     reaches beyond one network namespace.
     """
     if not isinstance(key, str) or not key.startswith("net."):
-        family = str(key).split(".")[0]
+        family = str(key).split(".", 1)[0]
         return MACHINE, ("a %s.* key is one value for the whole machine, shared by every container and "
                          "network namespace on it; it is not part of a network stack" % family)
     entry = CATALOG.get(key)

@@ -35,7 +35,7 @@ description:
     and a V(value-leading-zero) finding.
   - A drop-in name that a file of the same name in another directory systemd-sysctl or procps reads
     (C(/etc), C(/run), C(/usr/local/lib), C(/usr/lib), C(/lib) C(sysctl.d)) would mask, or be masked by, is
-    refused before anything changes: C(/etc/sysctl.d/99-protect-links.conf) would silently drop Debian's
+    refused before anything changes; C(/etc/sysctl.d/99-protect-links.conf) would silently drop Debian's
     C(fs.protected_*) hardening of that name, and a C(/run/sysctl.d) file masked by a same-named C(/etc) file is
     never read at boot. RV(placement) says where the drop-in sorts among the host's files.
   - The drop-in starts with a header naming the profile and saying it is managed. A file at O(path)
@@ -276,7 +276,7 @@ shadowed:
 placement:
   description:
     - Where the drop-in sorts among the host's C(*.conf) files of every sysctl.d directory (systemd-sysctl
-      applies them in file name order): its V(position) of V(of), and the files just V(after) and V(before) it.
+      applies them in file name order); its V(position) of V(of), and the files just V(after) and V(before) it.
   returned: with O(state=present) and O(persist)
   type: dict
   sample: {"position": 4, "of": 4, "after": "/etc/sysctl.d/99-sysctl.conf", "before": null}

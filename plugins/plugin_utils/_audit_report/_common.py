@@ -13,7 +13,8 @@ __metaclass__ = type
 import datetime
 import numbers
 
-from ansible_collections.netfleet.tcp.plugins.module_utils._rules._severity import (  # noqa: F401
+# gate_reached and severity_rank are re-exported for the renderers and the model.
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules._severity import (  # noqa: F401 pylint: disable=unused-import
     FAIL_ON,
     gate_reached,
     severity_rank,

@@ -9,7 +9,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import 
 
 def test_plain_turns_wrapped_strings_into_exact_str():
     value = plain(wrap_var({"kernel": "6.1.0-18-amd64", "names": ["web1"]}))
-    assert type(value["kernel"]) is str and type(value["names"][0]) is str
+    assert value["kernel"].__class__ is str and value["names"][0].__class__ is str
 
 
 def test_string_functions_work_on_wrapped_values():

@@ -92,7 +92,7 @@ def test_child_namespace_refuses_machine_wide_keys_and_changes_nothing(tmp_path,
     for key in ("kernel.core_pattern", "vm.swappiness", "fs.protected_symlinks", "kernel.panic"):
         assert key in message and raised.value.result["keys"][key]["status"] == "refused"
     assert "child network namespace" in message and "whole machine" in message
-    assert "tcp_fin_timeout" not in message.split(":")[0]
+    assert "tcp_fin_timeout" not in message.split(":", 1)[0]
     assert tree(tmp_path) == before
 
 
