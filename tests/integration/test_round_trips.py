@@ -18,7 +18,7 @@ FIN = "net.ipv4.tcp_fin_timeout"
 # Actions that never execute a module on the managed host.
 CONTROLLER_ONLY = frozenset(["debug", "fail", "set_fact", "assert", "meta", "audit_files",
                              "include_tasks", "import_tasks", "include_role", "import_role",
-                             "validate_argument_spec"])
+                             "validate_argument_spec", "set_stats"])
 
 
 def executions(run):

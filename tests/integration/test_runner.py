@@ -142,14 +142,14 @@ def test_audit_runs_as_non_root_with_a_read_only_install(fleet, workspace):
     folder = folders[0]
     assert re.match(r"^audit-\d{8}T\d{6}Z$", os.path.basename(folder))
     assert "report: %s/audit.md" % folder in proc.stdout
-    for name in ("audit.md", "audit.json", "audit.junit.xml"):
+    for name in ("audit.md", "audit.json", "audit.junit.xml", "audit.html"):
         assert os.stat(os.path.join(folder, name)).st_uid == UID, name
     with open(os.path.join(folder, "audit.json")) as handle:
         report = json.load(handle)
     assert [entry["host"] for entry in report["hosts"]] == fleet.hosts
     summary = stats["artifact_data"]["tcp_audit"]
     assert summary["report_dir"] == folder
-    assert summary["report_files"] == ["audit.md", "audit.json", "audit.junit.xml"]
+    assert summary["report_files"] == ["audit.md", "audit.json", "audit.junit.xml", "audit.html"]
     assert summary["run_id"] == report["run_id"]
     assert summary["totals"] == report["totals"]
     assert summary["totals"]["ok"] == len(fleet.hosts)

@@ -191,7 +191,7 @@ def test_audit_shows_the_port_exhausted_namespace_of_a_quiet_host(fleet, childre
     assert "pressure-namespace-ephemeral-ports" in report["gate"]["by_host"][HOST]
     with open(str(report_dir / "audit.md")) as handle:
         markdown = handle.read()
-    assert ("| %s | ephemeral ports towards one destination | 1 | %s | nf-port-hog[%d] | 0 | 0 | "
+    assert ("| %s | ephemeral ports towards one destination | 1 | %s | nf-port-hog\\[%d\\] | 0 | 0 | "
             "127.0.0.1:23203 10 (100%%) | critical |" % (HOST, name, children["ports"]["pid"])) in markdown
     gate = run.results("netfleet.tcp.audit : Fail hosts that could not be audited or whose findings reach audit_fail_on")
     assert "pressure-namespace-ephemeral-ports" in gate[HOST]["msg"]
