@@ -149,7 +149,8 @@ def test_audit_runs_as_non_root_with_a_read_only_install(fleet, workspace):
     assert [entry["host"] for entry in report["hosts"]] == fleet.hosts
     summary = stats["artifact_data"]["tcp_audit"]
     assert summary["report_dir"] == folder
-    assert summary["report_files"] == ["audit.md", "audit.json", "audit.junit.xml", "audit.html"]
+    assert summary["report_files"] == ["audit.md", "audit.json", "audit.junit.xml", "audit.html",
+                                       "audit_report.schema.json"]
     assert summary["run_id"] == report["run_id"]
     assert summary["totals"] == report["totals"]
     assert summary["totals"]["ok"] == len(fleet.hosts)
