@@ -190,11 +190,6 @@ def read_value(key, root=PROC_SYS):
         raise SysctlReadError("cannot read %s (%s): %s" % (key, path, error.strerror or error))
 
 
-def read_values(keys, root=PROC_SYS):
-    """Read several keys; returns ``{key: value_or_None}``."""
-    return dict((key, read_value(key, root)) for key in keys)
-
-
 def write_value(key, text, root=PROC_SYS):
     """Write one normalised value to /proc/sys in a single write call.
 
