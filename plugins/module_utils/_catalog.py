@@ -140,7 +140,9 @@ def namespace_reason(key):
 def _range_problem(entry, number, what="value"):
     minimum, maximum = entry["minimum"], entry["maximum"]
     if minimum is not None and number < minimum:
-        return "%s %d is below the minimum %d%s" % (what, number, minimum, _unit_suffix(entry))
+        return "%s %d is below the minimum %d%s%s" % (
+            what, number, minimum, _unit_suffix(entry),
+            "; %s" % entry["minimum_note"] if entry.get("minimum_note") else "")
     if maximum is not None and number > maximum:
         return "%s %d is above the maximum %d%s" % (what, number, maximum, _unit_suffix(entry))
     return None

@@ -45,6 +45,12 @@ writer asks before a key may change:
     in every 3.x tree), and tcp_tw_reuse_delay, per namespace since it was added in 6.14
     (ca6a6f93867a).
 
+``NETNS_NEVER``
+    catalogued keys that no release has given each network namespace: the initial
+    namespace's tcp_max_orphans and netdev_max_backlog (ipv4_table and net_core_table
+    in every tree above), and the socket buffer defaults and maxima, one machine-wide
+    value that recent kernels show read-only inside a child namespace.
+
 ``PER_NETNS_SINCE``
     ``{key: first release}`` for the keys that are per namespace now, derived from
     ``NETNS_HISTORY``.
@@ -90,7 +96,7 @@ NETNS_HISTORY = {
     "net.ipv4.tcp_sack": [("4.13", None, "f930103421f6")],
     "net.ipv4.tcp_window_scaling": [("4.13", None, "9bb37ef00e93")],
     "net.ipv4.tcp_timestamps": [("4.13", None, "5d2ed0521ac9")],
-    "net.ipv4.tcp_fastopen": [("4.15", None, "ipv4: Namespaceify tcp_fastopen knob")],
+    "net.ipv4.tcp_fastopen": [("4.15", None, "'ipv4: Namespaceify tcp_fastopen knob'")],
     "net.ipv4.tcp_rfc1337": [("4.15", None, "625357aa175c")],
     "net.ipv4.tcp_slow_start_after_idle": [("4.15", None, "b510f0d23a47")],
     "net.ipv4.tcp_rmem": [("4.15", None, "356d1833b638")],
@@ -99,9 +105,20 @@ NETNS_HISTORY = {
 }
 
 NETNS_ALWAYS = {
-    "net.core.somaxconn": "2.6.25",
-    "net.ipv4.ip_forward": "2.6.25",
-    "net.ipv4.tcp_tw_reuse_delay": "6.14",
+    "net.core.somaxconn": ("per network namespace since 2.6.25 ('[NET] sysctl: make sysctl_somaxconn "
+                           "per-namespace'), long before 3.10, the oldest kernel judged here"),
+    "net.ipv4.ip_forward": ("per network namespace in every release judged here (3.10 on): "
+                            "devinet_init_net registers it for each namespace"),
+    "net.ipv4.tcp_tw_reuse_delay": "per network namespace since it was added in 6.14 (ca6a6f93867a)",
+}
+
+NETNS_NEVER = {
+    "net.ipv4.tcp_max_orphans": "initial network namespace only in every release",
+    "net.core.netdev_max_backlog": "initial network namespace only in every release",
+    "net.core.rmem_default": "one machine-wide value in every release; read-only in child namespaces since 6.11",
+    "net.core.rmem_max": "one machine-wide value in every release; read-only in child namespaces since 6.11",
+    "net.core.wmem_default": "one machine-wide value in every release; read-only in child namespaces since 6.11",
+    "net.core.wmem_max": "one machine-wide value in every release; read-only in child namespaces since 6.11",
 }
 
 PER_NETNS_SINCE = dict(
@@ -186,6 +203,23 @@ def _moved_reason(key, running):
     return ("was per network namespace from Linux %s until %s only (%s); this host runs %s, where it exists "
             "only in the initial network namespace and is shared by the whole machine"
             % (first, end, source, _text(running)))
+
+
+def scope_history(key):
+    """The scope of a catalogued key through the releases, in words (for docs and messages), or None."""
+    if key in NETNS_NEVER:
+        return NETNS_NEVER[key]
+    if key in NETNS_ALWAYS:
+        return NETNS_ALWAYS[key]
+    periods = NETNS_HISTORY.get(key)
+    if not periods:
+        return None
+    first, end, source = periods[-1]
+    if end is None:
+        return ("per network namespace since %s (%s); before, one machine-wide value of the initial "
+                "namespace that a container does not have" % (first, source))
+    return ("per network namespace from %s until %s (%s); initial network namespace only since %s"
+            % (first, end, source, end))
 
 
 def key_scope(key, kernel_version=None):

@@ -20,9 +20,11 @@ KIB = 1024
 MIB = 1024 * 1024
 
 # Bytes one TIME_WAIT socket costs (struct inet_timewait_sock plus slab overhead,
-# rounded up) and the most buffer memory an orphaned socket may still pin.
+# rounded up), and what a typical orphaned socket holds. Not an orphan's worst case: one
+# with unsent data keeps up to its send buffer (tcp_wmem[2]); tcp_mem bounds all orphans
+# together, and the kernel kills orphans past its maximum.
 TIME_WAIT_SOCKET_BYTES = 256
-ORPHAN_SOCKET_BYTES = 64 * KIB
+ORPHAN_TYPICAL_BYTES = 64 * KIB
 
 # The kernel's ephemeral port range when nothing else is known.
 DEFAULT_PORT_RANGE = (32768, 60999)
@@ -92,15 +94,19 @@ def _live(host, key):
 
 
 def _tw_buckets_by_memory(key, context, host, settings):
+    # TIME_WAIT sockets live in the established hash (alloc_large_system_hash in tcp_init:
+    # one bucket per 128 KiB of memory, at most 512 Ki). More of them than buckets makes
+    # every lookup walk longer chains, so the memory budget is capped at the hash size,
+    # twice the kernel's own default.
     mem = _require(context, "mem_total_bytes", key)
     budget = mem // 64 // TIME_WAIT_SOCKET_BYTES
-    floor = kernel_ehash_entries(mem, _require(context, "page_size", key)) // 2
-    return max(budget // 1024 * 1024, floor)
+    ehash = kernel_ehash_entries(mem, _require(context, "page_size", key))
+    return min(max(budget // 1024 * 1024, ehash // 2), ehash)
 
 
 def _orphans_by_memory(key, context, host, settings):
     mem = _require(context, "mem_total_bytes", key)
-    return max(mem // 4 // ORPHAN_SOCKET_BYTES // 1024 * 1024, 1024)
+    return max(mem // 4 // ORPHAN_TYPICAL_BYTES // 1024 * 1024, 1024)
 
 
 def _tcp_mem_throughput(key, context, host, settings):
@@ -191,12 +197,15 @@ FORMULAS = {
     "tw_buckets_by_memory": (
         _tw_buckets_by_memory,
         "MemTotal / 64 / %d bytes per TIME_WAIT socket, rounded down to a multiple of 1024, "
-        "never below the kernel's own default (half its established hash)" % TIME_WAIT_SOCKET_BYTES,
+        "never below the kernel's own default (half its established hash) and never above the "
+        "established hash itself (one bucket per 128 KiB of memory, at most 512 Ki), where "
+        "TIME_WAIT sockets live" % TIME_WAIT_SOCKET_BYTES,
     ),
     "orphans_by_memory": (
         _orphans_by_memory,
-        "MemTotal / 4 / 64 KiB per orphan, rounded down to a multiple of 1024: orphans may pin "
-        "at most a quarter of memory",
+        "MemTotal / 4 / 64 KiB (a typical orphan), rounded down to a multiple of 1024, at least "
+        "1024: a quarter of memory at the typical size. An orphan with unsent data may hold up "
+        "to tcp_wmem[2]; tcp_mem bounds all of them together",
     ),
     "tcp_mem_throughput": (
         _tcp_mem_throughput,
