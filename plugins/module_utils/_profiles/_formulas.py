@@ -56,9 +56,8 @@ def kernel_ehash_entries(mem_total_bytes, page_size):
     return _boot.ehash_entries(mem_total_bytes, page_size)
 
 
-def _kernel_tcp_mem(pages):
-    limit = max(pages // 16, 128)
-    return [limit // 4 * 3, limit, limit // 4 * 3 * 2]
+def _kernel_tcp_mem(pages, kernel=None):
+    return _boot.tcp_mem(pages, 1, kernel)
 
 
 def _parse_ints(key, text):
@@ -116,12 +115,13 @@ def _tcp_mem_throughput(key, context, host, settings):
 
 def _kernel_tcp_mem_formula(key, context, host, settings):
     pages = _memory_pages(context, key)
-    wanted = _kernel_tcp_mem(pages)
+    kernel = _boot.version(context)
+    wanted = _kernel_tcp_mem(pages, kernel)
     live = _parse_ints(key, _live(host, key) or "")
     # The kernel sizes tcp_mem from the pages free at boot, slightly fewer than
     # MemTotal: a live value within 2% of the formula is the kernel's own, keep it.
     if live and len(live) == 3 and wanted[1] and abs(live[1] - wanted[1]) * 50 <= wanted[1]:
-        if live == _kernel_tcp_mem(live[1] * 16):
+        if live == _kernel_tcp_mem(live[1] * _boot.tcp_mem_divisor(kernel), kernel):
             return "%d %d %d" % tuple(live)
     return "%d %d %d" % tuple(wanted)
 
@@ -218,8 +218,9 @@ FORMULAS = {
     ),
     "kernel_tcp_mem": (
         _kernel_tcp_mem_formula,
-        "the kernel's boot-time sizing: limit = pages/16; min limit*3/4, pressure limit, "
-        "max limit*3/2 (a live value within 2% of it is the kernel's own and kept)",
+        "the kernel's boot-time sizing: limit = pages/16 (pages/8 before Linux 4.2); min "
+        "limit*3/4, pressure limit, max limit*3/2 (a live value within 2% of it is the "
+        "kernel's own and kept)",
     ),
     "kernel_half_ehash": (
         _kernel_half_ehash,

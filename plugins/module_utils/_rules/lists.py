@@ -124,7 +124,7 @@ def _rule_tcp_mem_boot(values, context):
     mem, page = _memory(context)
     if numbers is None or mem is None or page is None:
         return []
-    boot = _boot.tcp_mem(mem, page)
+    boot = _boot.tcp_mem(mem, page, _boot.version(context))
     if numbers[2] >= TCP_MEM_SHARE * boot[2]:
         return []
     return [finding(
