@@ -55,9 +55,9 @@ def test_namespace_scope_with_its_release(key):
     entry = CATALOG[key]
     assert entry["namespace"] in NAMESPACE_SCOPES, key
     assert _catalog_scope.scope_history(key), "%s: no scope history" % key
-    homes = [name for name, table in (("history", _catalog_scope.NETNS_HISTORY),
-                                       ("always", _catalog_scope.NETNS_ALWAYS),
-                                       ("never", _catalog_scope.NETNS_NEVER)) if key in table]
+    tables = (("history", _catalog_scope.NETNS_HISTORY), ("always", _catalog_scope.NETNS_ALWAYS),
+              ("never", _catalog_scope.NETNS_NEVER))
+    homes = [name for name, table in tables if key in table]
     assert len(homes) == 1, "%s: scope stated in %s" % (key, homes or "no table")
     if entry["namespace"] == "netns":
         assert homes[0] in ("history", "always"), key
