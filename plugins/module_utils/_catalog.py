@@ -110,7 +110,7 @@ def absence_reason(key, version=None, initial_netns=True):
             return "added in Linux %s; this host runs %s" % (entry["added"], here)
     if not initial_netns and parsed is not None and _catalog_scope.netns_periods(key) \
             and not _catalog_scope.own_copy_in_child(key, parsed):
-        return "%s; this host runs in a child namespace (a container or netns)" % (
+        return "%s, and this host is such a child namespace (a container or netns)" % (
             _catalog_scope.key_scope(key, parsed)[1])
     if not initial_netns and entry["namespace"] == "init":
         return ("exists only in the initial network namespace; this host runs in a child "
