@@ -75,9 +75,8 @@ NAMESPACE_SCOPES = ("netns", "init", "global")
 
 _BOOLEAN_VALUES = {0: "disabled", 1: "enabled"}
 
-_REFUSED_BELOW = ("the kernel refuses smaller values (its sysctl handler's minimum is %s, the smallest "
-                  "TCP skb: 2048 bytes plus struct sk_buff, from 3.11); the write fails and at boot "
-                  "the line is reported as an error")
+_REFUSED_BELOW = ("the kernel refuses smaller values: its sysctl handler's minimum is %s, since 3.11; "
+                  "the write fails and at boot the line is reported as an error")
 
 _CORE_BUFFER_CHANGES = [
     ("3.11", "the kernel refuses values below SOCK_MIN_RCVBUF (receive side, 2304 on 64-bit builds) "
@@ -440,7 +439,7 @@ _ENTRIES = [
         ),
         tradeoff="Larger defaults help UDP bursts and cost memory on every such socket.",
         default="212992", minimum=MIN_RCVBUF, maximum=INT_MAX, namespace="global",
-        minimum_note=_REFUSED_BELOW % "SOCK_MIN_RCVBUF",
+        minimum_note=_REFUSED_BELOW % "SOCK_MIN_RCVBUF (2048 bytes plus struct sk_buff)",
         default_note="212992 on common 64-bit builds (derived from the size of kernel structures)",
         changes=_CORE_BUFFER_CHANGES,
     ),
@@ -453,7 +452,7 @@ _ENTRIES = [
         ),
         tradeoff="Raise it for applications that size their own buffers (UDP servers, some proxies).",
         default="212992", minimum=MIN_RCVBUF, maximum=INT_MAX, namespace="global",
-        minimum_note=_REFUSED_BELOW % "SOCK_MIN_RCVBUF",
+        minimum_note=_REFUSED_BELOW % "SOCK_MIN_RCVBUF (2048 bytes plus struct sk_buff)",
         default_note="212992 on common 64-bit builds before 6.18; 4194304 since (a6d4f25888b8)",
         changes=_CORE_BUFFER_CHANGES + [("6.18", "boot value 4 MiB instead of 212992 (a6d4f25888b8)")],
     ),
@@ -463,7 +462,7 @@ _ENTRIES = [
         description="The send buffer a new non-TCP socket starts with. TCP uses tcp_wmem instead.",
         tradeoff="Larger defaults cost memory on every such socket.",
         default="212992", minimum=MIN_SNDBUF, maximum=INT_MAX, namespace="global",
-        minimum_note=_REFUSED_BELOW % "SOCK_MIN_SNDBUF",
+        minimum_note=_REFUSED_BELOW % "SOCK_MIN_SNDBUF (twice 2048 bytes plus struct sk_buff)",
         default_note="212992 on common 64-bit builds",
         changes=_CORE_BUFFER_CHANGES,
     ),
@@ -473,7 +472,7 @@ _ENTRIES = [
         description="Caps setsockopt(SO_SNDBUF); TCP autotuning is governed by tcp_wmem instead.",
         tradeoff="Raise it for applications that size their own send buffers.",
         default="212992", minimum=MIN_SNDBUF, maximum=INT_MAX, namespace="global",
-        minimum_note=_REFUSED_BELOW % "SOCK_MIN_SNDBUF",
+        minimum_note=_REFUSED_BELOW % "SOCK_MIN_SNDBUF (twice 2048 bytes plus struct sk_buff)",
         default_note="212992 on common 64-bit builds before 6.18; 4194304 since (a6d4f25888b8)",
         changes=_CORE_BUFFER_CHANGES + [("6.18", "boot value 4 MiB instead of 212992 (a6d4f25888b8)")],
     ),

@@ -113,12 +113,12 @@ NETNS_ALWAYS = {
 }
 
 NETNS_NEVER = {
-    "net.ipv4.tcp_max_orphans": "initial network namespace only in every release",
-    "net.core.netdev_max_backlog": "initial network namespace only in every release",
-    "net.core.rmem_default": "one machine-wide value in every release; read-only in child namespaces since 6.11",
-    "net.core.rmem_max": "one machine-wide value in every release; read-only in child namespaces since 6.11",
-    "net.core.wmem_default": "one machine-wide value in every release; read-only in child namespaces since 6.11",
-    "net.core.wmem_max": "one machine-wide value in every release; read-only in child namespaces since 6.11",
+    "net.ipv4.tcp_max_orphans": "so in every release",
+    "net.core.netdev_max_backlog": "so in every release",
+    "net.core.rmem_default": "so in every release; read-only in child namespaces since 6.11",
+    "net.core.rmem_max": "so in every release; read-only in child namespaces since 6.11",
+    "net.core.wmem_default": "so in every release; read-only in child namespaces since 6.11",
+    "net.core.wmem_max": "so in every release; read-only in child namespaces since 6.11",
 }
 
 PER_NETNS_SINCE = dict(
