@@ -226,8 +226,9 @@ _ENTRIES = [
         summary="Upper limit of TIME_WAIT sockets; beyond it new ones are destroyed at once.",
         description=(
             "When this many sockets are in TIME_WAIT, the kernel destroys each new TIME_WAIT "
-            "socket immediately and counts it in TcpExtTCPTimeWaitOverflow (3.x kernels also "
-            "logged 'TCP: time wait bucket table overflow'; current ones only count). The "
+            "socket immediately and counts it in TcpExtTCPTimeWaitOverflow (2.6 and early "
+            "3.x kernels logged 'TCP: time wait bucket table overflow'; the 3.10 tree and every "
+            "later one only count). The "
             "connection then loses the TIME_WAIT protection against late segments. The boot "
             "value is half the TCP established hash, which scales with memory and is capped at "
             "512 Ki buckets (alloc_large_system_hash in tcp_init); TIME_WAIT sockets live in "
