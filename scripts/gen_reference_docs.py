@@ -180,6 +180,8 @@ def _range_text(entry):
         return "at most %s" % high
     if high is None:
         return "at least %s" % low
+    if entry.get("minimum_note"):
+        return "%s to %s (%s)" % (low, high, entry["minimum_note"])
     return "%s to %s" % (low, high)
 
 
@@ -190,7 +192,7 @@ def _kernel_text(entry):
     if entry.get("removed"):
         parts.append("removed in %s" % entry["removed"])
     if not parts:
-        parts.append("present in every kernel from 4.0 on")
+        parts.append("present in every kernel judged here (3.10 on)")
     return "; ".join(parts)
 
 
@@ -248,6 +250,7 @@ def _profile_users():
 
 def render_knobs():
     catalog = _module_utils("_catalog")
+    scope_module = _module_utils("_catalog_scope")
     entries = catalog.entries()
     rules = _rule_catalog()
     users = _profile_users()
@@ -274,7 +277,8 @@ def render_knobs():
         "  computes at boot say from what; the example is one machine's value.",
         "* **Kernel** gives the versions that added or removed the key; **Changes** the versions",
         "  that changed its meaning or default.",
-        "* **Scope** tells whether a container or network namespace has its own copy.",
+        "* **Scope** tells whether a container or network namespace has its own copy, and since",
+        "  which release: before it, a container has no file for the key and the host's value applies.",
         "",
         "## Summary",
         "",
@@ -302,7 +306,9 @@ def render_knobs():
             facts.append(("Range", value_range))
         facts.append(("Default", _default_text(entry)))
         facts.append(("Kernel", _kernel_text(entry)))
-        facts.append(("Scope", NAMESPACE_TEXT.get(entry["namespace"], entry["namespace"])))
+        scope = NAMESPACE_TEXT.get(entry["namespace"], entry["namespace"])
+        history = scope_module.scope_history(entry["key"])
+        facts.append(("Scope", "%s; %s" % (scope, history) if history else scope))
         out += _table(["", ""], [["**%s**" % name, text] for name, text in facts])
         out.append("")
         if entry.get("values"):

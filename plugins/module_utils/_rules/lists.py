@@ -116,7 +116,8 @@ def _rule_somaxconn_boot(values, context):
 
 
 @checked("tcp-mem-lowers-boot", "warning", "tcp_mem maximum below the kernel's boot value",
-         "The kernel sizes tcp_mem from memory at boot (limit = pages/16; maximum limit*3/2). A fixed "
+         "The kernel sizes tcp_mem from memory at boot (limit = pages/16, pages/8 before 4.2; maximum "
+         "limit*3/2). A fixed "
          "maximum well below it makes TCP enter memory pressure and drop sooner.",
          keys=(K_TCP_MEM,), list_value=True, listed_only=True)
 def _rule_tcp_mem_boot(values, context):
@@ -124,7 +125,7 @@ def _rule_tcp_mem_boot(values, context):
     mem, page = _memory(context)
     if numbers is None or mem is None or page is None:
         return []
-    boot = _boot.tcp_mem(mem, page)
+    boot = _boot.tcp_mem(mem, page, _boot.version(context))
     if numbers[2] >= TCP_MEM_SHARE * boot[2]:
         return []
     return [finding(

@@ -136,8 +136,9 @@ def _rule_tcp_mem(values, context):
 
 
 @checked("orphans-above-ram", "warning", "tcp_max_orphans x 64 KiB above physical memory",
-         "Each orphaned socket may pin up to 64 KiB; a limit whose worst case exceeds memory "
-         "does not protect the host.",
+         "A typical orphaned socket holds about 64 KiB (one with unsent data up to tcp_wmem[2], "
+         "all of them together bounded by tcp_mem); a limit whose total at the typical size "
+         "exceeds memory does not protect the host.",
          keys=(K_ORPHANS,), list_value=True)
 def _rule_orphans(values, context):
     orphans = integer(values, K_ORPHANS)
@@ -150,8 +151,8 @@ def _rule_orphans(values, context):
     fitting = mem_total // ORPHAN_BYTES
     return [finding(
         "orphans-above-ram", K_ORPHANS, values.get(K_ORPHANS),
-        "tcp_max_orphans=%s allows up to %s of orphaned sockets (64 KiB each), more than this "
-        "host's %s of memory." % (orphans, human_bytes(worst), human_bytes(mem_total)),
+        "tcp_max_orphans=%s allows %s of orphaned sockets at a typical 64 KiB each (more with "
+        "unsent data), more than this host's %s of memory." % (orphans, human_bytes(worst), human_bytes(mem_total)),
         "Lower net.ipv4.tcp_max_orphans to at most %d (what fits in memory), better a fraction of "
         "it, or remove it from the list and keep the kernel's boot-time value." % fitting)]
 
