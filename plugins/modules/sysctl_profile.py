@@ -60,7 +60,7 @@ description:
     and removing the profiles in either order leaves each key as its remaining owner wants it, and at its
     value from before both once both are gone.
   - Read-only keys (no write permission on their C(/proc/sys) file here, such as
-    V(net.ipv4.tcp_available_congestion_control) or V(net.ipv4.tcp_ehash_entries)) are assertions: when the
+    V(net.ipv4.tcp_available_congestion_control) or V(net.ipv4.tcp_ehash_entries)) are assertions. When the
     live value matches they are reported unchanged and never written or persisted; otherwise the profile is
     refused, in check mode too. Write-only keys (V(net.ipv4.route.flush)) are triggers, not settings, and are
     refused.
@@ -69,8 +69,9 @@ description:
     C(/proc/config.gz) or C(/boot/config-<release>)). With V(HZ=250), V(1003) reads back as V(1004); that
     counts as applied, RV(keys) shows V(1004) as the value after the run (in check mode too), the drop-in
     keeps V(1003), and the next run reports no change. Without a readable tick rate the value read back is
-    still accepted when it is a rounding of the value written.
-  - Every change is written ahead to a journal (C(sysctl_profile.journal) in O(state_dir)): old live values,
+    still accepted when it is a rounding of the value written, but a later run writes it again; give the
+    value the kernel keeps (V(1004)) on such hosts.
+  - Every change is written ahead to a journal (C(sysctl_profile.journal) in O(state_dir)), with the old live values,
     drop-ins and records. A run killed part way (SIGKILL, a power cut) leaves it behind, and the next run of
     any profile with that O(state_dir), before it judges anything, undoes it under the lock, so the host is
     wholly as before the killed run and then wholly as the new run leaves it; O(state=absent) still restores
