@@ -175,7 +175,7 @@ def test_temporary_files_of_killed_writers_are_removed_under_the_lock(server):
 def _calibrate(srv):
     """Seconds an unkilled apply takes from the fork to its exit (the median of five)."""
     times = []
-    for _ in range(5):
+    for _attempt in range(5):
         answer = srv.run(PRESENT)
         assert answer["out"]["failed"] is False, answer
         times.append(answer["elapsed"])

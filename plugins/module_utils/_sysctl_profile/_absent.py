@@ -96,8 +96,9 @@ def _report(job, steps, record, existing, removals):
 
 def _apply(job, steps, removals, record):
     texts = dict((path, job.read_dropin(path)) for path in removals)
-    entry = begin_transaction(job, "absent", [(job.name, record, None)], [(path, texts[path], None) for path in removals],
-                  [(s["key"], s["before"]) for s in steps if s["write"]])
+    files = [(path, texts[path], None) for path in removals]
+    live = [(s["key"], s["before"]) for s in steps if s["write"]]
+    entry = begin_transaction(job, "absent", [(job.name, record, None)], files, live)
     try:
         changes = apply_live(steps, job.sys_root, job.writer, job.reader)
     except LiveApplyError as failure:

@@ -142,7 +142,8 @@ def undo(entry, state_dir, sys_root, root, writer, reader):
     for path, old in entry["files"]:
         try:
             if old is None:
-                _dropin.remove(path, root)
+                if os.path.lexists(_dropin.host_path(path, root)):
+                    _dropin.remove(path, root)
             elif _dropin.read(path, root) != old:
                 _dropin.write(path, old, root)
         except _dropin.DropinError as error:
