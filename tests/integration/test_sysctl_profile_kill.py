@@ -237,7 +237,11 @@ def test_sigkill_loop(server):
             failures.append(("debris", leftovers))
     counts["seconds"] = round(time.monotonic() - started, 1)
     counts["apply_seconds"] = round(duration, 4)
-    print("sigkill loop: %s" % json.dumps(counts, sort_keys=True))
+    line = "sigkill loop: %s" % json.dumps(counts, sort_keys=True)
+    print(line)
+    os.makedirs(os.path.join(REPO, ".tmp"), exist_ok=True)
+    with open(os.path.join(REPO, ".tmp", "sigkill-loop.txt"), "w") as handle:  # for the record, even when captured
+        handle.write(line + "\n")
     assert counts["kills"] >= KILLS, counts
     assert not failures, failures[:5]
     assert counts["mixed_after_next_run"] == 0 and counts["debris_after"] == 0
