@@ -52,6 +52,32 @@ description:
     namespace inode. Using the record in another stack is refused with a message naming both, in check mode
     too; give each namespace a O(state_dir) of its own.
   - Two runs on one host never interleave; a lock file in O(state_dir) serialises them.
+  - One key has one owner. A profile owns the keys it sets or keeps and the keys whose original value its
+    record holds. A profile that sets a key another profile of the same network stack owns is refused before
+    anything changes, in check mode too, naming the key and its owner, unless O(take_over) lists the key.
+    Taking a key over moves it whole, the previous owner's drop-in is rewritten without it and the original
+    value it recorded moves to the new owner, so exactly one drop-in sets the key (a boot gives what is live)
+    and removing the profiles in either order leaves each key as its remaining owner wants it, and at its
+    value from before both once both are gone.
+  - Read-only keys (no write permission on their C(/proc/sys) file here, such as
+    V(net.ipv4.tcp_available_congestion_control) or V(net.ipv4.tcp_ehash_entries)) are assertions. When the
+    live value matches they are reported unchanged and never written or persisted; otherwise the profile is
+    refused, in check mode too. Write-only keys (V(net.ipv4.route.flush)) are triggers, not settings, and are
+    refused.
+  - Keys the kernel keeps in jiffies (V(net.ipv4.neigh.<dev>.retrans_time_ms) and the other neighbour and MLD
+    timers) are compared in the kernel's units, using the running kernel's tick rate (C(CONFIG_HZ) from
+    C(/proc/config.gz) or C(/boot/config-<release>)). With V(HZ=250), V(1003) reads back as V(1004); that
+    counts as applied, RV(keys) shows V(1004) as the value after the run (in check mode too), the drop-in
+    keeps V(1003), and the next run reports no change. Without a readable tick rate the value read back is
+    still accepted when it is a rounding of the value written, but a later run writes it again; give the
+    value the kernel keeps (V(1004)) on such hosts.
+  - Every change is written ahead to a journal (C(sysctl_profile.journal) in O(state_dir)), with the old live values,
+    drop-ins and records. A run killed part way (SIGKILL, a power cut) leaves it behind, and the next run of
+    any profile with that O(state_dir), before it judges anything, undoes it under the lock, so the host is
+    wholly as before the killed run and then wholly as the new run leaves it; O(state=absent) still restores
+    the originals. Temporary files killed writers left (C(.netfleet-tcp-*.tmp),
+    C(.sysctl_profile-*.tmp)) are removed by the same step. RV(recovery) says what was undone and removed;
+    check mode reports the same and plans on the host as the real run will find it.
 author:
   - netfleet.tcp maintainers (@netfleet)
 extends_documentation_fragment:
@@ -137,6 +163,16 @@ options:
         whatever this list says, and so is every C(net.*) key that belongs to the initial namespace
         (C(tcp_mem), C(tcp_max_orphans), C(rmem_max), ...; with O(missing=skip) those are skipped, never
         written). Nothing is written when anything is refused, in check mode too.
+    type: list
+    elements: str
+    default: []
+  take_over:
+    description:
+      - Keys this profile may take over from another profile of the same network stack that sets them.
+        Without it such a key refuses the profile (two profiles never fight over a key).
+      - The other profile's drop-in is rewritten without the key and the original value it recorded moves to
+        this profile's record, so O(state=absent) of either profile, in either order, restores correctly.
+        RV(taken_over) lists what moved.
     type: list
     elements: str
     default: []
@@ -280,6 +316,46 @@ placement:
   returned: with O(state=present) and O(persist)
   type: dict
   sample: {"position": 4, "of": 4, "after": "/etc/sysctl.d/99-sysctl.conf", "before": null}
+taken_over:
+  description: Keys this run took (or in check mode would take) over from other profiles, see O(take_over).
+  returned: with O(state=present)
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: The sysctl key.
+      type: str
+    from:
+      description: The profile that owned it.
+      type: str
+    file:
+      description: That profile's drop-in, rewritten without the key; null when it persisted nothing.
+      type: str
+recovery:
+  description:
+    - What this run undid of a run killed part way, before doing anything else (in check mode, what it
+      would undo); absent when there was nothing to recover.
+  returned: when a killed run left a journal or temporary files
+  type: dict
+  contains:
+    journal:
+      description: The journal undone, null when only temporary files were found.
+      type: str
+    profile:
+      description: The profile whose run was interrupted.
+      type: str
+    undone:
+      description: Keys whose live value was put back.
+      type: list
+      elements: str
+    files:
+      description: Drop-ins put back (rewritten or removed).
+      type: list
+      elements: str
+    removed_temp_files:
+      description: Temporary files a killed writer left, removed.
+      type: list
+      elements: str
 findings:
   description:
     - Findings of the shared rules on the desired values (same shape as M(netfleet.tcp.sysctl_check)'s).
@@ -338,6 +414,7 @@ def main():
             missing=dict(type="str", choices=["fail", "skip"], default="fail"),
             nat_facing=dict(type="str", choices=["auto", "true", "false"], default="auto"),
             allow_machine_wide=dict(type="list", elements="str", default=[]),
+            take_over=dict(type="list", elements="str", default=[]),
             fail_on=dict(type="str", choices=["error", "warning", "never"], default="error"),
             state_dir=dict(type="str", default="/var/lib/netfleet-tcp"),
             lock_timeout=dict(type="int", default=60),
