@@ -223,8 +223,8 @@ test:
 #                     Over an hour on 2 cores.
 # Virtualenvs under .cache/matrix; the fleet is NETFLEET_FLEET_ID's (root only). MATRIX_ARGS
 # narrows a run, e.g. MATRIX_ARGS='--cores 2.20 --stages venv,unit'; MATRIX_JOBS sets how many
-# sanity/unit cells run at once (default 1, beside the fleet's lane).
-MATRIX_JOBS ?= 1
+# sanity/unit cells run at once (default 2, beside the fleet's lane).
+MATRIX_JOBS ?= 2
 
 test-matrix: venv deps link
 	@mkdir -p "$(REPORTS)" && rm -f "$(REPORTS)/matrix.json"

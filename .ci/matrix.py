@@ -9,11 +9,12 @@ Two profiles:
   ci    (make test-matrix; .ci/run runs it after make test) what differs between versions, for
         each ansible-core version except the one of .venv, which make test covers whole:
           sanity  the ansible-test sanity tests that check the collection against that version's
-                  ansible-core (SANITY_CI: its module and doc schemas, docs of every plugin, runtime
-                  metadata, empty-init, its ignore file); the tests of tools ansible-test pins
-                  (pylint, pep8, yamllint, shellcheck), the import sandbox (standard library only,
-                  the same rule on every version) and the text checks judge the files the same
-                  way whatever the version, so make sanity runs them once
+                  ansible-core (SANITY_CI: its module and doc schemas, runtime metadata,
+                  empty-init, its ignore file); the tests of tools ansible-test pins (pylint,
+                  pep8, yamllint, shellcheck), the import sandbox (standard library only, the same
+                  rule on every version) and the text checks judge the files the same way whatever
+                  the version, so make sanity runs them once; ansible-doc of every module and
+                  filter runs per version in the unit tests (tests/unit/test_collection_build.py)
           unit    the unit test files that import ansible, directly or through the collection's
                   plugins, or run an ansible command (found from the imports, see unit_files)
           smoke   .ci/smoke.yml on the fleet: audit web1 and natgw, tune web1, again (changed=0),
@@ -28,7 +29,7 @@ Every ansible-core version gets a virtualenv under .cache/matrix/core-<version> 
 ansible-core <version>.* and requirements/matrix.txt, created on first use; 2.20 on CPython 3.12,
 the others on the system Python) and its own ansible-test home next to it. Host Pythons are
 pyenv's CPython by full path, $(pyenv root)/versions/<x.y.z>/bin/python<x.y>. Cells run in
-parallel: the virtualenvs at once, sanity and unit in --jobs lanes (default 1), the fleet runs
+parallel: the virtualenvs at once, sanity and unit in --jobs lanes (default 2), the fleet runs
 in a lane of their own, one at a time.
 
 Prints one line per cell as it ends and a Markdown table of every cell's result and seconds
@@ -64,7 +65,7 @@ STAGES = ("venv", "sanity", "unit", "smoke")
 # Controller Python per ansible-core version (the system Python is 3.11; 2.20 needs 3.12 or newer).
 CONTROLLER_PYTHON = {"2.20": "3.12"}
 # The sanity tests that check the collection against the ansible-core version running them.
-SANITY_CI = ("action-plugin-docs", "ansible-doc", "empty-init", "ignores", "runtime-metadata", "validate-modules")
+SANITY_CI = ("action-plugin-docs", "empty-init", "ignores", "runtime-metadata", "validate-modules")
 # web1, natgw, shadow, web2 ... web5: one web host per host Python, natgw and shadow stay on the
 # system Python (their own kinds of host are audited too).
 FLEET_SIZE = 7
@@ -514,7 +515,7 @@ def parse_args(argv):
     parser.add_argument("--cores", default=",".join(CORES))
     parser.add_argument("--host-pythons", default=",".join(HOST_PYTHONS))
     parser.add_argument("--stages", default=",".join(STAGES))
-    parser.add_argument("--jobs", type=int, default=1, help="sanity/unit cells at once (default 1)")
+    parser.add_argument("--jobs", type=int, default=2, help="sanity/unit cells at once (default 2)")
     parser.add_argument("--keep-fleet", action="store_true", help="leave a fleet this run brought up")
     args = parser.parse_args(argv)
     args.cores = [item for item in args.cores.split(",") if item]
