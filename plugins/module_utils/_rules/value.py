@@ -19,7 +19,7 @@ import collections
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog
 from ansible_collections.netfleet.tcp.plugins.module_utils._catalog_data import ORPHAN_BYTES
-from ansible_collections.netfleet.tcp.plugins.module_utils._rules import _boot
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import _boot, timers
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules._helpers import (
     count,
     human_bytes,
@@ -28,6 +28,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules._helpers impor
     parsed,
     positive_int,
     short,
+    unprivileged_start,
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules._keys import (
     ACCEPTING_MIN_OPENS,
@@ -49,6 +50,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules._keys import (
     K_TIMESTAMPS,
     K_TW_BUCKETS,
     K_TW_REUSE,
+    K_UNPRIVILEGED_PORT,
     K_WMEM,
     PRIVILEGED_PORTS,
     RETRIES_MIN,
@@ -208,22 +210,30 @@ def _rule_port_range_order(values, context):
         "default) or '10000 65535'.")]
 
 
-@checked("port-range-privileged", "error", "ip_local_port_range starts below 1024",
-         "The kernel refuses a low end below ip_unprivileged_port_start (1024 by default); where "
-         "that was lowered, outgoing connections take ports privileged services need.",
-         keys=(K_PORT_RANGE,))
+@checked("port-range-privileged", "error", "ip_local_port_range starts below the first unprivileged port",
+         "Since 4548b683b781 (4.11) the kernel refuses a low end below ip_unprivileged_port_start "
+         "(the live value here, 1024 by default). Where that was lowered, or on older kernels, a "
+         "range below 1024 is accepted and outgoing connections take ports privileged services "
+         "need: a warning then.",
+         keys=(K_PORT_RANGE, K_UNPRIVILEGED_PORT))
 def _rule_port_range_privileged(values, context):
     span = _port_range(values)
-    if span is None or span.low >= PRIVILEGED_PORTS:
+    start, where = unprivileged_start(values, context)
+    if span is None or span.low >= max(PRIVILEGED_PORTS, start or 0):
         return []
     low, high, text = span.low, span.high, span.text
+    fixed = max(low, start or 0, PRIVILEGED_PORTS)
+    remediation = "Start the range at %d or above, for example '%d %d'." % (fixed, fixed, max(high, fixed + 1))
+    if start is not None and low < start:
+        return [finding(
+            "port-range-privileged", K_PORT_RANGE, text,
+            "ip_local_port_range starts at %d, below the first unprivileged port: the kernel refuses "
+            "it, as %s." % (low, where), remediation)]
     return [finding(
         "port-range-privileged", K_PORT_RANGE, text,
-        "ip_local_port_range starts at %d, below %d: the kernel refuses it while "
-        "ip_unprivileged_port_start is 1024 (its default), and where that was lowered outgoing "
-        "connections take ports that privileged services need." % (low, PRIVILEGED_PORTS),
-        "Start the range at 1024 or above, for example '%d %d'."
-        % (max(low, PRIVILEGED_PORTS), max(high, PRIVILEGED_PORTS + 1)))]
+        "ip_local_port_range starts at %d, below %d: accepted because %s, but outgoing connections "
+        "then take ports that privileged services bind." % (low, PRIVILEGED_PORTS, where),
+        remediation, severity="warning")]
 
 
 @checked("port-range-parity", "info", "ip_local_port_range ends have the same parity",
@@ -343,7 +353,10 @@ def _rule_retries(values, context):
         found.append(finding(
             "retries-low", K_ORPHAN_RETRIES, values.get(K_ORPHAN_RETRIES),
             "tcp_orphan_retries=%s abandons the end of a response to a slow client after %s "
-            "retransmission%s." % (orphan, orphan, "" if orphan == 1 else "s"),
+            "retransmission%s, about %s at the 200 ms minimum RTO (the default, 8 retries, is "
+            "about %s)." % (orphan, orphan, "" if orphan == 1 else "s",
+                            timers.seconds_text(timers.model_timeout_ms(orphan)),
+                            timers.seconds_text(timers.model_timeout_ms(8))),
             "Use 0 (the default, meaning 8 retries) or at least 3 for net.ipv4.tcp_orphan_retries; "
             "lower values only pay off on servers drowning in orphans."))
     return found
