@@ -35,17 +35,18 @@ description:
   # BEGIN generated rule list (scripts/gen_reference_docs.py; run make docs)
   - "The rules: input rules C(key-invalid), C(value-invalid), C(value-boolean), C(value-quoted),
     C(value-leading-zero), C(value-hex), C(value-shape), C(key-missing), C(tw-recycle-nat),
-    C(tw-recycle-removed), C(tw-recycle-obsolete), C(key-machine-wide); value rules
-    C(tw-recycle-on), C(tw-reuse-no-timestamps), C(tw-reuse-accepting-host), C(tcp-mem-above-ram),
-    C(orphans-above-ram), C(triple-order), C(port-range-order), C(port-range-privileged),
-    C(port-range-parity), C(port-range-listeners), C(tw-buckets-below-current), C(fin-timeout-low),
-    C(retries-low), C(syn-backlog-above-somaxconn), C(live-differs-desired),
-    C(tw-buckets-lowers-boot), C(somaxconn-lowers-boot), C(tcp-mem-lowers-boot),
-    C(file-max-lowers-boot), C(buffer-max-lowers-boot), C(buffer-min-low), C(buffer-min-high),
-    C(buffer-initial-small), C(buffer-initial-oversized), C(buffer-default-oversized),
-    C(timestamps-off), C(sack-off), C(dsack-off), C(syn-backlog-no-effect), C(tw-reuse-zero),
-    C(netdev-backlog-tiny), C(keepalive-aggressive), C(port-range-service-ports),
-    C(congestion-control-unavailable), C(value-shape-live); persisted rules
+    C(tw-recycle-removed), C(tw-recycle-obsolete), C(key-machine-wide), C(key-write-only); value
+    rules C(tw-recycle-on), C(retries2-low), C(abort-on-overflow), C(tw-reuse-no-timestamps),
+    C(tw-reuse-accepting-host), C(tcp-mem-above-ram), C(orphans-above-ram), C(triple-order),
+    C(port-range-order), C(port-range-privileged), C(port-range-parity), C(port-range-listeners),
+    C(tw-buckets-below-current), C(fin-timeout-low), C(retries-low),
+    C(syn-backlog-above-somaxconn), C(live-differs-desired), C(tw-buckets-lowers-boot),
+    C(somaxconn-lowers-boot), C(tcp-mem-lowers-boot), C(file-max-lowers-boot),
+    C(buffer-max-lowers-boot), C(buffer-min-low), C(buffer-min-high), C(buffer-initial-small),
+    C(buffer-initial-oversized), C(buffer-default-oversized), C(timestamps-off), C(sack-off),
+    C(dsack-off), C(syn-backlog-no-effect), C(tw-reuse-zero), C(netdev-backlog-tiny),
+    C(keepalive-aggressive), C(port-range-service-ports), C(congestion-control-unavailable),
+    C(value-shape-live), C(ip-forward-not-router), C(key-read-only); persisted rules
     C(persisted-unreadable), C(persisted-drift), C(persisted-shadows-desired),
     C(persisted-conflict), C(persisted-missing-key), C(persisted-invalid),
     C(persisted-boot-disagree); pressure rules (raised by the audit report) C(pressure-time-wait),
