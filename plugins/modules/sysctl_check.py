@@ -46,12 +46,12 @@ description:
     C(buffer-initial-oversized), C(buffer-default-oversized), C(timestamps-off), C(sack-off),
     C(dsack-off), C(syn-backlog-no-effect), C(tw-reuse-zero), C(netdev-backlog-tiny),
     C(keepalive-aggressive), C(port-range-service-ports), C(congestion-control-unavailable),
-    C(value-shape-live), C(ip-forward-not-router), C(key-read-only); persisted rules
-    C(persisted-unreadable), C(persisted-drift), C(persisted-shadows-desired),
-    C(persisted-conflict), C(persisted-missing-key), C(persisted-invalid),
-    C(persisted-boot-disagree); pressure rules (raised by the audit report) C(pressure-time-wait),
-    C(pressure-orphans), C(pressure-ephemeral-ports), C(pressure-accept-queue). The collection's
-    rule reference describes each one."
+    C(value-shape-live), C(ip-forward-not-router), C(key-read-only), C(optmem-lowers-boot),
+    C(rcvbuf-autotuning-off); persisted rules C(persisted-unreadable), C(persisted-drift),
+    C(persisted-shadows-desired), C(persisted-conflict), C(persisted-missing-key),
+    C(persisted-invalid), C(persisted-boot-disagree); pressure rules (raised by the audit report)
+    C(pressure-time-wait), C(pressure-orphans), C(pressure-ephemeral-ports),
+    C(pressure-accept-queue). The collection's rule reference describes each one."
   # END generated rule list
   - "NAT-facing hosts (for the C(tcp_tw_recycle) guard): with O(nat_facing=auto) a host that does NAT
     itself (C(net.ipv4.ip_forward=1) plus a masquerade or SNAT rule, read with C(nft -j list ruleset) when

@@ -17,6 +17,8 @@ description, remediation and check, registered where the check is written:
                  accept-queue overflow;
 * ``forwarding`` ip_forward=1, judged by the list's role and the host's interfaces;
 * ``acceptance`` whether the kernel takes a write at all (mode bits), never writing;
+* ``more_knobs`` the knobs of _catalog_data_more.py lists get wrong (optmem_max,
+                 tcp_moderate_rcvbuf);
 * ``persisted``  the boot configuration against the live and desired values;
 * ``pressure``   limits filling up now, raised by the audit report.
 
@@ -63,6 +65,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules.value import e
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules import lists  # noqa: F401  (registers the list rules)
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules import forwarding  # noqa: F401  (ip_forward)
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules import acceptance  # noqa: F401  (mode bits)
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import more_knobs  # noqa: F401  (optmem, autotuning)
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.persisted import persisted_findings  # noqa: F401
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.pressure import (  # noqa: F401
     PRESSURE_RULES,

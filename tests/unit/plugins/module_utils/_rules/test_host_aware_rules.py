@@ -216,3 +216,26 @@ def test_a_key_in_both_catalog_files_is_refused():
     entry = dict(_catalog.CATALOG["net.ipv4.tcp_fin_timeout"])
     with pytest.raises(ValueError, match="catalogued twice"):
         _catalog._add_entries([entry])
+
+
+# --- optmem_max and receive autotuning ------------------------------------------------------------
+
+@pytest.mark.parametrize("kernel", MATRIX, ids=lambda kernel: "%d.%d" % kernel)
+def test_optmem_lowers_the_boot_value_from_6_8(kernel):
+    # 4944566706b2 (6.8): 20480 -> 131072; the 40960 of older lists raised it before and lowers it since
+    items = found({"net.core.optmem_max": "40960"}, context(kernel), "optmem-lowers-boot")
+    if kernel >= (6, 8):
+        [item] = items
+        assert item["severity"] == "warning" and "131072" in item["message"]
+    else:
+        assert items == []
+        [item] = found({"net.core.optmem_max": "10240"}, context(kernel), "optmem-lowers-boot")
+        assert "20480" in item["message"]
+    assert not found({"net.core.optmem_max": "4194304"}, context(kernel), "optmem-lowers-boot")
+
+
+@pytest.mark.parametrize("kernel", MATRIX, ids=lambda kernel: "%d.%d" % kernel)
+def test_receive_autotuning_off_on_every_kernel(kernel):
+    [item] = found({"net.ipv4.tcp_moderate_rcvbuf": "0"}, context(kernel), "rcvbuf-autotuning-off")
+    assert item["severity"] == "warning" and "tcp_rmem[1]" in item["message"]
+    assert not found({"net.ipv4.tcp_moderate_rcvbuf": "1"}, context(kernel), "rcvbuf-autotuning-off")
