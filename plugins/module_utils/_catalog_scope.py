@@ -24,6 +24,7 @@ writer asks before a key may change:
     * 4.15 tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_rmem, tcp_wmem, tcp_rfc1337,
       tcp_slow_start_after_idle and their siblings: Eric Dumazet's "tcp: Namespace-ify
       sysctl_tcp_*" series for 4.15.
+    * 6.8 optmem_max: "net: Namespace-ify sysctl_optmem_max" (f5769faeec36).
 
 ``INIT_ONLY_NET``
     net.* keys outside the catalog that only the initial namespace registers (their
@@ -58,6 +59,7 @@ PER_NETNS_SINCE = {
     "net.ipv4.tcp_wmem": "4.15",
     "net.ipv4.tcp_rfc1337": "4.15",
     "net.ipv4.tcp_slow_start_after_idle": "4.15",
+    "net.core.optmem_max": "6.8",
 }
 
 INIT_ONLY_NET = frozenset([

@@ -206,6 +206,9 @@ def test_new_knobs_exist_per_kernel(kernel):
 def test_conntrack_scope_and_values():
     assert _catalog_scope.key_scope("net.netfilter.nf_conntrack_max")[0] == _catalog_scope.INIT
     assert _catalog_scope.key_scope("net.netfilter.nf_conntrack_tcp_timeout_time_wait")[0] == _catalog_scope.NETNS
+    # optmem_max became per namespace with f5769faeec36 (6.8)
+    assert _catalog_scope.key_scope("net.core.optmem_max", "6.1")[0] == _catalog_scope.INIT
+    assert _catalog_scope.key_scope("net.core.optmem_max", "6.8")[0] == _catalog_scope.NETNS
     assert _catalog.default_text("net.netfilter.nf_conntrack_tcp_timeout_time_wait") == "120"
     assert _catalog.default_text("net.netfilter.nf_conntrack_tcp_timeout_close_wait") == "60"
     assert _catalog.shape_problem("net.ipv4.tcp_mtu_probing", "3") is not None
