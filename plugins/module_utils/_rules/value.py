@@ -382,7 +382,9 @@ def _rule_syn_backlog(values, context):
 
 register(Rule(
     "live-differs-desired", "warning", "Live value differs from the desired value",
-    "The running kernel does not have the value asked for in settings.",
+    "The running kernel does not have the value asked for in settings. This is drift, the state of "
+    "the host rather than a judgement of the settings: sysctl_check returns it in its drift list, "
+    "apart from the findings, and fail_on does not count it.",
     remediation="Apply the desired value, for example with netfleet.tcp.sysctl_profile, which also persists it."))
 
 
