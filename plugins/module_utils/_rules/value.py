@@ -394,8 +394,8 @@ def evaluate(values, context, focus=None, absent=None, listed=None):
     ``values`` maps keys to normalised text (live values with any desired values laid
     over them). ``focus``, when given, keeps only findings that involve at least one
     of those keys (a desired tcp_timestamps=0 is reported against the live
-    tcp_tw_reuse=1 it makes inert). ``absent`` maps keys a list sets that do not exist
-    here to their text: the ``list_value`` rules judge them as written (the units
+    tcp_tw_reuse=1 it makes inert). ``absent`` maps keys a list sets that are not set here
+    (absent, or beyond this network namespace) to their text: the ``list_value`` rules judge them as written (the units
     mistake in tcp_mem is one inside a namespace too), and their findings say so, as info:
     nothing is written here.
     ``listed``, when given, is the keys the list sets: ``listed_only`` rules keep only
@@ -430,7 +430,8 @@ def _absent_findings(values, context, absent):
         for item in registered.check(view, context):
             if item.get("key") in absent:
                 # Nothing is written here, so nothing breaks here: worth knowing about the list.
-                item = dict(item, severity="info", message=item["message"] + " (The key does not exist "
-                            "here; the value is judged as the list writes it.)")
+                item = dict(item, severity="info", message=item["message"] + " (The key is not set here: "
+                            "it does not exist or reaches beyond this network namespace; the value is "
+                            "judged as the list writes it.)")
                 found.append(item)
     return found

@@ -78,16 +78,22 @@ def _validation_findings(validation):
     return findings, skipped
 
 
-def _absent_values(settings, skipped):
-    """Keys of ``settings`` skipped as absent here, with their values as written (for the list rules)."""
+def _absent_values(settings, skipped, refused=()):
+    """Keys of ``settings`` not set here, with their values as written (for the list rules): those
+    skipped as absent, and ``refused`` ones (beyond this network namespace)."""
     if not isinstance(settings, dict):
         return {}
     absent = {}
-    for key in skipped:
+    for key in set(skipped) | set(refused):
         value = settings.get(key)
         if value is not None and not isinstance(value, (bool, dict)) and _rules.value_refusal(key, value) is None:
             absent[key] = _rules.display_value(value)
     return absent
+
+
+def _beyond_netns(validation):
+    """Keys refused because they reach beyond this network namespace (fs.file-max in a container)."""
+    return [item["key"] for item in validation["refused"] if item["id"] == "key-machine-wide"]
 
 
 def _drift_findings(desired, all_live):
@@ -195,7 +201,8 @@ def run_check(settings=None, *, proc="/proc", root="/", nat_facing="auto", keys=
     view = _validate.planned_values(desired, context, all_live)
     modes = read_modes(setting_keys, proc)
     findings.extend(_rules.evaluate(view, dict(context, settings_live=live_settings, settings_modes=modes),
-                                    focus=judged, absent=_absent_values(settings, skipped), listed=set(desired)))
+                                    focus=judged, absent=_absent_values(settings, skipped, _beyond_netns(validation)),
+                                    listed=set(desired)))
     findings, write_only = _write_only(findings, modes, settings)
     drift_findings = _drift_findings(desired, all_live)
     persisted = _rules.persisted_findings(resolution, judged - write_only, desired, all_live, context, view=view)

@@ -271,6 +271,18 @@ def test_missing_skip_turns_absent_keys_into_info_findings(host, tmp_path):
     assert not _rules.should_fail(result["findings"], "warning")
 
 
+def test_machine_wide_keys_refused_in_a_namespace_are_still_judged_as_written(host, tmp_path):
+    # fs.file-max is one machine-wide value: refused in a child network namespace (key-machine-wide),
+    # but a list's 51200 is still far below the boot value, reported as info since nothing is written.
+    drop = ("net.ipv4.tcp_mem", "net.ipv4.tcp_max_orphans", "net.core.netdev_max_backlog")
+    proc = build_proc(tmp_path, drop=drop, sysctls={"fs.file-max": "9223372036854775807"})
+    result = _check.run_check(settings={"fs.file-max": 51200}, proc=proc, root=host.root, nat_facing="false",
+                              which=lambda name: None, missing="skip")
+    assert ids(result) == ["file-max-lowers-boot", "key-machine-wide"]
+    item = only(result, "file-max-lowers-boot")
+    assert item["severity"] == "info" and "reaches beyond this network namespace" in item["message"]
+
+
 def test_missing_skip_leaves_tw_recycle_obsolete_alone(host):
     result = host.check(settings={"net.ipv4.tcp_tw_recycle": 0})
     proc_result = _check.run_check(settings={"net.ipv4.tcp_tw_recycle": 0}, proc=os.path.join(
