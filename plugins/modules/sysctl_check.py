@@ -25,12 +25,12 @@ description:
     links to it, while procps C(sysctl --system) applies it last; when the two leave a key with different
     values, the module says so (rule C(persisted-boot-disagree))."
   - Keys outside the catalog are checked for existence, for whether the kernel accepts a write at all
-    (the mode bits of their C(/proc/sys) file: read-only keys are an error, write-only triggers an info
+    (the mode bits of their C(/proc/sys) file; read-only keys are an error, write-only triggers an info
     finding), and against the shape of their live value (as many integers as it holds).
   - "Severities: C(error) means the value will break something or the kernel will refuse it; C(warning)
     that it is likely harmful or useless on this host; C(info) that it is fine but worth knowing."
   - Drift, where the live value differs from the desired or the persisted one, is returned apart from the
-    findings, in RV(drift): it describes the state of the host, not the list judged, and O(fail_on) does
+    findings, in RV(drift). It describes the state of the host, not the list judged, and O(fail_on) does
     not count it.
   # BEGIN generated rule list (scripts/gen_reference_docs.py; run make docs)
   - "The rules: input rules C(key-invalid), C(value-invalid), C(value-boolean), C(value-quoted),

@@ -23,6 +23,10 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules._registry impo
 K_MODERATE_RCVBUF = "net.ipv4.tcp_moderate_rcvbuf"
 
 
+def _kernel_text(kernel):
+    return "Linux %s.%s" % tuple(kernel[:2]) if kernel else "a current kernel"
+
+
 def optmem_boot(kernel):
     """optmem_max at boot: 131072 since 4944566706b2 (6.8), 20480 before."""
     return 131072 if _boot.at_least(kernel, 6, 8) else 20480
@@ -43,9 +47,9 @@ def _rule_optmem(values, context):
         return []
     return [finding(
         "optmem-lowers-boot", K_OPTMEM_MAX, values.get(K_OPTMEM_MAX),
-        "optmem_max=%d is below the %d (%s) that %s boots with; the list lowers it, and zerocopy "
+        "optmem_max=%s is below the %s (%s) that %s boots with; the list lowers it, and zerocopy "
         "sends and socket options run out of option memory sooner."
-        % (optmem, boot, human_bytes(boot), "Linux %d.%d" % kernel if kernel else "a current kernel"),
+        % (optmem, boot, human_bytes(boot), _kernel_text(kernel)),
         "Remove net.core.optmem_max from the list and keep the boot value %d, or raise it above." % boot)]
 
 

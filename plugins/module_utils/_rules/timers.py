@@ -67,7 +67,7 @@ def _rule_retries2(values, context):
     rto_max = _rto_max(values)
     return [finding(
         "retries2-low", K_RETRIES2, values.get(K_RETRIES2),
-        "tcp_retries2=%d gives up on an established connection after about %s without an ACK "
+        "tcp_retries2=%s gives up on an established connection after about %s without an ACK "
         "(at least: the backoff starts at the 200 ms minimum RTO; the default 15 is about %s). "
         "An outage or failover longer than that resets every connection with data in flight."
         % (retries, seconds_text(model_timeout_ms(retries, rto_max)), seconds_text(model_timeout_ms(15, rto_max))),
