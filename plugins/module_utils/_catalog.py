@@ -11,7 +11,9 @@ validate with it, the tuning role reads defaults from it and the documentation's
 knob reference is generated from it. Change a fact here and every consumer
 follows.
 
-The entries themselves, and what each field means, are in _catalog_data.py.
+The entries themselves, and what each field means, are in _catalog_data.py; the knobs
+tuning lists set next to the TCP ones (conntrack, retries, MTU probing, ...) are in
+_catalog_data_more.py, added to the same ``CATALOG`` here, once, at import.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,10 +25,22 @@ import re
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog_scope
 from ansible_collections.netfleet.tcp.plugins.module_utils._catalog_data import CATALOG
+from ansible_collections.netfleet.tcp.plugins.module_utils._catalog_data_more import ENTRIES as _MORE_ENTRIES
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, parse_value
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def _add_entries(entries):
+    """Add ``entries`` to the one CATALOG (every reader shares it); a key in both files is an error."""
+    for entry in entries:
+        if CATALOG.get(entry["key"], entry) is not entry:
+            raise ValueError("%s is catalogued twice: keep it in one catalog data file" % entry["key"])
+        CATALOG[entry["key"]] = entry
+
+
+_add_entries(_MORE_ENTRIES)
 
 
 def keys():

@@ -37,6 +37,8 @@ writer asks before a key may change:
     * tcp_mem was per namespace from 3.3 (3dc43e3e4d0b "per-netns ipv4 sysctl_tcp_mem")
       until 3.13 ("tcp_memcontrol: Remove the per netns control.", Eric W. Biederman):
       a 3.10 container has its own tcp_mem, a 3.13 or later one none.
+    * 6.8 optmem_max: f5769faeec36 "net: Namespace-ify sysctl_optmem_max"; before it,
+      one machine-wide value.
 
 ``NETNS_ALWAYS``
     catalogued per-namespace keys that were per namespace long before 3.10, the oldest
@@ -101,6 +103,7 @@ NETNS_HISTORY = {
     "net.ipv4.tcp_slow_start_after_idle": [("4.15", None, "b510f0d23a47")],
     "net.ipv4.tcp_rmem": [("4.15", None, "356d1833b638")],
     "net.ipv4.tcp_wmem": [("4.15", None, "356d1833b638")],
+    "net.core.optmem_max": [("6.8", None, "f5769faeec36")],
     "net.ipv4.tcp_mem": [("3.3", "3.13", "3dc43e3e4d0b, undone by 'tcp_memcontrol: Remove the per netns control'")],
 }
 

@@ -25,6 +25,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules._helpers impor
     ints,
     positive_int,
     short,
+    unprivileged_start,
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules._keys import (
     K_CONGESTION,
@@ -361,7 +362,8 @@ def _rule_keepalive(values, context):
          keys=(K_PORT_RANGE, K_RESERVED), list_value=True, listed_only=True)
 def _rule_port_range_service(values, context):
     numbers = ints(values, K_PORT_RANGE, 2)
-    if not numbers or numbers[0] < PRIVILEGED_PORTS or numbers[0] > numbers[1]:
+    start = unprivileged_start(values, context)[0]
+    if not numbers or numbers[0] < (PRIVILEGED_PORTS if start is None else start) or numbers[0] > numbers[1]:
         return []
     reserved_value = parsed(K_RESERVED, values.get(K_RESERVED) or "")
     reserved = reserved_value.items if reserved_value is not None and reserved_value.kind == PORTS else frozenset()
