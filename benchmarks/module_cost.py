@@ -149,8 +149,8 @@ def link_tree(dest):
 def build(collections, out, state_dir):
     """``{case: {path, bytes, files, our_files, our_source}}`` for the tree at ``collections``."""
     os.makedirs(out)
-    cases = [(name, module, dict(args, **({"state_dir": state_dir, "host_label": "bench"}
-                                           if module.endswith("tcp_tuning") else {})))
+    tuning = {"state_dir": state_dir, "host_label": "bench"}
+    cases = [(name, module, dict(args, **(tuning if module.endswith("tcp_tuning") else {})))
              for name, module, args, _setup in CASES]
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_LOCAL_TEMP=os.path.join(out, "tmp"),
                PYTHONWARNINGS="ignore")

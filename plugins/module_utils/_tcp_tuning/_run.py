@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError, ProfileError
+from ansible_collections.netfleet.tcp.plugins.module_utils._profile_options import NAMES
 from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_tuning._common import profile_label, echo_repr
 
 # The engines each phase needs are imported inside the phase: a module execution compiles
@@ -19,7 +20,8 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_tuning._common i
 # only judges one, does not pay for the renderer or the apply engine it never calls.
 
 PHASES = ("validate", "guard", "apply", "verify")
-PROFILE_OPTIONS = ("state", "persist", "path", "missing", "nat_facing", "state_dir", "lock_timeout")
+# The options tcp_tuning shares with sysctl_profile (_profile_options), passed on to its engine.
+PROFILE_OPTIONS = NAMES
 
 
 def _remembered(run_command):
