@@ -13,7 +13,8 @@ for each fleet size (--sizes, default NETFLEET_FLEET_SIZE or 20,50) and each for
   check      the same with --check --diff;
   absent     the same with tuning_state=absent;
   per-key    one ansible.posix.sysctl task per key, the keys and values the tuning role set on that
-             host (reload: true, file /etc/sysctl.d/90-bench-posix.conf), on a freshly reset fleet.
+             host (reload: true, file /etc/sysctl.d/90-bench-posix.conf), right after `absent`
+             put back the values the reset fleet had.
 
 One fleet of the largest size is brought up once (or reused when a healthy fleet of that size is
 already up: `--keep` leaves it up for the next invocation); a smaller size runs on its first hosts
@@ -64,6 +65,18 @@ TUNING_KINDS = ("first", "re-run", "check", "absent")
 CONTROLLER_ONLY = frozenset(["debug", "fail", "set_fact", "assert", "meta", "audit_files", "role_var_aliases",
                              "include_tasks", "import_tasks", "include_role", "import_role",
                              "validate_argument_spec", "set_stats", "add_host", "group_by", "include_vars"])
+
+# Why a role run costs more than ping even at one module execution per host (the section ends with it).
+WHY = (
+    "Ping is the floor: one ad-hoc task, one small module execution per host. A role run pays that, "
+    "plus ansible-playbook's start (loading the collection, the roles and their argument specs), plus "
+    "a pass of the strategy over every host for each controller-only task listed above (templating, "
+    "conditionals, callbacks), plus a module execution that costs more than ping's: its payload is "
+    "about 2.4 times ping's and the host compiles the collection's imported modules on every run "
+    "(benchmarks/module_cost.py prints the figures). The audit also builds, renders and writes the "
+    "fleet report on the controller. On this machine the controller and every fleet host share the "
+    "same CPUs with the other work running on it, so all of it adds up in the wall time; the "
+    "per-key play's looped task pays the per-task controller cost once for all its keys.")
 
 POSIX_PLAY = """
 - name: ansible.posix.sysctl, one task per key
@@ -210,39 +223,36 @@ def subset_inventory(path, hosts):
     return "\n".join(lines) + "\n"
 
 
-def one_round(view, forks, report_dir, state):
-    """Every kind once, in an order that alternates with the round; returns ``{kind: (seconds, run)}``.
+def one_round(view, forks, report_dir, state, index):
+    """Every kind once; returns ``{kind: (seconds, run)}``.
 
-    The tuning runs and the per-key play each start from a reset fleet (fleet.sh reset: the
-    hosts' sysctl.d and state dir as built, then a reboot of each namespace).
+    The tuning runs start from a reset fleet (fleet.sh reset: the hosts' sysctl.d and state dir
+    as built, then a reboot of each namespace); the per-key play runs right after the removal,
+    which put back the values the reset fleet had (its verify phase re-reads them) and removed
+    the drop-in, so one reset per round serves both. Ping and the audit run before the tuning
+    in even rounds and after the per-key play in odd ones.
     """
     env = {"ANSIBLE_FORKS": str(forks)}
     tune = {"tuning_hosts": "fleet", "tuning_profile": PROFILE}
     out = {}
-    order = ["ping", "audit", "tuning", "per-key"]
-    if state["round"] % 2:
-        order.reverse()
-    for kind in order:
-        if kind == "ping":
-            out[kind] = timed(view.adhoc, "all", "ansible.builtin.ping", env=env)
-        elif kind == "audit":
-            out[kind] = timed(view.playbook, AUDIT, env=env, extra_vars={
-                "audit_report_dir": report_dir, "audit_fail_on": "never"})
-        elif kind == "tuning":
-            view.reset()
-            out["first"] = timed(view.playbook, TUNE, env=env, extra_vars=tune)
-            state["keys"].update(applied_keys(out["first"][1]))
-            out["re-run"] = timed(view.playbook, TUNE, env=env, extra_vars=tune)
-            out["check"] = timed(view.playbook, TUNE, env=env, extra_vars=tune, check=True, diff=True)
-            out["absent"] = timed(view.playbook, TUNE, env=env, extra_vars=dict(tune, tuning_state="absent"))
-        else:
-            if any(host not in state["keys"] for host in view.hosts):
-                view.reset()
-                state["keys"].update(applied_keys(timed(view.playbook, TUNE, env=env, extra_vars=tune)[1]))
-            view.reset()
-            keys = dict((host, state["keys"][host]) for host in view.hosts)
-            out["per-key"] = timed(view.playbook, POSIX_PLAY, env=env, extra_vars={"bench_keys": keys})
-    state["round"] += 1
+
+    def reads():
+        out["ping"] = timed(view.adhoc, "all", "ansible.builtin.ping", env=env)
+        out["audit"] = timed(view.playbook, AUDIT, env=env, extra_vars={
+            "audit_report_dir": report_dir, "audit_fail_on": "never"})
+
+    if index % 2 == 0:
+        reads()
+    view.reset()
+    out["first"] = timed(view.playbook, TUNE, env=env, extra_vars=tune)
+    state["keys"].update(applied_keys(out["first"][1]))
+    out["re-run"] = timed(view.playbook, TUNE, env=env, extra_vars=tune)
+    out["check"] = timed(view.playbook, TUNE, env=env, extra_vars=tune, check=True, diff=True)
+    out["absent"] = timed(view.playbook, TUNE, env=env, extra_vars=dict(tune, tuning_state="absent"))
+    keys = dict((host, state["keys"][host]) for host in view.hosts)
+    out["per-key"] = timed(view.playbook, POSIX_PLAY, env=env, extra_vars={"bench_keys": keys})
+    if index % 2:
+        reads()
     return out
 
 
@@ -309,7 +319,8 @@ def _header(meta, bring_up):
         "",
         "`ansible all -m ping`, `playbooks/audit.yml`, `playbooks/tune.yml -e tuning_profile=%s` (first apply on "
         "a reset fleet, re-run, `--check --diff`, `tuning_state=absent`) and one `ansible.posix.sysctl` task per "
-        "key with the keys and values the role set (reload: true, on a reset fleet), on the same test-fleet "
+        "key with the keys and values the role set (reload: true, right after the removal put the reset fleet's "
+        "values back), on the same test-fleet "
         "hosts (network namespaces with their own sshd on this machine, so the controller and every host share "
         "its CPUs), pipelining on, every run with cold SSH connections. One fleet of the largest size serves "
         "every size (the smaller sizes run on its first hosts); the sizes, forks and kinds are interleaved in "
@@ -351,6 +362,13 @@ def render(figures, meta, bring_up):
             ", ".join(item["loads"])))
     lines += ["", "Targets missed in this run:", ""]
     lines += ["- %d hosts, forks %d: %s %.2fx, target <= %.2fx." % entry for entry in missed(figures)] or ["- none."]
+    lines += ["", "Where the time beyond ping goes (median seconds over ping's, per run and per host):", ""]
+    for item in figures:
+        med = item["median"]
+        lines.append("- %d hosts, forks %d: %s." % (item["hosts"], item["forks"], "; ".join(
+            "%s +%.2f s (%+.3f s per host)" % (kind, med[kind] - med["ping"], (med[kind] - med["ping"]) / item["hosts"])
+            for kind in ("audit",) + TUNING_KINDS)))
+    lines += ["", WHY]
     lines += ["", "Reproduce: `sudo python3 benchmarks/fleet_scale.py` (NETFLEET_FLEET_ID selects the fleet; "
                   "`--sizes`, `--forks`, `--rounds`). `benchmarks/module_cost.py` breaks one module execution "
                   "down (payload, imports, CPU)."]
@@ -391,17 +409,18 @@ def main():
     print("fleet: %s" % brought, flush=True)
     views = dict((size, View(fleet, size)) for size in sizes)
     figures = dict((config, new_figures(*config)) for config in configs)
-    state = {"round": 0, "keys": {}}
+    state = {"keys": {}}
     report_root = tempfile.mkdtemp(prefix="nf-bench-fleet-")
     try:
         for index in range(args.rounds):
             for size, forks in (configs if index % 2 == 0 else list(reversed(configs))):
                 started = load()
                 out = one_round(views[size], forks, os.path.join(report_root, "%d-%d-%d" % (size, forks, index)),
-                                state)
+                                state, index)
                 record(figures[(size, forks)], out, views[size], state, started)
-            if not args.no_write:  # every round as soon as it is measured
-                write_section(SECTION, render([figures[c] for c in configs], machine(), brought), DOC)
+                if not args.no_write:  # as soon as it is measured, so a run stopped early keeps its rounds
+                    measured = [figures[c] for c in configs if figures[c]["rounds"]]
+                    write_section(SECTION, render(measured, machine(), brought), DOC)
     finally:
         shutil.rmtree(report_root, ignore_errors=True)
         if not args.keep:

@@ -64,12 +64,14 @@ CASES = [
     ("audit + profile", "netfleet.tcp.tcp_audit", {"profile": PROFILE}, None),
 ]
 
-# Runs under the controller's Python with ANSIBLE_COLLECTIONS_PATH set: writes one payload per case.
+# Runs under the controller's Python with ANSIBLE_COLLECTIONS_PATH set: writes one payload per case,
+# compressed as the action plugins compress it (module_compression, ZIP_DEFLATED by default).
 BUILDER = r"""
 import base64, io, json, os, re, sys, zipfile
 collections, cases, out = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 from ansible.plugins.loader import init_plugin_loader, module_loader
 init_plugin_loader([collections])
+from ansible import constants as C
 from ansible.executor.module_common import modify_module
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
@@ -80,6 +82,7 @@ for index, (name, module, args) in enumerate(cases):
         raise SystemExit("%s not found under %s" % (module, collections))
     built = modify_module(module_name=module.rsplit(".", 1)[-1], module_path=found.plugin_resolved_path,
                           module_args=args, templar=Templar(loader=DataLoader()),
+                          module_compression=C.config.get_config_value("DEFAULT_MODULE_COMPRESSION"),
                           task_vars={"ansible_python_interpreter": "/usr/bin/python3"})
     data = built.b_module_data
     archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(re.search(rb"zip_data='([^']*)'", data).group(1))))
