@@ -56,6 +56,11 @@ SECTION = "fleet_scale"
 TUNE = "playbooks/tune.yml"
 AUDIT = "playbooks/audit.yml"
 PROFILE = "web_frontend"
+# The roles' variable prefixes: tcp_tuning_* and tcp_audit_* since the roles are tcp_tuning and
+# tcp_audit (the old tuning_* and audit_* names still work, through a deprecation lookup).
+NEW_ROLES = os.path.isdir(os.path.join(REPO, "roles", "tcp_tuning"))
+TUNING = "tcp_tuning_" if NEW_ROLES else "tuning_"
+AUDITING = "tcp_audit_" if NEW_ROLES else "audit_"
 POSIX_FILE = "/etc/sysctl.d/90-bench-posix.conf"
 TARGETS = {"audit": 1.3, "first": 1.5, "re-run": 1.5, "check": 1.5, "absent": 1.5}
 PER_KEY_TARGET = 0.25
@@ -233,13 +238,13 @@ def one_round(view, forks, report_dir, state, index):
     in even rounds and after the per-key play in odd ones.
     """
     env = {"ANSIBLE_FORKS": str(forks)}
-    tune = {"tuning_hosts": "fleet", "tuning_profile": PROFILE}
+    tune = {TUNING + "hosts": "fleet", TUNING + "profile": PROFILE}
     out = {}
 
     def reads():
         out["ping"] = timed(view.adhoc, "all", "ansible.builtin.ping", env=env)
         out["audit"] = timed(view.playbook, AUDIT, env=env, extra_vars={
-            "audit_report_dir": report_dir, "audit_fail_on": "never"})
+            AUDITING + "report_dir": report_dir, AUDITING + "fail_on": "never"})
 
     if index % 2 == 0:
         reads()
@@ -248,7 +253,7 @@ def one_round(view, forks, report_dir, state, index):
     state["keys"].update(applied_keys(out["first"][1]))
     out["re-run"] = timed(view.playbook, TUNE, env=env, extra_vars=tune)
     out["check"] = timed(view.playbook, TUNE, env=env, extra_vars=tune, check=True, diff=True)
-    out["absent"] = timed(view.playbook, TUNE, env=env, extra_vars=dict(tune, tuning_state="absent"))
+    out["absent"] = timed(view.playbook, TUNE, env=env, extra_vars=dict(tune, **{TUNING + "state": "absent"}))
     keys = dict((host, state["keys"][host]) for host in view.hosts)
     out["per-key"] = timed(view.playbook, POSIX_PLAY, env=env, extra_vars={"bench_keys": keys})
     if index % 2:
@@ -317,14 +322,14 @@ def _header(meta, bring_up):
     return [
         "## The roles at fleet scale (fleet_scale)",
         "",
-        "`ansible all -m ping`, `playbooks/audit.yml`, `playbooks/tune.yml -e tuning_profile=%s` (first apply on "
-        "a reset fleet, re-run, `--check --diff`, `tuning_state=absent`) and one `ansible.posix.sysctl` task per "
+        "`ansible all -m ping`, `playbooks/audit.yml`, `playbooks/tune.yml -e %sprofile=%s` (first apply on "
+        "a reset fleet, re-run, `--check --diff`, `%sstate=absent`) and one `ansible.posix.sysctl` task per "
         "key with the keys and values the role set (reload: true, right after the removal put the reset fleet's "
         "values back), on the same test-fleet "
         "hosts (network namespaces with their own sshd on this machine, so the controller and every host share "
         "its CPUs), pipelining on, every run with cold SSH connections. One fleet of the largest size serves "
         "every size (the smaller sizes run on its first hosts); the sizes, forks and kinds are interleaved in "
-        "every round. Median of the rounds." % PROFILE,
+        "every round. Median of the rounds." % (TUNING, PROFILE, TUNING),
         "",
         "Machine: %d CPUs, %.0f GiB RAM, kernel %s, Python %s, %s; %s. Fleet bring-up: %s. The machine was shared "
         "with other test runs; the load average (1 min) at the start and end of every round is listed below, "
