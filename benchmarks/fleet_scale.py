@@ -339,8 +339,14 @@ def _header(meta, bring_up):
     ]
 
 
-def render(figures, meta, bring_up):
-    lines = _header(meta, bring_up) + [
+def render(figures, meta, bring_up, requested):
+    lines = _header(meta, bring_up)
+    short = ["%d hosts, forks %d: %d" % (item["hosts"], item["forks"], item["rounds"]) for item in figures
+             if item["rounds"] < requested]
+    if short:
+        lines += ["Rounds measured so far (of %d asked for; the run wrote this section after every size and "
+                  "forks and was stopped or is still running): %s." % (requested, "; ".join(short)), ""]
+    lines += [
         "| Hosts | Forks | ping (s) | audit (s) | first (s) | re-run (s) | check (s) | absent (s) | per-key (s) |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -425,12 +431,12 @@ def main():
                 record(figures[(size, forks)], out, views[size], state, started)
                 if not args.no_write:  # as soon as it is measured, so a run stopped early keeps its rounds
                     measured = [figures[c] for c in configs if figures[c]["rounds"]]
-                    write_section(SECTION, render(measured, machine(), brought), DOC)
+                    write_section(SECTION, render(measured, machine(), brought, args.rounds), DOC)
     finally:
         shutil.rmtree(report_root, ignore_errors=True)
         if not args.keep:
             fleet.stop()
-    text = render([figures[c] for c in configs], machine(), brought)
+    text = render([figures[c] for c in configs], machine(), brought, args.rounds)
     print(text)
     if not args.no_write:
         write_section(SECTION, text, DOC)
