@@ -82,6 +82,7 @@ author:
   - netfleet.tcp maintainers (@netfleet)
 extends_documentation_fragment:
   - netfleet.tcp.attributes
+  - netfleet.tcp.profile_apply
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -109,50 +110,6 @@ options:
         A bound persists the value the key holds after the run.
       - Required with O(state=present); ignored with O(state=absent), which restores what the record holds.
     type: dict
-  state:
-    description:
-      - V(present) applies the profile live and, with O(persist), in the drop-in.
-      - V(absent) removes the drop-in (only if this profile wrote it) and restores the live values recorded
-        when the profile first changed them.
-    type: str
-    choices: [present, absent]
-    default: present
-  persist:
-    description:
-      - Write the drop-in so a reboot brings the values back.
-      - With V(false) only the live values change; an existing drop-in is left alone (the module warns
-        when it persists other values).
-    type: bool
-    default: true
-  path:
-    description:
-      - The drop-in file. Default C(/etc/sysctl.d/99-zz-netfleet-tcp-<name>.conf), which sorts after
-        C(99-sysctl.conf), so C(/etc/sysctl.conf) cannot silently override the profile at boot.
-      - Must be an absolute, normalised path directly in C(/etc/sysctl.d), C(/run/sysctl.d) (volatile,
-        gone after a reboot) or C(/usr/local/lib/sysctl.d), with a file name ending in C(.conf).
-        C(/usr/lib/sysctl.d) belongs to the distribution's packages and is refused.
-    type: str
-  missing:
-    description:
-      - What to do with a key that does not exist on this kernel or in this network namespace.
-      - V(fail) refuses the whole profile; V(skip) applies the rest and reports the key as V(skipped-missing).
-      - Keys skipped this way raise one warning per run naming each key and why it is absent here.
-        V(net.ipv4.tcp_tw_recycle=0) on a kernel without the key is satisfied rather than missing, so it
-        gets an info finding (V(tw-recycle-obsolete)) in RV(findings) and no warning.
-    type: str
-    choices: [fail, skip]
-    default: fail
-  fail_on:
-    description:
-      - The lowest finding severity that refuses the profile, with the same meaning as in
-        M(netfleet.tcp.sysctl_check) and the roles. The settings are judged by the same rules
-        (C(port-range-order), C(triple-order), ...) before anything is written; a finding at or above
-        this severity refuses the whole profile and the error names every offending key. V(never)
-        only reports the findings in RV(findings).
-      - Findings that only describe the plan (C(live-differs-desired), C(tw-recycle-obsolete)) never refuse.
-    type: str
-    choices: [error, warning, never]
-    default: error
   allow_machine_wide:
     description:
       - Keys outside C(net.*) (V(kernel.*), V(vm.*), V(fs.*), ...) that this profile may write. Such a key
@@ -166,34 +123,6 @@ options:
     type: list
     elements: str
     default: []
-  take_over:
-    description:
-      - Keys this profile may take over from another profile of the same network stack that sets them.
-        Without it such a key refuses the profile (two profiles never fight over a key).
-      - The other profile's drop-in is rewritten without the key and the original value it recorded moves to
-        this profile's record, so O(state=absent) of either profile, in either order, restores correctly.
-        RV(taken_over) lists what moved.
-    type: list
-    elements: str
-    default: []
-  nat_facing:
-    description:
-      - Whether the host faces clients behind NAT, for the V(tcp_tw_recycle) guard. V(auto) detects it as
-        M(netfleet.tcp.sysctl_check) does.
-    type: str
-    choices: [auto, 'true', 'false']
-    default: auto
-  state_dir:
-    description:
-      - Directory for the record of original values (C(sysctl_profile-<name>.json), mode 0600) and the lock
-        file (C(sysctl_profile.lock)). Created with mode 0700; refused when writable by group or others.
-    type: str
-    default: /var/lib/netfleet-tcp
-  lock_timeout:
-    description:
-      - Seconds to wait for another run on the same host to finish before failing without changing anything.
-    type: int
-    default: 60
 notes:
   - Runs on the managed host with Python's standard library only; no C(sysctl) binary is needed.
   - C(/proc/sys/net) is per network namespace; the module changes the namespace it runs in, and refuses
@@ -396,6 +325,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
+from ansible_collections.netfleet.tcp.plugins.module_utils._profile_options import profile_options
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile import ProfileError, run
 
 # Roots the module reads and writes; unit tests point them at a fake tree.
@@ -408,16 +338,8 @@ def main():
         argument_spec=dict(
             name=dict(type="str", required=True),
             settings=dict(type="dict"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            persist=dict(type="bool", default=True),
-            path=dict(type="str"),
-            missing=dict(type="str", choices=["fail", "skip"], default="fail"),
-            nat_facing=dict(type="str", choices=["auto", "true", "false"], default="auto"),
             allow_machine_wide=dict(type="list", elements="str", default=[]),
-            take_over=dict(type="list", elements="str", default=[]),
-            fail_on=dict(type="str", choices=["error", "warning", "never"], default="error"),
-            state_dir=dict(type="str", default="/var/lib/netfleet-tcp"),
-            lock_timeout=dict(type="int", default=60),
+            **profile_options(missing="fail")
         ),
         required_if=[("state", "present", ("settings",))],
         supports_check_mode=True,

@@ -3,7 +3,7 @@ absent, and runs limited by phase tags) and the audit role (with and without a p
 
 Every run is a real ansible-playbook over SSH; the test results callback records every task
 result with its action, and a result counts as a module execution on the host unless its action
-runs on the controller only.
+runs on the controller only; a looped task counts once per item that ran.
 """
 
 import collections
@@ -16,9 +16,9 @@ APPLY = "Apply the whole profile in one call"
 SUMMARY = "One line for this host"
 FIN = "net.ipv4.tcp_fin_timeout"
 # Actions that never execute a module on the managed host.
-CONTROLLER_ONLY = frozenset(["debug", "fail", "set_fact", "assert", "meta", "audit_files",
+CONTROLLER_ONLY = frozenset(["debug", "fail", "set_fact", "assert", "meta", "audit_files", "role_var_aliases",
                              "include_tasks", "import_tasks", "include_role", "import_role",
-                             "validate_argument_spec", "set_stats"])
+                             "validate_argument_spec", "set_stats", "add_host", "group_by", "include_vars"])
 
 
 def executions(run):
@@ -30,7 +30,11 @@ def executions(run):
             continue
         if item["result"].get("skipped"):
             continue
-        counts[item["host"]] += 1
+        looped = item["result"].get("results")
+        if isinstance(looped, list):
+            counts[item["host"]] += len([one for one in looped if not (isinstance(one, dict) and one.get("skipped"))])
+        else:
+            counts[item["host"]] += 1
     return counts
 
 
