@@ -10,7 +10,7 @@ created on first use; 2.20 on CPython 3.12, the others on the system Python):
     unit    pytest tests/unit
     smoke   on the test fleet: playbooks/audit.yml over every host (every host audited),
             playbooks/tune.yml with web_frontend on web2, again (changed=0), then
-            tuning_state=absent (the host is reset afterwards)
+            tcp_tuning_state=absent (the host is reset afterwards)
 Per managed-host Python (pyenv's CPython, by full path: $(pyenv root)/versions/<x.y.z>/bin/python<x.y>),
 with the ansible-core of .venv:
     host    ansible_python_interpreter set to it on the fleet: the setup module reports that
@@ -149,19 +149,19 @@ def roles_on_fleet(venv, log, host, hosts, extra=()):
     playbook = os.path.join(venv, "bin", "ansible-playbook")
     report_dir = os.path.join(SCRATCH, "report-%s-%s" % (os.path.basename(venv), host))
     shutil.rmtree(report_dir, ignore_errors=True)
-    run([playbook, "playbooks/audit.yml", "--limit", ",".join(hosts), "-e", "audit_report_dir=" + report_dir]
+    run([playbook, "playbooks/audit.yml", "--limit", ",".join(hosts), "-e", "tcp_audit_report_dir=" + report_dir]
         + list(extra), log, env=env)
     with open(os.path.join(report_dir, "audit.json"), encoding="utf-8") as handle:
         statuses = dict((entry["host"], entry["status"]) for entry in json.load(handle)["hosts"])
     if statuses != dict((name, "ok") for name in hosts):
         raise CellFailed("audit statuses: %s" % statuses)
-    tune = [playbook, "playbooks/tune.yml", "--limit", host, "-e", "tuning_profile=web_frontend"] + list(extra)
+    tune = [playbook, "playbooks/tune.yml", "--limit", host, "-e", "tcp_tuning_profile=web_frontend"] + list(extra)
     try:
         first = recap(run(tune, log, env=env), host)
         second = recap(run(tune, log, env=env), host)
         if first[0] == 0 or second[0] != 0:
             raise CellFailed("tune changed=%d, then changed=%d (want >0, then 0)" % (first[0], second[0]))
-        run(tune + ["-e", "tuning_state=absent"], log, env=env)
+        run(tune + ["-e", "tcp_tuning_state=absent"], log, env=env)
     finally:
         subprocess.run([os.path.join(REPO, "tests", "fleet", "fleet.sh"), "reset", host], cwd=REPO,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)

@@ -7,11 +7,11 @@ for each fleet size (--sizes, default NETFLEET_FLEET_SIZE or 20,50) and each for
 (--forks, default 10,50), interleaved in every round:
 
   ping       `ansible all -m ping`: one module execution per host, the floor of any run over SSH;
-  audit      `playbooks/audit.yml` (audit_fail_on=never, report written on the controller);
-  first      `playbooks/tune.yml -e tuning_profile=web_frontend` on a freshly reset fleet;
+  audit      `playbooks/audit.yml` (tcp_audit_fail_on=never, report written on the controller);
+  first      `playbooks/tune.yml -e tcp_tuning_profile=web_frontend` on a freshly reset fleet;
   re-run     the same again (nothing to change);
   check      the same with --check --diff;
-  absent     the same with tuning_state=absent;
+  absent     the same with tcp_tuning_state=absent;
   per-key    one ansible.posix.sysctl task per key, the keys and values the tuning role set on that
              host (reload: true, file /etc/sysctl.d/90-bench-posix.conf), on a freshly reset fleet.
 
@@ -138,11 +138,11 @@ def applied_keys(run):
 def one_round(fleet, forks, report_dir, state):
     """Every kind once, in an order that alternates with the round; returns ``{kind: (seconds, run)}``."""
     env = {"ANSIBLE_FORKS": str(forks)}
-    tune = {"tuning_hosts": "fleet", "tuning_profile": PROFILE}
+    tune = {"tcp_tuning_hosts": "fleet", "tcp_tuning_profile": PROFILE}
     steps = {
         "ping": lambda: timed(fleet.adhoc, "all", "ansible.builtin.ping", env=env),
         "audit": lambda: timed(fleet.playbook, AUDIT, env=env, extra_vars={
-            "audit_report_dir": report_dir, "audit_fail_on": "never"}),
+            "tcp_audit_report_dir": report_dir, "tcp_audit_fail_on": "never"}),
     }
     out = {}
     order = ["ping", "audit", "tuning", "per-key"]
@@ -157,7 +157,7 @@ def one_round(fleet, forks, report_dir, state):
             state.setdefault("keys", applied_keys(out["first"][1]))
             out["re-run"] = timed(fleet.playbook, TUNE, env=env, extra_vars=tune)
             out["check"] = timed(fleet.playbook, TUNE, env=env, extra_vars=tune, check=True, diff=True)
-            out["absent"] = timed(fleet.playbook, TUNE, env=env, extra_vars=dict(tune, tuning_state="absent"))
+            out["absent"] = timed(fleet.playbook, TUNE, env=env, extra_vars=dict(tune, tcp_tuning_state="absent"))
         else:
             if "keys" not in state:
                 fleet.reset()
@@ -205,8 +205,8 @@ def render(figures, skipped, meta, loads):
     lines = [
         "## The roles at fleet scale (fleet_scale)",
         "",
-        "`ansible all -m ping`, `playbooks/audit.yml`, `playbooks/tune.yml -e tuning_profile=%s` (first apply on "
-        "a reset fleet, re-run, `--check --diff`, `tuning_state=absent`) and one `ansible.posix.sysctl` task per "
+        "`ansible all -m ping`, `playbooks/audit.yml`, `playbooks/tune.yml -e tcp_tuning_profile=%s` (first apply on "
+        "a reset fleet, re-run, `--check --diff`, `tcp_tuning_state=absent`) and one `ansible.posix.sysctl` task per "
         "key with the keys and values the role set (reload: true), interleaved in every round, on the same "
         "test-fleet hosts (network namespaces with their own sshd on this machine), pipelining on, every run "
         "with cold SSH connections. Median of the rounds." % PROFILE,
