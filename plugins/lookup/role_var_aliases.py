@@ -59,11 +59,8 @@ options:
     description: The role's old name when the play uses it (set by the role kept under that name); empty otherwise.
     type: str
     default: ''
-  removed_in:
-    description: Collection version in which the old names stop working.
-    type: str
-    default: 0.3.0
 notes:
+  - The old names stop working in netfleet.tcp 0.3.0.
   - Deprecation warnings are shown once per run, however many hosts and tasks evaluate the lookup, and
     not at all when the Ansible setting C(deprecation_warnings) is off.
 """
@@ -101,6 +98,9 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._var_aliases import (
 
 display = Display()
 
+# The collection version in which the old names stop working (also in the deprecated() call below).
+REMOVED_IN = "0.3.0"
+
 
 def _spec_options(path):
     try:
@@ -133,7 +133,7 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         variables = variables or {}
-        role, removed_in = self.get_option("role"), self.get_option("removed_in")
+        role, removed_in = self.get_option("role"), REMOVED_IN
         warnings = []
         if self.get_option("renamed_from"):
             warnings.append(renamed_role_warning(self.get_option("renamed_from"), role, removed_in))
@@ -156,7 +156,7 @@ class LookupModule(LookupBase):
             warnings += more
             values = _validate(values, options, aliases, role)
         for warning in warnings:
-            display.deprecated(warning, version=removed_in, collection_name="netfleet.tcp")
+            display.deprecated(warning, version="0.3.0", collection_name="netfleet.tcp")
         return [values]
 
     def _getter(self, variables):
