@@ -7,11 +7,11 @@ for each fleet size (--sizes, default NETFLEET_FLEET_SIZE or 20,50) and each for
 (--forks, default 10,50), sizes, forks and kinds interleaved in every round:
 
   ping       `ansible all -m ping`: one module execution per host, the floor of any run over SSH;
-  audit      `playbooks/audit.yml` (audit_fail_on=never, report written on the controller);
-  first      `playbooks/tune.yml -e tuning_profile=web_frontend` on a freshly reset fleet;
+  audit      `playbooks/audit.yml` (tcp_audit_fail_on=never, report written on the controller);
+  first      `playbooks/tune.yml -e tcp_tuning_profile=web_frontend` on a freshly reset fleet;
   re-run     the same again (nothing to change);
   check      the same with --check --diff;
-  absent     the same with tuning_state=absent;
+  absent     the same with tcp_tuning_state=absent;
   per-key    one ansible.posix.sysctl task per key, the keys and values the tuning role set on that
              host (reload: true, file /etc/sysctl.d/90-bench-posix.conf), right after `absent`
              put back the values the reset fleet had.

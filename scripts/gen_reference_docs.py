@@ -350,7 +350,7 @@ def render_knobs():
         "Every finding `netfleet.tcp.sysctl_check` can return, by its stable `id`. A finding",
         "carries `id`, `severity`, `key`, `value`, `message` (what is wrong here, with this",
         "host's numbers) and `remediation` (what to change). The audit report groups findings",
-        "by `id`; `fail_on` (module) and `audit_fail_on` (audit role) decide which severities",
+        "by `id`; `fail_on` (module) and `tcp_audit_fail_on` (tcp_audit role) decide which severities",
         "fail a run.",
         "",
     ]
@@ -419,7 +419,7 @@ def render_profiles():
     out += [
         "# Profile reference",
         "",
-        "The tuning profiles the `netfleet.tcp.tuning` role applies and the",
+        "The tuning profiles the `netfleet.tcp.tcp_tuning` role applies and the",
         "`netfleet.tcp.tcp_profile` filter renders, every key with its value and the reason it",
         "is there. Values that depend on the host (memory, page size, listening ports, kernel",
         "version) are computed per host by a formula and never hard-coded. For those, the",
@@ -647,8 +647,8 @@ SPLICES = {
 }
 SPLICED_FILES = (
     "plugins/modules/sysctl_check.py",
-    "roles/tuning/meta/argument_specs.yml",
-    "roles/audit/meta/argument_specs.yml",
+    "roles/tcp_tuning/meta/argument_specs.yml",
+    "roles/tcp_audit/meta/argument_specs.yml",
     "plugins/modules/audit_files.py",
     "plugins/filter/audit_render.yml",
 )

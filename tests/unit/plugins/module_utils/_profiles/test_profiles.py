@@ -404,7 +404,7 @@ def test_kernel_defaults_described_with_reasons():
 # --- the role's interface follows the data ---------------------------------------
 
 ROLE = __import__("os").path.join(
-    __import__("os").path.dirname(__file__), "..", "..", "..", "..", "..", "roles", "tuning")
+    __import__("os").path.dirname(__file__), "..", "..", "..", "..", "..", "roles", "tcp_tuning")
 
 
 def _role_yaml(*parts):
@@ -416,7 +416,7 @@ def _role_yaml(*parts):
 
 def test_role_profile_choices_are_the_profiles():
     options = _role_yaml("meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
-    assert sorted(options["tuning_profile"]["choices"]) == sorted(profile_names())
+    assert sorted(options["tcp_tuning_profile"]["choices"]) == sorted(profile_names())
 
 
 def test_role_defaults_and_argument_specs_agree():
@@ -425,8 +425,8 @@ def test_role_defaults_and_argument_specs_agree():
     defaults = _role_yaml("defaults", "main.yml")
     assert set(options) == set(defaults)
     for name, spec in options.items():
-        assert name.startswith("tuning_")
+        assert name.startswith("tcp_tuning_")
         assert spec["default"] == defaults[name], name
         assert spec.get("description"), name
     for name in _role_yaml("vars", "main.yml"):
-        assert name.startswith("__tuning_"), name
+        assert name.startswith("__tcp_tuning_"), name

@@ -12,7 +12,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import 
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import _model as ar
 
 SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "..",
-                      "roles", "audit", "files", "audit_report.schema.json")
+                      "roles", "tcp_audit", "files", "audit_report.schema.json")
 STAMP = "2026-11-21T05:00:00Z"
 HOSTS = ["web1", "web2", "natgw", "db1", "app9"]
 
