@@ -1,7 +1,7 @@
 # netfleet.tcp: development and CI entry points.
 #
 #   make audit   audit this machine (playbooks/audit.yml over a local connection), changing nothing
-#   make test    sanity, lint, unit and integration tests, then one summary line (what CI runs)
+#   make test    sanity, lint, unit, integration and VM tests, then one summary line (what CI runs)
 #
 # Everything the targets create stays inside ignored folders of the checkout:
 # .venv/ (virtualenv), .build/ (sanity tree, reports, tarball), .cache/ (pip and
@@ -27,7 +27,7 @@ SANITY_TREE := $(BUILD)/sanity/ansible_collections/netfleet/tcp
 # ansible-test keeps its sanity virtualenvs and bootstrap cache under ~/.ansible/test;
 # it runs with HOME here so they stay in the checkout.
 ANSIBLE_TEST_HOME := $(CACHE)/ansible-test
-DEB_PACKAGES := openssh-server nftables iptables iproute2 rsync shellcheck
+DEB_PACKAGES := openssh-server nftables iptables iproute2 rsync shellcheck qemu-system-x86 qemu-utils debootstrap
 PYTEST := $(BIN)/python -m pytest
 
 export PATH := $(BIN):$(PATH)
@@ -38,7 +38,7 @@ export NETFLEET_FLEET_ID ?= 0
 export PYTHONDONTWRITEBYTECODE := 1
 export LANG ?= C.UTF-8
 
-.PHONY: help venv deps link sanity lint unit integration test audit build changelog docs docs-check docsite clean distclean
+.PHONY: help venv deps link sanity lint unit integration test-vm test audit build changelog docs docs-check docsite clean distclean
 
 help:
 	@echo "make audit        audit this machine with playbooks/audit.yml, changing nothing"
@@ -49,6 +49,7 @@ help:
 	@echo "make lint         ansible-lint, production profile"
 	@echo "make unit         pytest tests/unit"
 	@echo "make integration  pytest tests/integration (builds the test fleet; needs root)"
+	@echo "make test-vm      pytest tests/vm (Debian 12 VMs under qemu, image cached in /var/cache/netfleet-tcp/vm; root)"
 	@echo "make build        ansible-galaxy collection build into .build/"
 	@echo "make changelog    fold changelogs/fragments into changelogs/changelog.yaml and CHANGELOG.md"
 	@echo "make docs         regenerate docs/reference/ (knobs, profiles, roles) from the catalog and specs"
@@ -151,12 +152,21 @@ integration: venv deps
 	"$(BIN)/python" "$(REPO)/.ci/report.py" stage integration $$rc --junit "$(REPORTS)/integration.xml"; \
 	exit $$rc
 
-# All four stages run even when one fails, so one CI run shows everything; the exit
+# The VM tier (tests/vm/conftest.py): boots Debian 12 VMs under qemu from an image built once
+# with debootstrap and cached outside the checkout (NETFLEET_VM_CACHE); removes them at the end.
+test-vm: venv deps
+	@mkdir -p "$(REPORTS)"
+	@rc=0; cd "$(REPO)" && $(PYTEST) tests/vm -ra --durations=10 --basetemp="$(REPO)/.tmp/pytest-vm" \
+	  --junitxml="$(REPORTS)/vm.xml" || rc=$$?; \
+	"$(BIN)/python" "$(REPO)/.ci/report.py" stage vm $$rc --junit "$(REPORTS)/vm.xml"; \
+	exit $$rc
+
+# All five stages run even when one fails, so one CI run shows everything; the exit
 # status is non-zero unless all passed. The last line is the summary.
 test:
-	@rm -f "$(REPORTS)"/{sanity,lint,unit,integration}.json
+	@rm -f "$(REPORTS)"/{sanity,lint,unit,integration,vm}.json
 	@rc=0; \
-	for stage in sanity lint unit integration; do \
+	for stage in sanity lint unit integration test-vm; do \
 	  echo "=== make $$stage"; \
 	  $(MAKE) -C "$(REPO)" $$stage || rc=1; \
 	done; \
@@ -199,7 +209,7 @@ docsite: venv link
 
 clean:
 	rm -rf "$(BUILD)" "$(REPO)/tests/output" "$(REPO)/.hypothesis" "$(REPO)/.pytest_cache" "$(REPO)/.ansible" \
-	  "$(REPO)/.tmp/pytest-unit" "$(REPO)/.tmp/pytest-integration" "$(REPO)/.tmp/hypothesis" "$(REPO)/.tmp/ansible"
+	  "$(REPO)/.tmp/pytest-unit" "$(REPO)/.tmp/pytest-integration" "$(REPO)/.tmp/pytest-vm" "$(REPO)/.tmp/hypothesis" "$(REPO)/.tmp/ansible"
 	@if [ -d "$(REPO)/collections/ansible_collections/netfleet/tcp" ] && ! git -C "$(REPO)" ls-files --error-unmatch collections >/dev/null 2>&1; then \
 	  rm -rf "$(REPO)/collections"; fi  # pytest-ansible's symlink farm (rm does not follow the links)
 	find "$(REPO)" -path "$(VENV)" -prune -o -path "$(REPO)/.cache" -prune -o -path "$(REPO)/.tmp" -prune \
