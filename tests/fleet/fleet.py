@@ -60,7 +60,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
-from sysctl_boot import (SYSCTL_DIRS, apply_assignments, boot_assignments, key_to_path,  # noqa: E402,F401
+from sysctl_boot import (apply_assignments, boot_assignments, key_to_path,  # noqa: E402
                          normalize, path_to_key, run_real_loader, systemd_sysctl)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
