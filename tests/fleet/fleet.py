@@ -595,6 +595,10 @@ class Fleet:
             "MaxSessions 100",
             "LogLevel INFO",
             "Subsystem sftp internal-sftp",
+            # Modules unpack their AnsiballZ payload under TMPDIR: give each host its own, so a
+            # payload left by a module the fault tests killed is this fleet's to clean up and no
+            # other ansible run on the machine shares the directory.
+            "SetEnv TMPDIR=%s" % host.remote_tmp,
             "",
         ])
 

@@ -74,12 +74,9 @@ put on sys.path): machine_sysctls(prefixes=("kernel.", "fs.", "vm.")) -> {key: v
 machine itself, for "the machine was left alone" asserts.
 """
 
-import glob
 import os
 import shlex
-import shutil
 import sys
-import time
 
 import pytest
 
@@ -166,28 +163,13 @@ def fleet(request):
     if not _one_worker_has_the_fleet(request.config):
         pytest.fail("integration tests share one fleet: run them with -n0 or --dist loadgroup")
     session = FleetSession(os.environ.get("NETFLEET_FLEET_ID", "0"), _fleet_size())
-    started = time.time()
     try:
         session.start()
     except Exception:
         session.stop()
         raise
+    # A module the fault tests kill cannot remove its AnsiballZ payload; each fleet host's sshd
+    # sets TMPDIR to the host's own tmp dir, so `down` removes such payloads with the host.
     yield session
     if os.environ.get("NETFLEET_FLEET_KEEP") != "1":
         session.stop()
-    _remove_killed_module_payloads(started)
-
-
-def _remove_killed_module_payloads(since):
-    """Remove AnsiballZ payload dirs left in the shared /tmp by modules the fault tests killed.
-
-    Fleet hosts share the machine's /tmp; a module that gets SIGKILL (on purpose, in the
-    fault-injection tests) cannot remove its own payload, so the session does it, touching
-    only this collection's payloads created while it ran.
-    """
-    for path in glob.glob("/tmp/ansible_netfleet.tcp.*_payload_*"):
-        try:
-            if os.lstat(path).st_mtime >= since - 1:
-                shutil.rmtree(path, ignore_errors=True)
-        except OSError:
-            continue
