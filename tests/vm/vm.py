@@ -42,7 +42,7 @@ BOOT_TIMEOUT = int(os.environ.get("NETFLEET_VM_BOOT_TIMEOUT", "900"))
 CMDLINE = ("root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet loglevel=3 systemd.show_status=1 "
            "mitigations=off fsck.mode=skip audit=0")
 SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-               "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+               "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=60",
                "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=6"]
 PR_SET_PDEATHSIG = 1
 
@@ -233,7 +233,7 @@ class VMSet:
 
     def boot_id(self, vm):
         try:
-            proc = self.ssh(vm, "cat /proc/sys/kernel/random/boot_id", check=False, timeout=30)
+            proc = self.ssh(vm, "cat /proc/sys/kernel/random/boot_id", check=False, timeout=90)
         except subprocess.TimeoutExpired:
             return None
         return proc.stdout.strip() if proc.returncode == 0 else None
@@ -260,8 +260,8 @@ class VMSet:
         vms = [self.vm(n) if isinstance(n, str) else n for n in ([names] if isinstance(names, str) else names)]
         before = {}
         for vm in vms:
-            before[vm.name] = self.boot_id(vm)
-            self.ssh(vm, "systemctl reboot", check=False, timeout=60)
+            before[vm.name] = self._current_boot_id(vm)
+            self._schedule_reboot(vm)
         with ThreadPoolExecutor(max_workers=len(vms)) as pool:
             list(pool.map(lambda v: self.wait_ssh(v, not_boot_id=before[v.name]), vms))
 
@@ -279,6 +279,31 @@ class VMSet:
                   "ansible_python_interpreter=/usr/bin/python3",
                   "ansible_ssh_common_args='%s'" % " ".join(SSH_OPTIONS[:6]), ""]
         return "\n".join(lines)
+
+    def _current_boot_id(self, vm, attempts=5):
+        for _attempt in range(attempts):
+            boot_id = self.boot_id(vm)
+            if boot_id:
+                return boot_id
+            time.sleep(3)
+        raise VMError("%s: no answer over SSH before its reboot" % vm.name)
+
+    def _schedule_reboot(self, vm, attempts=5):
+        """Have systemd reboot the guest two seconds from now. A transient timer, so the command
+        returns (and its exit status can be trusted) before the connection goes down; retried
+        when SSH itself fails (an overloaded guest can miss the handshake)."""
+        command = "systemd-run --quiet --on-active=2 /bin/systemctl reboot"
+        for _attempt in range(attempts):
+            try:
+                proc = self.ssh(vm, command, check=False, timeout=180)
+            except subprocess.TimeoutExpired:
+                continue
+            if proc.returncode == 0:
+                return
+            if proc.returncode != 255:
+                raise VMError("%s: %r failed (rc=%d): %s" % (vm.name, command, proc.returncode,
+                                                             (proc.stderr or proc.stdout).strip()))
+        raise VMError("%s: could not ask for a reboot over SSH in %d attempts" % (vm.name, attempts))
 
     def _write_inventory(self):
         with open(self.inventory, "w") as handle:
