@@ -46,6 +46,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import fnmatch
 import os
 import re
@@ -59,6 +60,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel
 SYSCTL_D_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d")
 SYSCTL_CONF = "/etc/sysctl.conf"
 GLOB_CHARS = "*?["
+LONG_LINE_MAX = 1024 * 1024  # systemd-sysctl stops reading a file at a longer line
 SYSTEMD = "systemd-sysctl"
 PROCPS = "sysctl --system"
 
@@ -158,6 +160,13 @@ def parse(text, source="<string>", form="file"):
         raise ValueError("form must be one of %s, not %r" % (", ".join(FORMS), form))
     entries = []
     for number, line in enumerate(text.splitlines(), 1):
+        if len(line) > LONG_LINE_MAX // 4 and len(line.encode("utf-8", "replace")) > LONG_LINE_MAX:
+            entries.append({"key": None, "value": None, "raw_key": None, "raw_value": None, "line": number,
+                            "source": source, "ignore_errors": False, "glob": False, "quoted": False,
+                            "kind": "invalid", "reason": "line %d is longer than 1 MiB: systemd-sysctl "
+                                                         "stops reading the file there" % number,
+                            "comment": None, "line_form": "file"})
+            break
         stripped = line.strip()
         if not stripped or stripped[0] in "#;":
             continue
@@ -258,7 +267,21 @@ def parse_file(path, source=None):
     Only regular files (links to them included) are read, non-blocking and size-capped
     (_host_file), so a FIFO or a link to /dev/zero named *.conf never hangs a run.
     """
-    data = read_regular(path)
+    try:
+        data = read_regular(path)
+    except OSError as error:
+        if error.errno != errno.EFBIG:
+            raise
+        # systemd-sysctl stops reading at a line over 1 MiB: a larger file is read
+        # when such a line ends the reading within the first 2 MiB.
+        try:
+            data = read_regular(path, limit=2 * LONG_LINE_MAX + 2)
+        except OSError:
+            raise error
+        entries = parse(data.decode("utf-8", "replace"), source or path)
+        if not entries or entries[-1]["kind"] != "invalid" or "longer than 1 MiB" not in entries[-1]["reason"]:
+            raise error
+        return entries
     return parse(data.decode("utf-8", "replace"), source or path)
 
 
@@ -315,8 +338,8 @@ def list_files(root="/", dirs=SYSCTL_D_DIRS):
         except (IOError, OSError):
             continue
         for name in names:
-            if not name.endswith(".conf"):
-                continue
+            if not name.endswith(".conf") or name.startswith("."):
+                continue  # hidden files are skipped, as systemd's conf-files.c does
             host_path = os.path.join(real, name)
             if os.path.isdir(host_path) and not os.path.islink(host_path):
                 continue
@@ -329,16 +352,23 @@ def list_files(root="/", dirs=SYSCTL_D_DIRS):
     return files, masked
 
 
-def _apply(entries, effective, assignments, globs, excluded):
+def _apply(entries, effective, assignments, globs, excluded, systemd=False):
     for entry in entries:
         if entry["kind"] == "exclude":
             excluded.append(entry)
+            if systemd:  # systemd-sysctl drops an earlier assignment of the key; procps has written it
+                effective.pop(entry["key"], None)
             continue
         if entry["kind"] != "assign":
             continue
         record = {"value": entry["value"], "file": entry["source"], "line": entry["line"],
                   "ignore_errors": entry["ignore_errors"], "quoted": entry["quoted"]}
         if entry["glob"]:
+            same = [item for item in globs if item["pattern"] == entry["key"]]
+            if systemd and same and same[-1]["value"] == entry["value"]:
+                continue  # systemd-sysctl keeps the glob where it first was
+            if systemd:
+                globs[:] = [item for item in globs if item["pattern"] != entry["key"]]
             globs.append(dict(record, pattern=entry["key"]))
             continue
         if assignments is not None:
@@ -384,7 +414,7 @@ def resolve(root="/", dirs=SYSCTL_D_DIRS, sysctl_conf=SYSCTL_CONF, overlay=None)
     globs, excluded = [], []
     for path, entries in parsed:
         result["sources"].append(path)
-        _apply(entries, result["effective"], result["assignments"], globs, excluded)
+        _apply(entries, result["effective"], result["assignments"], globs, excluded, systemd=True)
         _collect_problems(entries, result)
     result["globs"] = globs
     result["excluded"] = [{"key": entry["key"], "file": entry["source"], "line": entry["line"]} for entry in excluded]
@@ -533,8 +563,9 @@ def effective_for(resolution, key, loader=SYSTEMD):
         return None
     found = None
     for glob in resolution.get("globs", []):
-        if fnmatch.fnmatchcase(key, glob["pattern"]):
-            found = dict(glob)
+        parts, wanted = key.split("."), glob["pattern"].split(".")
+        if len(parts) == len(wanted) and all(fnmatch.fnmatchcase(p, w) for p, w in zip(parts, wanted)):
+            found = dict(glob)  # glob(3) on /proc/sys paths: a wildcard stays inside one level
     return found
 
 
