@@ -136,10 +136,10 @@ _CONNTRACK_TIMEOUT = ("per network namespace in every release judged here (3.10 
 _CONNTRACK_COMPAT = ("per network namespace while it existed (3.10 to 4.8): the compatibility table of the "
                      "3.10.99 and 4.6.2 trees points at the namespace's own conntrack timeouts; removed in "
                      "4.9 (adf0516845bc)")
-_CONNTRACK_MAX = ("one machine-wide value (the global nf_conntrack_max) in every release; in a child network "
-                  "namespace it is read-only in the 5.12.9, 5.14 and 5.15.24 trees and later (commit not "
-                  "established here), while the 3.10.99 to 5.10.7 trees hide it from namespaces of other "
-                  "user namespaces and let a child of the initial user namespace write the host's value")
+_CONNTRACK_MAX = ("the global nf_conntrack_max in every release; read-only in a child network namespace in the "
+                  "5.12.9, 5.14 and 5.15.24 trees and later (commit not established here), while the 3.10.99 "
+                  "to 5.10.7 trees hide it from namespaces of other user namespaces and let a child of the "
+                  "initial user namespace write it, which changes it for the whole machine")
 
 NETNS_ALWAYS = {
     "net.core.somaxconn": ("per network namespace since 2.6.25 ('[NET] sysctl: make sysctl_somaxconn "
@@ -168,8 +168,8 @@ NETNS_NEVER = {
     "net.core.wmem_default": "so in every release; read-only in child namespaces since 6.11",
     "net.core.wmem_max": "so in every release; read-only in child namespaces since 6.11",
     "net.netfilter.nf_conntrack_max": _CONNTRACK_MAX,
-    "net.ipv4.netfilter.ip_conntrack_max": ("one machine-wide value: the compatibility name of nf_conntrack_max "
-                                            "(the same variable) until its removal in 4.9 (adf0516845bc)"),
+    "net.ipv4.netfilter.ip_conntrack_max": ("the compatibility name of nf_conntrack_max (the same global "
+                                            "variable) until its removal in 4.9 (adf0516845bc)"),
 }
 
 PER_NETNS_SINCE = dict(
