@@ -329,3 +329,38 @@ def test_socket_buffer_maxima_below_the_kernel_minimum_are_errors(kernel):
         assert item["id"] == "value-shape" and "kernel refuses" in item["reason"]
     from ansible_collections.netfleet.tcp.plugins.module_utils import _rules
     assert _rules.rule("value-shape").severity == "error"
+
+
+@pytest.mark.parametrize("kernel, mem, expected", [
+    # 512 MiB: 4096 buckets; four entries each before 5.15, one since (and at least 1024 buckets)
+    ((3, 10), 512 * MIB, 16384), ((4, 19), 512 * MIB, 16384), ((6, 1), 512 * MIB, 4096),
+    # 300 MiB: 2400 buckets, rounded up to whole pages of buckets (2560) before the product from 4.10 on
+    ((4, 9), 300 * MIB, 9600), ((4, 14), 300 * MIB, 10240),
+    # 2 GiB: 16384 buckets (x4) until 5.14, 65536 (x1) since 5.15
+    ((3, 10), 2 * GIB, 65536), ((5, 10), 2 * GIB, 65536), ((5, 15), 2 * GIB, 65536),
+    # 8 GiB: 16384 buckets on 3.x, 65536 from 4.0, 262144 (x1) from 5.15
+    ((3, 10), 8 * GIB, 65536), ((4, 9), 8 * GIB, 262144), ((6, 12), 8 * GIB, 262144),
+    # 64 MiB: 512 buckets; at least 1024 since 5.15
+    ((5, 4), 64 * MIB, 2048), ((6, 6), 64 * MIB, 1024),
+])
+def test_conntrack_max_at_load(kernel, mem, expected):
+    # nf_conntrack_init_start as the 3.10.99, 3.19.0, 4.0.5, 4.6.2, 4.10.17, 5.10.7, 5.14,
+    # 5.15.24 and 6.11.11 trees compute it (see _boot)
+    assert _boot.conntrack_max(kernel, mem, 4096) == expected
+    host = {"context": context(kernel, mem=mem), "keys": {}}
+    from ansible_collections.netfleet.tcp.plugins.module_utils._profiles._formulas import FORMULAS
+    assert FORMULAS["kernel_conntrack_max"][0]("net.netfilter.nf_conntrack_max", host["context"], host, {}) == expected
+
+
+def test_conntrack_buckets_match_this_machine():
+    import os
+    from ansible_collections.netfleet.tcp.plugins.module_utils._host_context import basic_context
+    path = "/sys/module/nf_conntrack/parameters/hashsize"
+    if not os.path.exists(path):
+        pytest.skip("nf_conntrack is not loaded here")
+    here = basic_context()
+    with open(path) as handle:
+        live = int(handle.read())
+    size = _boot.conntrack_buckets(THIS_MACHINE, here["mem_total_bytes"], here["page_size"])
+    per_page = here["page_size"] // 8
+    assert live == -(-size // per_page) * per_page
