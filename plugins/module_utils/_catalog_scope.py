@@ -76,7 +76,11 @@ writer asks before a key may change:
 Scopes returned by ``key_scope``: ``netns`` (this network namespace only), ``init``
 (a net.* key of the initial namespace, shared by the machine), ``machine`` (every
 key outside net.*: kernel.*, vm.*, fs.*, ...; one value for the whole machine, also
-visible and often writable from inside a container).
+visible and often writable from inside a container). A key whose first component names
+a directory under /proc/sys/net (``ipv4.tcp_rmem``: a net.* key without its ``net.``
+prefix, as pasted lists have it) is no key of any scope, since /proc/sys has no such
+top-level directory: it reaches nothing beyond this namespace (``netns``) and is judged
+as the missing key it is, not as a machine-wide one.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -171,6 +175,9 @@ NETNS_NEVER = {
     "net.ipv4.netfilter.ip_conntrack_max": ("the compatibility name of nf_conntrack_max (the same global "
                                             "variable) until its removal in 4.9 (adf0516845bc)"),
 }
+
+# Directories under /proc/sys/net, never at the top of /proc/sys.
+NET_ONLY_FAMILIES = frozenset(["core", "ipv4", "ipv6", "netfilter", "unix", "bridge", "mptcp"])
 
 PER_NETNS_SINCE = dict(
     (key, periods[-1][0]) for key, periods in NETNS_HISTORY.items() if periods[-1][1] is None)
@@ -282,6 +289,8 @@ def key_scope(key, kernel_version=None):
     """
     if not isinstance(key, str) or not key.startswith("net."):
         family = str(key).split(".", 1)[0]
+        if isinstance(key, str) and family in NET_ONLY_FAMILIES and "." in key:
+            return NETNS, None
         return MACHINE, ("a %s.* key is one value for the whole machine, shared by every container and "
                          "network namespace on it; it is not part of a network stack" % family)
     entry = CATALOG.get(key)
