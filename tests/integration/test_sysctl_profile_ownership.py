@@ -123,3 +123,47 @@ def test_one_owner_per_key_and_removal_in_either_order(fleet, hosts):
         assert values(fleet, host) == original[host]
         assert [name for name in fleet.snapshot(host)["state"] if name.endswith(".json")] == []
     assert machine_sysctls() == machine_before
+
+
+ROLE_PLAY = """
+- name: The tuning role
+  hosts: "{{ target }}"
+  gather_facts: false
+  roles:
+    - role: netfleet.tcp.tcp_tuning
+"""
+SHOWN = "Show the outcome on this host, failing it when refused or not as wanted"
+
+
+def test_the_tuning_role_takes_a_key_over_only_when_told(fleet):
+    """The role's profile meets a key profile A owns: refused, then taken over with
+    tcp_tuning_take_over; removing the role's tuning, then A, brings every original back."""
+    host = fleet.hosts[0]
+    fleet.reset([host])
+    try:
+        machine_before = machine_sysctls()
+        original = values(fleet, host)
+        both(fleet, [host], profile_name="a", profile=A)
+        tune = {"target": host, "tcp_tuning_profile": "none", "tcp_tuning_host_overrides": {FIN: 30},
+                "tcp_tuning_nat_facing": "false"}
+        before = fleet.snapshot(host)
+        refused = fleet.playbook(ROLE_PLAY, extra_vars=tune)
+        assert refused.rc != 0
+        message = str(refused.results(SHOWN)[host].get("msg"))
+        assert FIN in message and "'a'" in message and "take_over" in message, message
+        assert fleet.snapshot(host) == before
+
+        taken = fleet.playbook(ROLE_PLAY, extra_vars=dict(tune, tcp_tuning_take_over=[FIN]))
+        assert taken.rc == 0, taken
+        assert values(fleet, host) == {FIN: "30", TIME: "600", INTVL: original[INTVL]}
+        assert FIN not in fleet.read_file(host, dropin("a"))
+        assert "%s = 30" % FIN in fleet.read_file(host, dropin("tuning"))
+
+        removed = fleet.playbook(ROLE_PLAY, extra_vars=dict(tune, tcp_tuning_state="absent"))
+        assert removed.rc == 0, removed
+        assert values(fleet, host) == {FIN: original[FIN], TIME: "600", INTVL: original[INTVL]}
+        both(fleet, [host], profile_name="a", profile_state="absent")
+        assert values(fleet, host) == original
+        assert machine_sysctls() == machine_before
+    finally:
+        fleet.reset([host])
