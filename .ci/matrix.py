@@ -40,17 +40,19 @@ was up already (--keep-fleet leaves it).
 
 import argparse
 import ast
-import resource
 import glob
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+import yaml  # .venv's PyYAML (ansible-core's requirement)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(REPO, ".cache", "matrix")
@@ -297,7 +299,6 @@ def host_plan(hosts, pythons, minimum=(0, 0)):
 
 def _playbook_plays(name):
     """How many plays playbooks/<name>.yml holds (the smoke run imports it)."""
-    import yaml  # .venv's PyYAML; only the matrix driver needs it
     with open(os.path.join(REPO, "playbooks", name + ".yml"), encoding="utf-8") as handle:
         return len(yaml.safe_load(handle))
 
@@ -397,7 +398,7 @@ def judge_smoke(data, plan, tuned, report_dir):
 
 # --------------------------------------------------------------------------- the matrix
 
-class Matrix(object):
+class Matrix:
     """Cells run from several threads; results and printing are serialised here."""
 
     def __init__(self):
@@ -562,9 +563,9 @@ def report(results, cores, args, own):
     lines = ["ansible-core on the controller (.venv has %s)" % own, ""]
     lines += table(results, [core_row(core) for core in sorted(cores)], columns)
     if "smoke" in args.stages:
-        rows = ["host Python " + version for version in sorted(args.host_pythons + ["3.11 (system)"],
-                                                                 key=lambda v: tuple(int(p) for p in v[:4].split(".")
-                                                                                     if p.isdigit()))]
+        versions = sorted(args.host_pythons + ["3.11 (system)"], key=lambda text: tuple(
+            int(part) for part in text.split(" ")[0].split(".")))
+        rows = ["host Python " + version for version in versions]
         lines += ["", "managed-host Python (smoke run of both roles) per ansible-core", ""]
         lines += table(results, rows, ["core " + core for core in sorted(cores)])
     return lines
