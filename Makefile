@@ -1,7 +1,7 @@
 # netfleet.tcp: development and CI entry points.
 #
 #   make audit   audit this machine (playbooks/audit.yml over a local connection), changing nothing
-#   make test    sanity, lint, unit and integration tests, then one summary line (CI runs it,
+#   make test    sanity, lint, unit, integration and VM tests, then one summary line (CI runs it,
 #                then make test-matrix: see .ci/run)
 #
 # What the targets create, all in folders .gitignore and galaxy.yml's build_ignore leave out:
@@ -39,7 +39,8 @@ SANITY_TREE := $(BUILD)/sanity/ansible_collections/netfleet/tcp
 # ansible-test keeps its sanity virtualenvs and bootstrap cache under ~/.ansible/test;
 # it runs with HOME here so they stay in the checkout.
 ANSIBLE_TEST_HOME := $(CACHE)/ansible-test
-DEB_PACKAGES := openssh-server nftables iptables iproute2 rsync shellcheck prometheus chromium chromium-driver
+DEB_PACKAGES := openssh-server nftables iptables iproute2 rsync shellcheck prometheus chromium chromium-driver \
+  qemu-system-x86 qemu-utils debootstrap
 PYTEST := $(BIN)/python -m pytest
 
 export PATH := $(BIN):$(PATH)
@@ -58,7 +59,7 @@ export PYTHONWARNINGS := $(if $(PYTHONWARNINGS),$(PYTHONWARNINGS)$(comma))ignore
 # `make lint` drops that one line from its output.
 DSA_LINT_LINE := CryptographyDeprecationWarning DSA is deprecated and support will be removed
 
-.PHONY: help venv controller-venv deps link fleet fleet-down sanity lint unit integration test test-matrix test-matrix-full audit build changelog docs docs-check docsite clean distclean
+.PHONY: help venv controller-venv deps link fleet fleet-down sanity lint unit integration test-vm test test-matrix test-matrix-full audit build changelog docs docs-check docsite clean distclean
 
 help:
 	@echo "make audit        audit this machine with playbooks/audit.yml, changing nothing"
@@ -73,6 +74,7 @@ help:
 	@echo "make lint         ansible-lint, production profile"
 	@echo "make unit         pytest tests/unit"
 	@echo "make integration  pytest tests/integration (builds the test fleet; needs root)"
+	@echo "make test-vm      pytest tests/vm (Debian 12 VMs under qemu, image cached in /var/cache/netfleet-tcp/vm; root)"
 	@echo "make build        ansible-galaxy collection build into .build/"
 	@echo "make changelog    fold changelogs/fragments into changelogs/changelog.yaml and CHANGELOG.md"
 	@echo "make docs         regenerate docs/reference/ (knobs, profiles, roles) from the catalog and specs"
@@ -201,12 +203,21 @@ integration: venv deps
 	"$(BIN)/python" "$(REPO)/.ci/report.py" stage integration $$rc --junit "$(REPORTS)/integration.xml"; \
 	exit $$rc
 
-# All four stages run even when one fails, so one CI run shows everything; the exit
+# The VM tier (tests/vm/conftest.py): boots Debian 12 VMs under qemu from an image built once
+# with debootstrap and cached outside the checkout (NETFLEET_VM_CACHE); removes them at the end.
+test-vm: venv deps
+	@mkdir -p "$(REPORTS)"
+	@rc=0; cd "$(REPO)" && $(PYTEST) tests/vm -ra --durations=10 --basetemp="$(REPO)/.tmp/pytest-vm" \
+	  --junitxml="$(REPORTS)/vm.xml" || rc=$$?; \
+	"$(BIN)/python" "$(REPO)/.ci/report.py" stage vm $$rc --junit "$(REPORTS)/vm.xml"; \
+	exit $$rc
+
+# All five stages run even when one fails, so one CI run shows everything; the exit
 # status is non-zero unless all passed. The last line is the summary.
 test:
-	@rm -f "$(REPORTS)"/{sanity,lint,unit,integration}.json
+	@rm -f "$(REPORTS)"/{sanity,lint,unit,integration,vm}.json
 	@rc=0; \
-	for stage in sanity lint unit integration; do \
+	for stage in sanity lint unit integration test-vm; do \
 	  echo "=== make $$stage"; \
 	  $(MAKE) -C "$(REPO)" $$stage || rc=1; \
 	done; \

@@ -315,7 +315,7 @@ def smoke_run(core, venv, log, plan, tuned):
         handle.write("# the version matrix: each host's interpreter and the tuned hosts\n[fleet]\n")
         for host, version in sorted(plan.items()):
             handle.write(host + (" ansible_python_interpreter=" + pyenv_python(version) if version else "")
-                         + (" tuning_profile=" + SMOKE_PROFILE if host in tuned else "") + "\n")
+                         + (" tcp_tuning_profile=" + SMOKE_PROFILE if host in tuned else "") + "\n")
     env = {"ANSIBLE_CONFIG": os.path.join(FLEET_DIR, "ansible.cfg"),
            "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".tmp", "collections"),
            "ANSIBLE_CALLBACK_PLUGINS": os.path.join(REPO, ".ci", "callback_plugins"),
@@ -324,7 +324,7 @@ def smoke_run(core, venv, log, plan, tuned):
     try:
         proc = run([bin_of(venv, "ansible-playbook"), os.path.join(REPO, ".ci", "smoke.yml"),
                     "-i", os.path.join(FLEET_DIR, "inventory.ini"), "-i", extra, "--limit", ",".join(sorted(plan)),
-                    "-e", "audit_report_dir=" + report_dir], log, env=env, merge=False)
+                    "-e", "tcp_audit_report_dir=" + report_dir], log, env=env, merge=False)
     finally:
         subprocess.run([FLEET_SCRIPT, "reset"] + sorted(tuned), cwd=REPO, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=False)

@@ -10,8 +10,8 @@
         adds the matrix); exit status 1 unless every stage passed
 
 Counting: a sanity test, the changelog lint and the ansible-lint run count one each;
-unit and integration tests count per pytest test case (from pytest's JUnit XML).
-Under CI=true a skipped integration test counts as failed.
+unit, integration and vm tests count per pytest test case (from pytest's JUnit XML).
+Under CI=true a skipped integration or vm test counts as failed.
 """
 
 import json
@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPORTS = os.path.join(REPO, ".build", "reports")
-STAGES = ("sanity", "lint", "unit", "integration")
+STAGES = ("sanity", "lint", "unit", "integration", "vm")
 
 
 def _read(path):
@@ -81,7 +81,7 @@ def stage(argv):
             result["note"] = "no tests collected"
         elif rc and not failed:
             result["note"] = "pytest exit status %d" % rc
-        if name == "integration" and skipped and os.environ.get("CI", "").lower() == "true":
+        if name in ("integration", "vm") and skipped and os.environ.get("CI", "").lower() == "true":
             result["note"] = "%d skipped under CI=true" % skipped
             result["failed"] += skipped
             result["skipped"] = 0

@@ -20,7 +20,10 @@ value, such as kernel.core_pattern, keeps the whole text: the kernel takes it al
 
 Pasted lists (``form="paste"``) are read the way people publish them as well:
 ``sysctl -w key=value`` and ``sysctl key=value`` shell lines (shell quoting removed,
-as the shell would) and ``key: value`` YAML-style lines.
+as the shell would; several assignments on one line each count, as procps sets each),
+``echo value > /proc/sys/net/ipv4/key`` lines and ``key: value`` YAML-style lines.
+Every line that is none of these is an ``invalid`` entry naming its line number and
+why, so nothing a list says is dropped unseen.
 
 Boot precedence (``resolve``):
 
@@ -43,6 +46,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import fnmatch
 import os
 import re
@@ -56,6 +60,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel
 SYSCTL_D_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d")
 SYSCTL_CONF = "/etc/sysctl.conf"
 GLOB_CHARS = "*?["
+LONG_LINE_MAX = 1024 * 1024  # systemd-sysctl stops reading a file at a longer line
 SYSTEMD = "systemd-sysctl"
 PROCPS = "sysctl --system"
 
@@ -79,6 +84,8 @@ _TRAILING_COMMENT = re.compile(r"\s+(#|//)(.*)$")
 _NUMBERS = re.compile(r"^-?\d+(\s+-?\d+)*$")
 # "sysctl [-w|-q|-e ...] key=value": options may be combined ("-qw") or repeated.
 _SYSCTL_COMMAND = re.compile(r"^(?:sudo\s+)?(?:/s?bin/|/usr/s?bin/)?sysctl((?:\s+-[a-zA-Z]+)*)\s+(\S.*)$")
+# "echo value > /proc/sys/net/ipv4/key", the other way lists set a key from a shell.
+_ECHO_COMMAND = re.compile(r"^(?:sudo\s+)?echo\s+(?:-[neE]+\s+)?(.+?)\s*>>?\s*/proc/sys/(\S+)$")
 # "key: value" as in a YAML mapping of sysctl settings.
 _YAML_LINE = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.*/-]*)\s*:\s+(.*)$")
 FORMS = ("file", "paste")
@@ -102,22 +109,35 @@ def _unyaml(raw_value):
 
 
 def _pasted_line(stripped):
-    """``(body, form, problem)`` for a pasted line: the ``key=value`` text a shell or YAML line holds."""
+    """``(bodies, form, problem)`` for a pasted line: the ``key=value`` texts a shell or YAML line holds."""
     command = _SYSCTL_COMMAND.match(stripped)
     if command:
         try:
             words = shlex.split(command.group(2), comments=True)
         except ValueError as error:
-            return None, "sysctl-command", "cannot split it as a shell line (%s)" % error
-        assignments = [word for word in words if "=" in word and not word.startswith("-")]
-        if len(words) != 1 or len(assignments) != 1:
-            return None, "sysctl-command", "expected one key=value after sysctl, got %d word(s)" % len(words)
-        return assignments[0], "sysctl-command", None
+            return [], "sysctl-command", "cannot split it as a shell line (%s)" % error
+        strays = [word for word in words if "=" not in word or word.startswith("-")]
+        if not words or strays:
+            return [], "sysctl-command", (
+                "expected key=value words after sysctl, got %s" % (
+                    ", ".join(repr(word) for word in strays) if strays else "none"))
+        return words, "sysctl-command", None
+    echo = _ECHO_COMMAND.match(stripped)
+    if echo:
+        try:
+            words = shlex.split(echo.group(1), comments=False)
+        except ValueError as error:
+            return [], "echo", "cannot split it as a shell line (%s)" % error
+        path = echo.group(2)
+        if not words or any(char in path for char in GLOB_CHARS):
+            return [], "echo", "expected 'echo VALUE > /proc/sys/KEY/PATH'"
+        return ["%s=%s" % (path, " ".join(words))], "echo", None
     yaml_line = _YAML_LINE.match(stripped)
     if yaml_line and "=" not in stripped:
         value, comment = split_comment(yaml_line.group(2))
-        return "%s=%s" % (yaml_line.group(1), _unyaml(value.strip())) + (" " + comment if comment else ""), "yaml", None
-    return stripped, "file", None
+        return ["%s=%s" % (yaml_line.group(1), _unyaml(value.strip())) + (" " + comment if comment else "")], \
+            "yaml", None
+    return [stripped], "file", None
 
 
 def parse(text, source="<string>", form="file"):
@@ -132,53 +152,75 @@ def parse(text, source="<string>", form="file"):
     ``exclude`` (``-pattern`` with no ``=``: keeps a key out of the globs; value None)
     or ``invalid`` (not an assignment; ``reason`` says why). Comments and blank lines
     produce nothing. ``comment`` holds a comment written after the value (the value
-    is what precedes it). ``form="paste"`` also reads ``sysctl -w key=value`` and
-    ``key: value`` lines (``line_form`` says which form a line had).
+    is what precedes it). ``form="paste"`` also reads ``sysctl -w key=value``,
+    ``echo value > /proc/sys/...`` and ``key: value`` lines (``line_form`` says which
+    form a line had; a sysctl line with several assignments gives one entry each).
     """
     if form not in FORMS:
         raise ValueError("form must be one of %s, not %r" % (", ".join(FORMS), form))
     entries = []
     for number, line in enumerate(text.splitlines(), 1):
+        if len(line) > LONG_LINE_MAX // 4 and len(line.encode("utf-8", "replace")) > LONG_LINE_MAX:
+            entries.append({"key": None, "value": None, "raw_key": None, "raw_value": None, "line": number,
+                            "source": source, "ignore_errors": False, "glob": False, "quoted": False,
+                            "kind": "invalid", "reason": "line %d is longer than 1 MiB: systemd-sysctl "
+                                                         "stops reading the file there" % number,
+                            "comment": None, "line_form": "file"})
+            break
         stripped = line.strip()
         if not stripped or stripped[0] in "#;":
             continue
         ignore = stripped.startswith("-")
-        body = stripped[1:].lstrip() if ignore else stripped
-        entry = {
-            "key": None, "value": None, "raw_key": None, "raw_value": None, "line": number,
-            "source": source, "ignore_errors": ignore, "glob": False, "quoted": False,
-            "kind": "assign", "reason": None, "comment": None, "line_form": "file",
-        }
+        bodies, line_form = [stripped[1:].lstrip() if ignore else stripped], "file"
         if form == "paste" and not ignore:
-            body, entry["line_form"], problem = _pasted_line(stripped)
+            bodies, line_form, problem = _pasted_line(stripped)
             if problem:
+                entry = _blank_entry(number, source, ignore, line_form)
                 entry.update(kind="invalid", reason="line %d: %s: %r" % (number, problem, stripped))
                 entries.append(entry)
                 continue
-        if "=" not in body:
-            raw_key = body.strip()
-            if ignore and raw_key and not any(char.isspace() for char in raw_key) and dotted_key(raw_key):
-                entry.update(kind="exclude", raw_key=raw_key, key=dotted_key(raw_key),
-                             glob=any(char in raw_key for char in GLOB_CHARS))
-            else:
-                entry.update(kind="invalid", raw_key=raw_key or None,
-                             reason="line %d is not a 'key = value' assignment: %r" % (number, stripped))
-            entries.append(entry)
-            continue
-        raw_key, _sep, raw_value = body.partition("=")
-        raw_key, raw_value = raw_key.strip(), raw_value.strip()
-        raw_value, entry["comment"] = split_comment(raw_value)
-        # A key of separators only ("/", "//") names nothing once the separators are dropped.
-        if not raw_key or any(char.isspace() for char in raw_key) or not dotted_key(raw_key):
-            entry.update(kind="invalid", raw_key=raw_key or None, raw_value=raw_value,
-                         reason="line %d has no valid key before '=': %r" % (number, stripped))
-            entries.append(entry)
-            continue
-        entry.update(key=dotted_key(raw_key), raw_key=raw_key, raw_value=raw_value,
-                     value=normalize_text(raw_value), quoted=is_quoted(raw_value),
-                     glob=any(char in raw_key for char in GLOB_CHARS))
-        entries.append(entry)
+        for body in bodies:
+            entries.append(_entry_of(body, stripped, _blank_entry(number, source, ignore, line_form)))
     return entries
+
+
+def _blank_entry(number, source, ignore, line_form):
+    return {
+        "key": None, "value": None, "raw_key": None, "raw_value": None, "line": number,
+        "source": source, "ignore_errors": ignore, "glob": False, "quoted": False,
+        "kind": "assign", "reason": None, "comment": None, "line_form": line_form,
+    }
+
+
+def _entry_of(body, stripped, entry):
+    """Fill ``entry`` from one ``key = value`` body (or an exclusion, or why it is neither)."""
+    number, ignore = entry["line"], entry["ignore_errors"]
+    if "=" not in body:
+        raw_key = body.strip()
+        if ignore and raw_key and not any(char.isspace() for char in raw_key) and dotted_key(raw_key):
+            entry.update(kind="exclude", raw_key=raw_key, key=dotted_key(raw_key),
+                         glob=any(char in raw_key for char in GLOB_CHARS))
+        else:
+            entry.update(kind="invalid", raw_key=raw_key or None,
+                         reason="line %d is not a 'key = value' assignment: %r" % (number, stripped))
+        return entry
+    raw_key, _sep, raw_value = body.partition("=")
+    raw_key, raw_value = raw_key.strip(), raw_value.strip()
+    raw_value, entry["comment"] = split_comment(raw_value)
+    # A key of separators only ("/", "//") names nothing once the separators are dropped.
+    if not raw_key or any(char.isspace() for char in raw_key) or not dotted_key(raw_key):
+        entry.update(kind="invalid", raw_key=raw_key or None, raw_value=raw_value,
+                     reason="line %d has no valid key before '=': %r" % (number, stripped))
+        return entry
+    entry.update(key=dotted_key(raw_key), raw_key=raw_key, raw_value=raw_value,
+                 value=normalize_text(raw_value), quoted=is_quoted(raw_value),
+                 glob=any(char in raw_key for char in GLOB_CHARS))
+    return entry
+
+
+def unreadable(entries):
+    """The ``invalid`` entries' reasons, one per line that could not be read, in file order."""
+    return [entry["reason"] for entry in entries if entry["kind"] == "invalid"]
 
 
 def _render_value(key, value):
@@ -225,7 +267,21 @@ def parse_file(path, source=None):
     Only regular files (links to them included) are read, non-blocking and size-capped
     (_host_file), so a FIFO or a link to /dev/zero named *.conf never hangs a run.
     """
-    data = read_regular(path)
+    try:
+        data = read_regular(path)
+    except OSError as error:
+        if error.errno != errno.EFBIG:
+            raise
+        # systemd-sysctl stops reading at a line over 1 MiB: a larger file is read
+        # when such a line ends the reading within the first 2 MiB.
+        try:
+            data = read_regular(path, limit=2 * LONG_LINE_MAX + 2)
+        except OSError:
+            raise error
+        entries = parse(data.decode("utf-8", "replace"), source or path)
+        if not entries or entries[-1]["kind"] != "invalid" or "longer than 1 MiB" not in entries[-1]["reason"]:
+            raise error
+        return entries
     return parse(data.decode("utf-8", "replace"), source or path)
 
 
@@ -282,8 +338,8 @@ def list_files(root="/", dirs=SYSCTL_D_DIRS):
         except (IOError, OSError):
             continue
         for name in names:
-            if not name.endswith(".conf"):
-                continue
+            if not name.endswith(".conf") or name.startswith("."):
+                continue  # hidden files are skipped, as systemd's conf-files.c does
             host_path = os.path.join(real, name)
             if os.path.isdir(host_path) and not os.path.islink(host_path):
                 continue
@@ -296,16 +352,23 @@ def list_files(root="/", dirs=SYSCTL_D_DIRS):
     return files, masked
 
 
-def _apply(entries, effective, assignments, globs, excluded):
+def _apply(entries, effective, assignments, globs, excluded, systemd=False):
     for entry in entries:
         if entry["kind"] == "exclude":
             excluded.append(entry)
+            if systemd:  # systemd-sysctl drops an earlier assignment of the key; procps has written it
+                effective.pop(entry["key"], None)
             continue
         if entry["kind"] != "assign":
             continue
         record = {"value": entry["value"], "file": entry["source"], "line": entry["line"],
                   "ignore_errors": entry["ignore_errors"], "quoted": entry["quoted"]}
         if entry["glob"]:
+            same = [item for item in globs if item["pattern"] == entry["key"]]
+            if systemd and same and same[-1]["value"] == entry["value"]:
+                continue  # systemd-sysctl keeps the glob where it first was
+            if systemd:
+                globs[:] = [item for item in globs if item["pattern"] != entry["key"]]
             globs.append(dict(record, pattern=entry["key"]))
             continue
         if assignments is not None:
@@ -351,7 +414,7 @@ def resolve(root="/", dirs=SYSCTL_D_DIRS, sysctl_conf=SYSCTL_CONF, overlay=None)
     globs, excluded = [], []
     for path, entries in parsed:
         result["sources"].append(path)
-        _apply(entries, result["effective"], result["assignments"], globs, excluded)
+        _apply(entries, result["effective"], result["assignments"], globs, excluded, systemd=True)
         _collect_problems(entries, result)
     result["globs"] = globs
     result["excluded"] = [{"key": entry["key"], "file": entry["source"], "line": entry["line"]} for entry in excluded]
@@ -500,8 +563,9 @@ def effective_for(resolution, key, loader=SYSTEMD):
         return None
     found = None
     for glob in resolution.get("globs", []):
-        if fnmatch.fnmatchcase(key, glob["pattern"]):
-            found = dict(glob)
+        parts, wanted = key.split("."), glob["pattern"].split(".")
+        if len(parts) == len(wanted) and all(fnmatch.fnmatchcase(p, w) for p, w in zip(parts, wanted)):
+            found = dict(glob)  # glob(3) on /proc/sys paths: a wildcard stays inside one level
     return found
 
 

@@ -27,14 +27,17 @@ nftables ``table ip nat`` masquerade rule), shadow (server with /etc/sysctl.d/99
 setting net.ipv4.tcp_fin_timeout = 45, sorting after the collection's drop-in), then web2, web3, ...
 Inventory groups: fleet (all), servers, nat_gateways, shadowed.
 
-Boot (``up`` and ``reboot``) applies the host's persisted sysctl.d files the way systemd-sysctl would
-(host /etc/sysctl.d, then /run/sysctl.d, /usr/local/lib/sysctl.d, /usr/lib/sysctl.d; same basename:
-the earlier directory masks the later; files sorted by basename; last assignment wins; globs and
-'/'-separated keys as systemd reads them; a leading '-' ignores failures) but only ``net.*`` keys,
-and only by writing /proc/sys from inside the host's network namespace. As on a real host, the pass
-runs before eth0 exists (conf.default.* reaches eth0) and eth0's own keys are applied when it
-appears. It never runs ``sysctl --system``/``sysctl -p``: those would also write machine-wide
-kernel.*/fs.*/vm.* keys.
+Boot (``up`` and ``reboot``) applies the host's persisted sysctl.d files with this machine's own
+systemd-sysctl, restricted with ``--prefix=/net/`` and run by ``ip netns exec`` inside the host's
+network namespace, where the host's /etc/sysctl.d is bound over the machine's (/run/sysctl.d,
+/usr/local/lib/sysctl.d and /usr/lib/sysctl.d are the machine's). Keys outside net.* are never
+written, and the initial-namespace-only net.* keys do not exist inside a namespace. As on a real
+host, the pass runs before eth0 exists (conf.default.* reaches eth0) and eth0's own keys are
+applied when it appears, with the prefixes udev's 99-systemd.rules passes. Without systemd-sysctl
+(or with NETFLEET_FLEET_SYSCTL_LOADER=emulation) an emulation of it runs instead
+(tests/fleet/sysctl_boot.py); the corpus tests hold both to the same results. What ran is written
+to .fleet/<ID>/<host>/boot.log. It never runs ``sysctl --system``/``sysctl -p``: those would also
+write machine-wide kernel.*/fs.*/vm.* keys.
 
 Stdlib only; runs under any python3 >= 3.8. The pytest harness (tests/integration/harness) imports
 this file and uses the same ``Fleet`` class.
@@ -43,9 +46,7 @@ this file and uses the same ``Fleet`` class.
 from __future__ import annotations
 
 import ctypes
-import errno
 import fcntl
-import fnmatch
 import json
 import os
 import shutil
@@ -57,6 +58,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# pylint: disable=wrong-import-position
+from sysctl_boot import (apply_assignments, boot_assignments, key_to_path,  # noqa: E402
+                         normalize, path_to_key, run_real_loader, systemd_sysctl)
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 DEFAULT_SIZE = 4
@@ -64,7 +70,6 @@ MAX_HOSTS = 50
 FIRST_HOSTS = (("web1", "server"), ("natgw", "natgw"), ("shadow", "shadow"))
 GROUP_NAMES = ("fleet", "servers", "nat_gateways", "shadowed")
 
-SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d")
 STATE_MOUNT = "/var/lib/netfleet-tcp"
 # Machine paths a fleet needs; created when absent and removed by the last fleet going down.
 SHARED_DIRS = ("/etc/netns", "/run/sshd", STATE_MOUNT)
@@ -159,27 +164,6 @@ def in_netns(ns_path, func, *args):
     return box["value"]
 
 
-def key_to_path(key):
-    """net.ipv4.tcp_fin_timeout -> /proc/sys/net/ipv4/tcp_fin_timeout (systemd-sysctl rules)."""
-    key = key.strip()
-    slash, dot = key.find("/"), key.find(".")
-    if slash != -1 and (dot == -1 or slash < dot):
-        rel = key.strip("/")  # already a path: dots inside are literal (eth0.100)
-    else:
-        rel = key.replace("/", "\0").replace(".", "/").replace("\0", ".")
-    return "/proc/sys/" + rel
-
-
-def path_to_key(path):
-    rel = path[len("/proc/sys/"):]
-    return rel.replace(".", "\0").replace("/", ".").replace("\0", "/")
-
-
-def normalize(value):
-    """Collapse whitespace runs, as sysctl.d files write multi-value keys ("4096 87380 6291456")."""
-    return " ".join(value.split())
-
-
 def read_sysctl(key):
     with open(key_to_path(key)) as handle:
         return normalize(handle.read())
@@ -206,83 +190,6 @@ def walk_net_sysctls(skip=()):
             except OSError:
                 continue  # write-only (route.flush) or refused in this namespace
     return values
-
-
-def parse_sysctl_conf(text):
-    """Yield (key, value, ignore_errors) from sysctl.d text (comments, blanks, '-' prefix)."""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line[0] in "#;" or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        key, value = key.strip(), value.strip()
-        ignore = key.startswith("-")
-        if ignore:
-            key = key[1:].strip()
-        if key:
-            yield key, value, ignore
-
-
-def boot_sysctl_files(host_sysctl_dir):
-    """Files systemd-sysctl would read for a host whose /etc/sysctl.d is host_sysctl_dir, in order."""
-    chosen = {}
-    for directory in (host_sysctl_dir,) + SYSCTL_DIRS[1:]:
-        try:
-            names = os.listdir(directory)
-        except OSError:
-            continue
-        for name in names:
-            if name.endswith(".conf") and name not in chosen:
-                chosen[name] = os.path.join(directory, name)
-    return [chosen[name] for name in sorted(chosen)]
-
-
-def boot_assignments(host_sysctl_dir):
-    """[(key, value, ignore_errors, file)] of net.* keys a boot would apply, in order."""
-    found = []
-    for path in boot_sysctl_files(host_sysctl_dir):
-        try:
-            if os.path.realpath(path) == "/dev/null":
-                continue  # masked
-            with open(path) as handle:
-                text = handle.read()
-        except OSError:
-            continue
-        for key, value, ignore in parse_sysctl_conf(text):
-            if path_to_key(key_to_path(key)).startswith("net."):
-                found.append((key, value, ignore, path))
-    return found
-
-
-def apply_assignments(assignments, device=None):
-    """Write assignments under /proc/sys of the calling thread's namespace. Returns a report.
-
-    With device, only keys of that network device (net.*.conf.<dev>.*, net.*.neigh.<dev>.*), as
-    udev re-applies them when the device appears after the early boot pass.
-    """
-    report = []
-    marker = "/%s/" % device if device else None
-    for key, value, ignore, source in assignments:
-        if any(c in key for c in "*?["):
-            pattern = key_to_path(key)
-            paths = []
-            for top, _dirs, files in os.walk("/proc/sys/net"):
-                paths.extend(p for p in (os.path.join(top, f) for f in files)
-                             if fnmatch.fnmatchcase(p, pattern))
-            targets = [path_to_key(p) for p in sorted(paths)]
-        else:
-            targets = [path_to_key(key_to_path(key))]
-        if marker:
-            targets = [t for t in targets if marker in key_to_path(t)]
-        for target in targets:
-            try:
-                write_sysctl(target, value)
-                report.append((target, value, source, "set"))
-            except OSError as exc:
-                status = "ignored" if ignore else (
-                    "absent" if exc.errno == errno.ENOENT else "error: %s" % exc.strerror)
-                report.append((target, value, source, status))
-    return report
 
 
 def port_open(address, port=22, timeout=0.5):
@@ -326,6 +233,7 @@ class Host:
         self.pidfile = os.path.join(self.dir, "sshd.pid")
         self.sshd_log = os.path.join(self.dir, "sshd.log")
         self.isolated_flag = os.path.join(self.dir, "isolated")
+        self.boot_log = os.path.join(self.dir, "boot.log")
         self.remote_tmp = os.path.join(self.dir, "tmp")
 
     def groups(self):
@@ -706,21 +614,35 @@ class Fleet:
         run(["ip", "netns", "add", host.ns])
         # Before eth0 exists, as at boot: conf.default.* values then reach eth0 when it appears,
         # and eth0's own keys are applied once it exists (udev does that on a real host).
-        assignments = boot_assignments(host.sysctl_dir)
-        report = in_netns(host.ns_path, apply_assignments, assignments)
+        with open(host.boot_log, "w") as log:
+            self._apply_boot_sysctls(host, log)
         run(["ip", "link", "add", host.veth, "address", host.peer_mac, "type", "veth",
              "peer", "name", "eth0", "address", host.mac, "netns", host.ns])
         up = "down" if os.path.exists(host.isolated_flag) else "up"
         run(["ip", "link", "set", host.veth, "master", self.bridge, up])
         run(["ip", "-n", host.ns, "-batch", "-"],
             input="link set lo up\naddr add %s/24 dev eth0\nlink set eth0 up\n" % host.address)
-        report += in_netns(host.ns_path, apply_assignments, assignments, "eth0")
-        for key, value, source, status in report:
-            self.log("%s: %s = %s (%s) %s" % (host.name, key, value, source, status))
+        with open(host.boot_log, "a") as log:
+            self._apply_boot_sysctls(host, log, "eth0")
         if host.kind == "natgw":
             run(["ip", "netns", "exec", host.ns, "nft", "-f", "-"], input=NATGW_RULESET)
         self._start_sshd(host)
         run(["ip", "neigh", "flush", "to", host.address, "dev", self.bridge], check=False)
+
+    def _apply_boot_sysctls(self, host, log, device=None):
+        """One boot pass over the host's sysctl.d files (all net.* keys, or one device's)."""
+        loader = None if os.environ.get("NETFLEET_FLEET_SYSCTL_LOADER") == "emulation" else systemd_sysctl()
+        if loader:
+            proc = run_real_loader(["ip", "netns", "exec", host.ns], loader, device)
+            lines = [line for line in (proc.stderr + proc.stdout).splitlines() if line.strip()]
+            lines.insert(0, "%s %s: rc=%d" % (loader, device or "net", proc.returncode))
+        else:
+            report = in_netns(host.ns_path, apply_assignments, boot_assignments(host.sysctl_dir), device)
+            lines = ["emulation %s:" % (device or "net")]
+            lines += ["%s = %s (%s) %s" % row for row in report]
+        for line in lines:
+            self.log("%s: %s" % (host.name, line))
+        log.write("\n".join(lines) + "\n")
 
     def _start_sshd(self, host):
         try:

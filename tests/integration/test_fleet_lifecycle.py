@@ -69,6 +69,47 @@ def test_reboot_reapplies_persisted_net_keys_only(fleet):
     assert fleet.sysctl("web1", "net.ipv4.tcp_fin_timeout") != "23"
 
 
+# Files where the emulation this fleet used to run differed from systemd-sysctl.
+TRICKY_FILES = {
+    "10-set.conf": "net.ipv4.tcp_keepalive_intvl = 31\nnet.ipv4.tcp_keepalive_probes = 4\n",
+    "20-cancel.conf": "-net.ipv4.tcp_keepalive_intvl\n- net.ipv4.tcp_syn_retries = 4\n",
+    ".hidden.conf": "net.ipv4.tcp_fin_timeout = 29\n",
+    "30-glob.conf": "net.ipv4.conf.*.arp_notify = 1\n-net.ipv4.conf.default.arp_notify\n-net.ipv4.conf.eth0.arp_notify\n",
+}
+TRICKY_KEYS = ("net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_syn_retries",
+               "net.ipv4.tcp_fin_timeout", "net.ipv4.conf.all.arp_notify", "net.ipv4.conf.eth0.arp_notify")
+
+
+def test_reboot_runs_systemd_sysctl_and_the_emulation_agrees(fleet, monkeypatch):
+    fleet_module = load_fleet_module()
+    if fleet_module.systemd_sysctl() is None:
+        pytest.skip("systemd-sysctl is not installed here: reboots use the emulation")
+    host = fleet_module.Fleet(fleet.id).host("web1")
+    fresh = dict((key, fleet.sysctl("web1", key)) for key in TRICKY_KEYS)
+    try:
+        for name, text in TRICKY_FILES.items():
+            with open(os.path.join(host.sysctl_dir, name), "w") as handle:
+                handle.write(text)
+        fleet.reboot("web1")
+        with open(host.boot_log) as handle:
+            log = handle.read()
+        assert log.startswith(fleet_module.systemd_sysctl() + " net: rc=0"), log
+        assert "systemd-sysctl eth0" in log, log  # udev's pass once eth0 exists
+        real = dict((key, fleet.sysctl("web1", key)) for key in TRICKY_KEYS)
+        assert real == dict(fresh, **{
+            "net.ipv4.tcp_keepalive_probes": "4", "net.ipv4.tcp_syn_retries": "4",
+            "net.ipv4.conf.all.arp_notify": "1"}), log
+
+        monkeypatch.setenv("NETFLEET_FLEET_SYSCTL_LOADER", "emulation")
+        fleet.reboot("web1")
+        with open(host.boot_log) as handle:
+            assert handle.read().startswith("emulation net:")
+        assert dict((key, fleet.sysctl("web1", key)) for key in TRICKY_KEYS) == real
+    finally:
+        monkeypatch.delenv("NETFLEET_FLEET_SYSCTL_LOADER", raising=False)
+        fleet.reset(["web1"])
+
+
 def _claim_scratch_fleet(exclude):
     fleet_module = load_fleet_module()
     deadline = time.monotonic() + 120

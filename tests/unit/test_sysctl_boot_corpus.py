@@ -1,0 +1,44 @@
+"""The resolver alone on the boot corpus (tests/fleet/sysctl_corpus.py): each case's telling keys
+resolve to what systemd-sysctl leaves. tests/integration/test_sysctl_boot_loaders.py holds the
+real loader, the fleet's emulation and the resolver to each other on every key."""
+
+import os
+import sys
+
+import pytest
+
+from ansible_collections.netfleet.tcp.plugins.module_utils import _sysctl_conf
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fleet"))
+import sysctl_corpus  # noqa: E402
+
+
+def _materialize(tree, files):
+    for path, content in files.items():
+        full = os.path.join(str(tree), path.lstrip("/"))
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        if isinstance(content, tuple) and content[0] == "link":
+            os.symlink(content[1], full)
+        elif isinstance(content, tuple):
+            os.makedirs(full)
+        else:
+            with open(full, "w", newline="") as handle:
+                handle.write(content)
+
+
+@pytest.mark.parametrize("name", sorted(sysctl_corpus.CASES))
+def test_resolver_matches_systemd_sysctl_on_the_corpus(name, tmp_path):
+    case = sysctl_corpus.CASES[name]
+    _materialize(tmp_path, case["files"])
+    resolution = _sysctl_conf.resolve(root=str(tmp_path))
+    got = {}
+    for key in case["expect"]:
+        record = _sysctl_conf.effective_for(resolution, key)
+        got[key] = record["value"] if record else None
+    assert got == case["expect"]
+
+
+def test_a_line_over_one_mebibyte_is_reported_where_reading_stops():
+    entries = _sysctl_conf.parse("a.b = 1\n# %s\nc.d = 2\n" % ("x" * (1024 * 1024)), "f.conf")
+    assert [(e["kind"], e["key"]) for e in entries] == [("assign", "a.b"), ("invalid", None)]
+    assert "longer than 1 MiB" in entries[1]["reason"]
