@@ -15,8 +15,9 @@ Two profiles:
                   rule on every version) and the text checks judge the files the same way whatever
                   the version, so make sanity runs them once; ansible-doc of every module and
                   filter runs per version in the unit tests (tests/unit/test_collection_build.py)
-          unit    the unit test files that import ansible, directly or through the collection's
-                  plugins, or run an ansible command (found from the imports, see unit_files)
+          unit    the unit test files that drive ansible-core itself: run an ansible command,
+                  import it beyond its exception classes, or import the collection's modules,
+                  action or lookup plugins (found from the imports, see unit_files)
           smoke   .ci/smoke.yml on the fleet: audit web1 and natgw, tune web1, again (changed=0),
                   remove the tuning
         and, in ONE run of .ci/smoke.yml with the ansible-core of .venv, every managed-host Python
@@ -200,37 +201,38 @@ def sanity(core, venv, tests, log):
     return "%d sanity tests" % ran if not tests else "%d of the version-bound sanity tests" % ran
 
 
+# What a unit test file must use for the ci profile to run it on every ansible-core version:
+# ansible-core's machinery itself (AnsibleModule, action and lookup plugins, the templar and its
+# unsafe values, the plugin loader...), not only its exception classes, which every supported
+# version has alike.
+STABLE_ANSIBLE = ("ansible.errors",)
+RUNS_UNDER_ANSIBLE = ("plugins.modules", "plugins.action", "plugins.lookup", "plugins.callback")
+ANSIBLE_COMMAND = re.compile(r"""["'/](ansible|ansible-(playbook|doc|galaxy|test|inventory|config))["']""")
+
+
 def unit_files():
-    """The unit test files whose outcome can depend on the ansible-core version: those importing
-    ansible (directly or through collection modules that do, transitively) or running an
-    ansible command. The rest test standard-library code (module_utils) or the tree itself."""
+    """The unit test files whose outcome can depend on the ansible-core version: those running an
+    ansible command, importing ansible-core beyond STABLE_ANSIBLE, or importing collection code
+    that runs inside ansible-core (modules under AnsibleModule, action and lookup plugins). The
+    rest test the collection's own logic (module_utils, plugin_utils, filter functions called
+    directly) or the tree itself; make test runs them, and test-matrix-full on every version."""
     prefix = "ansible_collections.netfleet.tcp."
-    files = {}
-    for top in ("plugins", os.path.join("tests", "unit")):
-        for folder, _dirs, names in os.walk(os.path.join(REPO, top)):
-            for name in names:
-                if name.endswith(".py"):
-                    path = os.path.join(folder, name)
-                    module = os.path.relpath(path, REPO)[:-3].replace(os.sep, ".")
-                    files[prefix + re.sub(r"\.__init__$", "", module)] = path
-    graph = dict((module, _imports(module, path)) for module, path in files.items())
-    verdict = {}
-
-    def needs_ansible(module, seen=()):
-        if module not in verdict:
-            verdict[module] = any(name == "ansible" or name.startswith("ansible.")
-                                  or (name in files and name not in seen and needs_ansible(name, seen + (module,)))
-                                  for name in graph.get(module, ()))
-        return verdict[module]
-
-    command = re.compile(r"""["'/](ansible|ansible-(playbook|doc|galaxy|test|inventory|config))["']""")
     chosen = []
-    for module, path in sorted(files.items()):
-        if os.path.basename(path).startswith("test_") and os.sep + "unit" + os.sep in path:
+    for folder, _dirs, names in os.walk(os.path.join(REPO, "tests", "unit")):
+        for name in sorted(names):
+            if not (name.startswith("test_") and name.endswith(".py")):
+                continue
+            path = os.path.join(folder, name)
+            relative = os.path.relpath(path, REPO)
+            imported = _imports(prefix + relative[:-3].replace(os.sep, "."), path)
             with open(path, encoding="utf-8") as handle:
-                if needs_ansible(module) or command.search(handle.read()):
-                    chosen.append(os.path.relpath(path, REPO))
-    return chosen
+                text = handle.read()
+            if ANSIBLE_COMMAND.search(text) or any(
+                    (item == "ansible" or item.startswith("ansible."))
+                    and not any(item == stable or item.startswith(stable + ".") for stable in STABLE_ANSIBLE)
+                    or any(item.startswith(prefix + kind) for kind in RUNS_UNDER_ANSIBLE) for item in imported):
+                chosen.append(relative)
+    return sorted(chosen)
 
 
 def _imports(module, path):
