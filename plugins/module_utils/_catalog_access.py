@@ -82,19 +82,26 @@ def rounding(key):
     return None
 
 
-def file_access(path):
-    """``{"readable": bool, "writable": bool}`` from the mode bits of a /proc/sys file, or None.
+def mode_access(mode):
+    """``{"readable": bool, "writable": bool}`` from the permission bits of a /proc/sys file, or None.
 
     proc_sys_permission() checks these bits for root too, so they are the kernel's
     own answer to "can this key be read / written here".
     """
+    if mode is None:
+        return None
+    return {READABLE: bool(mode & 0o444), WRITABLE: bool(mode & 0o222)}
+
+
+def file_access(path):
+    """``mode_access`` of the /proc/sys file at ``path``, or None when it is not a readable-to-stat file."""
     try:
         mode = os.stat(path).st_mode
     except (IOError, OSError):
         return None
     if not stat.S_ISREG(mode):
         return None
-    return {READABLE: bool(mode & 0o444), WRITABLE: bool(mode & 0o222)}
+    return mode_access(mode)
 
 
 def is_read_only(key, access):

@@ -18,7 +18,9 @@ Facts shared by several entries:
   defaults are ``tcp_timeouts[]`` in net/netfilter/nf_conntrack_proto_tcp.c (TIME_WAIT
   2 minutes, CLOSE_WAIT 60 seconds, FIN_WAIT 2 minutes). nf_conntrack_max is one
   machine-wide value: nf_conntrack_standalone_init_sysctl makes it 0444 in every network
-  namespace but the initial one. All of them exist only once nf_conntrack is loaded.
+  namespace but the initial one in the 5.12.9 and later trees read (5.10.7 and earlier
+  let a child namespace of the initial user namespace write it); _catalog_scope has
+  the details. All of them exist only once nf_conntrack is loaded.
 * The ``net.ipv4.netfilter.ip_conntrack_*`` names were the compatibility copies of the
   conntrack sysctls under CONFIG_NF_CONNTRACK_PROC_COMPAT; "netfilter: remove
   ip_conntrack* sysctl compat code" (adf0516845bc, Linux 4.9) removed them. Names under
@@ -71,7 +73,8 @@ def _conntrack_timeout(state, default, meaning):
     ), [CONNTRACK_TABLE, CONNTRACK_DEFAULTS])
 
 
-def _removed_conntrack(name, replacement, unit="seconds"):
+def _removed_conntrack(name, replacement, default=None, unit="seconds"):
+    """A removed compatibility name; ``default`` None: sized at load time like nf_conntrack_max."""
     return _with_sources(_entry(
         "net.ipv4.netfilter.ip_conntrack_%s" % name, "int", unit,
         summary="Removed compatibility name of %s." % replacement,
@@ -81,10 +84,16 @@ def _removed_conntrack(name, replacement, unit="seconds"):
             "line with it is an error at every boot." % replacement
         ),
         tradeoff="Use %s instead; it exists on every kernel since 2.6.20." % replacement,
-        default_note="removed in 4.9; the value was the one of %s" % replacement,
-        default_example="120" if unit == "seconds" else "65536",
+        default=default,
+        default_note=None if default else (
+            "computed when nf_conntrack loads, like %s (the same variable); removed in 4.9" % replacement),
+        default_example=None if default else "65536",
         minimum=0, maximum=INT_MAX, removed="4.9",
-    ), [COMPAT_REMOVED])
+        changes=[("4.9", "removed with the other ip_conntrack compatibility names: " + COMPAT_REMOVED)],
+        namespace="netns" if default else "global",
+    ), [COMPAT_REMOVED, "3.10.99 and 4.6.2 trees: nf_conntrack_proto_tcp.c tcp_compat_sysctl_table, "
+                        "nf_conntrack_l3proto_ipv4.c ip_conntrack_max (data &nf_conntrack_max); "
+                        "4.10.17 tree: gone"])
 
 
 ENTRIES = [
@@ -104,18 +113,24 @@ ENTRIES = [
             "nf_conntrack_buckets makes lookups walk long hash chains."
         ),
         minimum=0, maximum=INT_MAX, namespace="global",
-        default_note="computed when nf_conntrack loads, from memory (nf_conntrack_htable_size times a factor)",
+        default_note=(
+            "computed when nf_conntrack loads, from memory: buckets times 1 since 5.15 (262144 "
+            "buckets above 4 GiB), times 4 before (65536 buckets above 4 GiB)"),
         default_example="262144",
-    ), [CONNTRACK_TABLE + " (NF_SYSCTL_CT_MAX; 0444 outside init_net)",
-        "net/netfilter/nf_conntrack_core.c nf_conntrack_init_start"]),
+    ), [CONNTRACK_TABLE + " (NF_SYSCTL_CT_MAX; 0444 outside init_net in the 5.12.9, 5.14, 5.15.24 "
+        "and 6.11.11 trees; hidden outside the initial user namespace and writable otherwise in "
+        "the 3.10.99 to 5.10.7 trees)",
+        "net/netfilter/nf_conntrack_core.c nf_conntrack_init_start (see _rules/_boot.conntrack_max)"]),
     _conntrack_timeout("time_wait", 120, "It matches the endpoints' TIME_WAIT (60 s) with room to spare."),
     _conntrack_timeout("close_wait", 60, "CLOSE_WAIT here means one side sent its FIN and the other has not."),
     _conntrack_timeout("fin_wait", 120, "FIN_WAIT here means a FIN was seen and the answer is awaited."),
     _removed_conntrack("max", "net.netfilter.nf_conntrack_max", unit="count"),
-    _removed_conntrack("tcp_timeout_time_wait", "net.netfilter.nf_conntrack_tcp_timeout_time_wait"),
-    _removed_conntrack("tcp_timeout_close_wait", "net.netfilter.nf_conntrack_tcp_timeout_close_wait"),
-    _removed_conntrack("tcp_timeout_fin_wait", "net.netfilter.nf_conntrack_tcp_timeout_fin_wait"),
-    _removed_conntrack("tcp_timeout_established", "net.netfilter.nf_conntrack_tcp_timeout_established"),
+    # defaults: tcp_timeouts[] of the 3.10.99 and 4.6.2 trees (2 MINS, 60 SECS, 2 MINS, 5 DAYS)
+    _removed_conntrack("tcp_timeout_time_wait", "net.netfilter.nf_conntrack_tcp_timeout_time_wait", "120"),
+    _removed_conntrack("tcp_timeout_close_wait", "net.netfilter.nf_conntrack_tcp_timeout_close_wait", "60"),
+    _removed_conntrack("tcp_timeout_fin_wait", "net.netfilter.nf_conntrack_tcp_timeout_fin_wait", "120"),
+    _removed_conntrack("tcp_timeout_established", "net.netfilter.nf_conntrack_tcp_timeout_established",
+                       "432000"),
     # --- retransmission and queues ------------------------------------------------------
     _with_sources(_entry(
         "net.ipv4.tcp_retries2", "int", "count",
@@ -162,6 +177,8 @@ ENTRIES = [
             "ip_local_port_range reach into those ports."
         ),
         default="1024", minimum=0, maximum=65535, added="4.11",
+        changes=[("4.11", "added, per network namespace (4548b683b781, \"Introduce a sysctl that "
+                          "modifies the value of PROT_SOCK.\")")],
     ), ["4548b683b781 (\"Introduce a sysctl that modifies the value of PROT_SOCK.\", v4.11)",
         "net/ipv4/sysctl_net_ipv4.c ipv4_local_port_range, ipv4_privileged_ports",
         IP_SYSCTL + " ip_unprivileged_port_start"]),
@@ -176,6 +193,7 @@ ENTRIES = [
         ),
         tradeoff="May break applications that assume an automatically chosen port is theirs alone.",
         values=_BOOLEAN, default="0", added="5.7",
+        changes=[("5.7", "added, per network namespace (4b01a9674231)")],
     ), ["4b01a9674231 (\"tcp: bind(0) remove the SO_REUSEADDR restriction when ephemeral ports are "
         "exhausted.\", v5.7)", IP_SYSCTL + " ip_autobind_reuse"]),
     # --- buffers and path ---------------------------------------------------------------
@@ -244,6 +262,8 @@ ENTRIES = [
         ),
         tradeoff="More linear retries connect sooner after a short loss and cost a few more SYNs.",
         default="4", minimum=0, maximum=127, added="6.5",
+        changes=[("6.5", "added, per network namespace (ccce324dabfe, \"tcp: make the first N SYN "
+                         "RTO backoffs linear\")")],
     ), ["ccce324dabfe (\"tcp: make the first N SYN RTO backoffs linear\", v6.5)",
         IP_SYSCTL + " tcp_syn_linear_timeouts"]),
     _with_sources(_entry(
@@ -260,6 +280,8 @@ ENTRIES = [
             "tcp_max_tw_buckets and orphans limits from it; it costs memory per namespace."
         ),
         default="0", minimum=0, maximum=16 * 1024 * 1024, added="6.1",
+        changes=[("6.1", "added, per network namespace (d1e5e6408b30, \"tcp: Introduce optional "
+                         "per-netns ehash.\")")],
     ), ["d1e5e6408b30 (\"tcp: Introduce optional per-netns ehash.\", v6.1)",
         "net/ipv4/sysctl_net_ipv4.c tcp_child_ehash_entries_max", IP_SYSCTL + " tcp_child_ehash_entries"]),
 ]

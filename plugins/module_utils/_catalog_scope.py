@@ -40,18 +40,30 @@ writer asks before a key may change:
     * 6.8 optmem_max: f5769faeec36 "net: Namespace-ify sysctl_optmem_max"; before it,
       one machine-wide value.
 
+    Where the commit could not be established, the source names the two released trees
+    that bracket the move instead (``released trees: <last tree without> <its table>,
+    <first tree with> <its table>; commit not established``): tcp_mtu_probing (ipv4_table
+    in 3.19.0, ipv4_net_table in 4.0.5 and 4.1.5), tcp_retries2 (4.5.7 and 4.6.2), and
+    tcp_abort_on_overflow, tcp_moderate_rcvbuf and tcp_no_metrics_save (4.14.5 and 4.15.1).
+
 ``NETNS_ALWAYS``
     catalogued per-namespace keys that were per namespace long before 3.10, the oldest
     kernel this collection judges: somaxconn (2.6.25, "[NET] sysctl: make sysctl_somaxconn
     per-namespace"), ip_forward (devinet_init_net registers it per namespace; per namespace
     in every 3.x tree), and tcp_tw_reuse_delay, per namespace since it was added in 6.14
-    (ca6a6f93867a).
+    (ca6a6f93867a). Likewise the keys added per namespace: ip_unprivileged_port_start
+    (4.11), ip_autobind_reuse (5.7), tcp_child_ehash_entries (6.1) and
+    tcp_syn_linear_timeouts (6.5), all in ipv4_net_table of the 4.11 and 6.11 trees; and
+    the conntrack TCP timeouts, one copy per namespace in the 3.10.99, 5.3.1 and 6.11.11
+    trees (tcp_init_net copies tcp_timeouts[] into each namespace), including their
+    ip_conntrack_* compatibility names until those were removed in 4.9.
 
 ``NETNS_NEVER``
     catalogued keys that no release has given each network namespace: the initial
     namespace's tcp_max_orphans and netdev_max_backlog (ipv4_table and net_core_table
     in every tree above), and the socket buffer defaults and maxima, one machine-wide
-    value that recent kernels show read-only inside a child namespace.
+    value that recent kernels show read-only inside a child namespace, and
+    nf_conntrack_max (with its old name ip_conntrack_max), one global variable.
 
 ``PER_NETNS_SINCE``
     ``{key: first release}`` for the keys that are per namespace now, derived from
@@ -64,7 +76,11 @@ writer asks before a key may change:
 Scopes returned by ``key_scope``: ``netns`` (this network namespace only), ``init``
 (a net.* key of the initial namespace, shared by the machine), ``machine`` (every
 key outside net.*: kernel.*, vm.*, fs.*, ...; one value for the whole machine, also
-visible and often writable from inside a container).
+visible and often writable from inside a container). A key whose first component names
+a directory under /proc/sys/net (``ipv4.tcp_rmem``: a net.* key without its ``net.``
+prefix, as pasted lists have it) is no key of any scope, since /proc/sys has no such
+top-level directory: it reaches nothing beyond this namespace (``netns``) and is judged
+as the missing key it is, not as a machine-wide one.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -78,6 +94,12 @@ INIT = "init"
 MACHINE = "machine"
 
 _BORISOV_4_6 = "Nikolay Borisov's per-namespace TCP sysctls, merge 7158ce80dd2d"
+
+
+def _trees(before, after, table_before="ipv4_table", table_after="ipv4_net_table"):
+    """The evidence for a move whose commit could not be established: the bracketing released trees."""
+    return "released trees: %s %s, %s %s; commit not established" % (before, table_before, after, table_after)
+
 
 NETNS_HISTORY = {
     "net.ipv4.ip_local_port_range": [("3.13", None, "0bbf87d852d2")],
@@ -104,8 +126,24 @@ NETNS_HISTORY = {
     "net.ipv4.tcp_rmem": [("4.15", None, "356d1833b638")],
     "net.ipv4.tcp_wmem": [("4.15", None, "356d1833b638")],
     "net.core.optmem_max": [("6.8", None, "f5769faeec36")],
+    "net.ipv4.tcp_mtu_probing": [("4.0", None, _trees("3.19.0", "4.0.5"))],
+    "net.ipv4.tcp_retries2": [("4.6", None, _trees("4.5.7", "4.6.2"))],
+    "net.ipv4.tcp_abort_on_overflow": [("4.15", None, _trees("4.14.5", "4.15.1"))],
+    "net.ipv4.tcp_moderate_rcvbuf": [("4.15", None, _trees("4.14.5", "4.15.1"))],
+    "net.ipv4.tcp_no_metrics_save": [("4.15", None, _trees("4.14.5", "4.15.1"))],
     "net.ipv4.tcp_mem": [("3.3", "3.13", "3dc43e3e4d0b, undone by 'tcp_memcontrol: Remove the per netns control'")],
 }
+
+_CONNTRACK_TIMEOUT = ("per network namespace in every release judged here (3.10 on), once nf_conntrack is "
+                      "loaded: each namespace has its own copy of tcp_timeouts[] (the 3.10.99, 5.3.1 and "
+                      "6.11.11 trees)")
+_CONNTRACK_COMPAT = ("per network namespace while it existed (3.10 to 4.8): the compatibility table of the "
+                     "3.10.99 and 4.6.2 trees points at the namespace's own conntrack timeouts; removed in "
+                     "4.9 (adf0516845bc)")
+_CONNTRACK_MAX = ("the global nf_conntrack_max in every release; read-only in a child network namespace in the "
+                  "5.12.9, 5.14 and 5.15.24 trees and later (commit not established here), while the 3.10.99 "
+                  "to 5.10.7 trees hide it from namespaces of other user namespaces and let a child of the "
+                  "initial user namespace write it, which changes it for the whole machine")
 
 NETNS_ALWAYS = {
     "net.core.somaxconn": ("per network namespace since 2.6.25 ('[NET] sysctl: make sysctl_somaxconn "
@@ -113,6 +151,17 @@ NETNS_ALWAYS = {
     "net.ipv4.ip_forward": ("per network namespace in every release judged here (3.10 on): "
                             "devinet_init_net registers it for each namespace"),
     "net.ipv4.tcp_tw_reuse_delay": "per network namespace since it was added in 6.14 (ca6a6f93867a)",
+    "net.ipv4.ip_unprivileged_port_start": "per network namespace since it was added in 4.11 (4548b683b781)",
+    "net.ipv4.ip_autobind_reuse": "per network namespace since it was added in 5.7 (4b01a9674231)",
+    "net.ipv4.tcp_child_ehash_entries": "per network namespace since it was added in 6.1 (d1e5e6408b30)",
+    "net.ipv4.tcp_syn_linear_timeouts": "per network namespace since it was added in 6.5 (ccce324dabfe)",
+    "net.netfilter.nf_conntrack_tcp_timeout_time_wait": _CONNTRACK_TIMEOUT,
+    "net.netfilter.nf_conntrack_tcp_timeout_close_wait": _CONNTRACK_TIMEOUT,
+    "net.netfilter.nf_conntrack_tcp_timeout_fin_wait": _CONNTRACK_TIMEOUT,
+    "net.ipv4.netfilter.ip_conntrack_tcp_timeout_time_wait": _CONNTRACK_COMPAT,
+    "net.ipv4.netfilter.ip_conntrack_tcp_timeout_close_wait": _CONNTRACK_COMPAT,
+    "net.ipv4.netfilter.ip_conntrack_tcp_timeout_fin_wait": _CONNTRACK_COMPAT,
+    "net.ipv4.netfilter.ip_conntrack_tcp_timeout_established": _CONNTRACK_COMPAT,
 }
 
 NETNS_NEVER = {
@@ -122,7 +171,13 @@ NETNS_NEVER = {
     "net.core.rmem_max": "so in every release; read-only in child namespaces since 6.11",
     "net.core.wmem_default": "so in every release; read-only in child namespaces since 6.11",
     "net.core.wmem_max": "so in every release; read-only in child namespaces since 6.11",
+    "net.netfilter.nf_conntrack_max": _CONNTRACK_MAX,
+    "net.ipv4.netfilter.ip_conntrack_max": ("the compatibility name of nf_conntrack_max (the same global "
+                                            "variable) until its removal in 4.9 (adf0516845bc)"),
 }
+
+# Directories under /proc/sys/net, never at the top of /proc/sys.
+NET_ONLY_FAMILIES = frozenset(["core", "ipv4", "ipv6", "netfilter", "unix", "bridge", "mptcp"])
 
 PER_NETNS_SINCE = dict(
     (key, periods[-1][0]) for key, periods in NETNS_HISTORY.items() if periods[-1][1] is None)
@@ -234,6 +289,8 @@ def key_scope(key, kernel_version=None):
     """
     if not isinstance(key, str) or not key.startswith("net."):
         family = str(key).split(".", 1)[0]
+        if isinstance(key, str) and family in NET_ONLY_FAMILIES and "." in key:
+            return NETNS, None
         return MACHINE, ("a %s.* key is one value for the whole machine, shared by every container and "
                          "network namespace on it; it is not part of a network stack" % family)
     entry = CATALOG.get(key)

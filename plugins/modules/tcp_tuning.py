@@ -183,20 +183,13 @@ phases:
   type: list
   elements: str
 taken_over:
-  description: Keys the apply took (or in check mode would take) over from other profiles, see O(take_over).
+  description:
+    - Keys the apply took (or in check mode would take) over from other profiles, see O(take_over);
+      each item has the C(key), the profile it came C(from) and that profile's rewritten C(file), as in
+      M(netfleet.tcp.sysctl_profile).
   returned: when the apply phase ran with O(state=present)
   type: list
   elements: dict
-  contains:
-    key:
-      description: The sysctl key.
-      type: str
-    from:
-      description: The profile that owned it.
-      type: str
-    file:
-      description: That profile's drop-in, rewritten without the key; null when it persisted nothing.
-      type: str
 shadowed:
   description: Keys a file applied later at boot sets to another value (see M(netfleet.tcp.sysctl_profile)).
   returned: when the apply phase ran

@@ -275,6 +275,8 @@ KERNEL_DEFAULT_FORMULAS = {
     "net.ipv4.tcp_tw_reuse": "kernel_tw_reuse",
     "net.core.rmem_max": "kernel_core_mem_max",
     "net.core.wmem_max": "kernel_core_mem_max",
+    "net.netfilter.nf_conntrack_max": "kernel_conntrack_max",
+    "net.ipv4.netfilter.ip_conntrack_max": "kernel_conntrack_max",
 }
 # Not restored by kernel_defaults: the kernel's default is an empty list, which cannot be
 # written as a value, and reservations may belong to other tools.

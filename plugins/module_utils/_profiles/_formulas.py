@@ -160,6 +160,11 @@ def _kernel_core_mem_max(key, context, host, settings):
     return _boot.core_mem_max(_boot.version(context))
 
 
+def _kernel_conntrack_max(key, context, host, settings):
+    mem, page = _require(context, "mem_total_bytes", key), _require(context, "page_size", key)
+    return _boot.conntrack_max(_boot.version(context), mem, page)
+
+
 def _port_range(context, host, settings):
     wanted = settings.get(PORT_RANGE_KEY)
     for text in (wanted, _live(host, PORT_RANGE_KEY)):
@@ -252,5 +257,12 @@ FORMULAS = {
     "kernel_somaxconn": (
         _kernel_somaxconn,
         "4096 since Linux 5.4, 128 before",
+    ),
+    "kernel_conntrack_max": (
+        _kernel_conntrack_max,
+        "nf_conntrack's load-time sizing: one hash bucket per 16 KiB of memory, 262144 buckets "
+        "above 4 GiB and 65536 above 1 GiB (at least 1024) and one entry per bucket since Linux "
+        "5.15; before, 65536 above 4 GiB (from 4.0), 16384 above 1 GiB (at least 32) and four "
+        "entries per bucket",
     ),
 }

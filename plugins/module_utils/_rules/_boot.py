@@ -128,3 +128,47 @@ def tcp_mem(mem_total_bytes, page_size, kernel=None):
 
 def file_max(mem_total_bytes):
     return max(8192, mem_total_bytes // KIB // 10)
+
+
+# nf_conntrack sizes its table when the module loads (nf_conntrack_init_start in
+# net/netfilter/nf_conntrack_core.c), from totalram pages: one bucket (a pointer, 8 bytes
+# on 64-bit kernels) per 16 KiB of memory, with fixed sizes above 1 GiB and 4 GiB, and
+# nf_conntrack_max = factor * buckets. As read in the released trees:
+# * 3.10.99, 3.13, 3.16, 3.17, 3.18.30 and 3.19.0: 16384 buckets above 1 GiB, at least 32,
+#   factor 4;
+# * 4.0.5, 4.1.5, 4.10.17, 4.19.1, 5.3.1, 5.10.7 and 5.14.0: 65536 above 4 GiB, 16384 above
+#   1 GiB, at least 32, factor 4;
+# * 5.15.24 and 6.11.11: 262144 above 4 GiB (64-bit), 65536 above 1 GiB, at least 1024,
+#   factor 1.
+# nf_ct_alloc_hashtable rounds the size up to whole pages of buckets; the 4.10.17 and
+# later trees compute nf_conntrack_max after that rounding, the 4.6.2 and earlier trees
+# before it (4.7 to 4.9 were not read and are judged like 4.6). The commits behind these
+# changes were not established here; the dates are the trees' own.
+GIB = 1024 * MIB
+CONNTRACK_BUCKET_BYTES = 16384
+
+
+def conntrack_buckets(kernel, mem_total_bytes, page_size):
+    """nf_conntrack_buckets as nf_conntrack sizes it at load time, before page rounding."""
+    pages, gib_pages = mem_total_bytes // page_size, GIB // page_size
+    size = mem_total_bytes // CONNTRACK_BUCKET_BYTES // 8
+    if at_least(kernel, 5, 15):
+        if pages > 4 * gib_pages:
+            size = 262144
+        elif pages > gib_pages:
+            size = 65536
+        return max(size, 1024)
+    if at_least(kernel, 4, 0) and pages > 4 * gib_pages:
+        size = 65536
+    elif pages > gib_pages:
+        size = 16384
+    return max(size, 32)
+
+
+def conntrack_max(kernel, mem_total_bytes, page_size):
+    """nf_conntrack_max as nf_conntrack sets it at load time (a 64-bit kernel)."""
+    size = conntrack_buckets(kernel, mem_total_bytes, page_size)
+    if at_least(kernel, 4, 10):
+        per_page = max(1, page_size // 8)
+        size = -(-size // per_page) * per_page
+    return (1 if at_least(kernel, 5, 15) else 4) * size

@@ -23,7 +23,6 @@ from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog_scope
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules._registry import Rule, checked, finding, register
 
 OWNER_WRITE = 0o200
-OWNER_READ = 0o400
 
 
 def _reported_elsewhere(key, context):
@@ -68,7 +67,3 @@ def write_only_finding(key, value, mode):
         "key-write-only", key, value,
         "%s is write-only (mode %04o): writing it runs an action; its value cannot be read back, so "
         "it is neither judged nor compared." % (key, mode & 0o7777))
-
-
-def is_write_only(mode):
-    return mode is not None and not mode & OWNER_READ and bool(mode & OWNER_WRITE)

@@ -19,7 +19,7 @@ __metaclass__ = type
 import os
 import stat
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _rules, _sysctl_conf, _validate
+from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _catalog_access, _rules, _sysctl_conf, _validate
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import SysctlInputError
 from ansible_collections.netfleet.tcp.plugins.module_utils._rule_context import gather_context, read_live
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules import acceptance
@@ -119,7 +119,9 @@ def read_modes(keys, proc):
 
 def _write_only(findings, modes, settings):
     """A key that exists but cannot be read is not missing: its key-missing becomes key-write-only."""
-    write_only = set(key for key, mode in modes.items() if acceptance.is_write_only(mode))
+    write_only = set(key for key, mode in modes.items()
+                     if mode is not None and mode & 0o222
+                     and _catalog_access.is_write_only(key, _catalog_access.mode_access(mode)))
     kept = [item for item in findings if not (item["id"] == "key-missing" and item.get("key") in write_only)]
     for key in sorted(write_only):
         value = settings.get(key) if isinstance(settings, dict) else None

@@ -8,6 +8,10 @@ default (or, where the kernel computes it at boot, the formula kernel_defaults u
 namespace scope with the release that made it per network namespace, and the changes of
 meaning by version, each citing a commit id or a quoted commit subject. Adding a knob
 without one of these fails here.
+
+A per-namespace date whose commit could not be established names instead the two
+released trees that bracket it and says the commit is not established; the date must
+then lie after the older tree's release and no later than the newer one's.
 """
 
 import re
@@ -23,8 +27,21 @@ SUBJECT = re.compile(r"'[a-z0-9_]+: [^']+'")
 UNITS = ("seconds", "milliseconds", "pages", "bytes", "count", "packets", "boolean", "mode", "flags", "port")
 
 
+TREES = re.compile(r"^released trees: (\d+\.\d+)(?:\.\d+)? [a-z0-9_]+, (\d+\.\d+)(?:\.\d+)? [a-z0-9_]+; "
+                   r"commit not established$")
+
+
 def cites(text):
     return bool(COMMIT.search(text) or SUBJECT.search(text))
+
+
+def bracketed_by_trees(text, first):
+    """True when ``text`` names two released trees and ``first`` lies after the one, at most the other."""
+    match = TREES.match(text)
+    if not match:
+        return False
+    before, after = (_catalog.parse_version(part) for part in match.groups())
+    return before < _catalog.parse_version(first) <= after
 
 
 @pytest.mark.parametrize("key", sorted(CATALOG))
@@ -67,7 +84,8 @@ def test_namespace_scope_with_its_release(key):
         assert homes[0] == "never" or _catalog_scope.netns_periods(key)[-1][1] is not None, key
     for first, end, source in _catalog_scope.netns_periods(key):
         assert _catalog.parse_version(first) and (end is None or _catalog.parse_version(end)), key
-        assert cites(source), "%s: per-namespace date %s cites no commit" % (key, first)
+        assert cites(source) or bracketed_by_trees(source, first), \
+            "%s: per-namespace date %s cites no commit and no bracketing released trees" % (key, first)
 
 
 @pytest.mark.parametrize("key", sorted(CATALOG))
@@ -91,3 +109,10 @@ def test_the_checks_fail_on_an_incomplete_entry(monkeypatch):
     monkeypatch.setitem(_catalog_scope.NETNS_HISTORY, "net.ipv4.tcp_fin_timeout", [("4.6", None, "somehow")])
     with pytest.raises(AssertionError):
         test_namespace_scope_with_its_release("net.ipv4.tcp_fin_timeout")
+    # released trees that do not bracket the date, or no statement that the commit is unknown
+    for source in ("released trees: 4.6.2 ipv4_table, 4.10.17 ipv4_net_table; commit not established",
+                   "released trees: 4.1.5 ipv4_table, 4.5.7 ipv4_net_table; commit not established",
+                   "released trees: 4.5.7 ipv4_table, 4.6.2 ipv4_net_table"):
+        monkeypatch.setitem(_catalog_scope.NETNS_HISTORY, "net.ipv4.tcp_fin_timeout", [("4.6", None, source)])
+        with pytest.raises(AssertionError):
+            test_namespace_scope_with_its_release("net.ipv4.tcp_fin_timeout")

@@ -208,25 +208,48 @@ def test_keys_outside_the_catalog_get_a_shape_check_against_their_live_value():
 # notsent_lowat, 4.6), 56ab6b93007e (tw_reuse, 4.10), 1946e672c173 and fee83d097b16
 # (tw_recycle, max_tw_buckets, max_syn_backlog, 4.11), merge 06fcb3b69fb8 (timestamps,
 # sack, window_scaling, 4.13), 356d1833b638, 625357aa175c, b510f0d23a47 and the
-# tcp_fastopen commit (4.15); tcp_mem was per namespace from 3.3 (3dc43e3e4d0b) to 3.12.
+# tcp_fastopen commit (4.15); tcp_mem was per namespace from 3.3 (3dc43e3e4d0b) to 3.12;
+# f5769faeec36 (optmem_max, 6.8). Moves whose commit was not established, dated by the
+# released trees that bracket them: tcp_mtu_probing (3.19.0 ipv4_table, 4.0.5 and 4.1.5
+# ipv4_net_table), tcp_retries2 (4.5.7, 4.6.2), tcp_abort_on_overflow, tcp_moderate_rcvbuf
+# and tcp_no_metrics_save (4.14.5, 4.15.1). Keys added per namespace: ip_unprivileged_port_start
+# (4548b683b781, 4.11), ip_autobind_reuse (4b01a9674231, 5.7), tcp_child_ehash_entries
+# (d1e5e6408b30, 6.1), tcp_syn_linear_timeouts (ccce324dabfe, 6.5). The conntrack TCP
+# timeouts have one copy per namespace in the 3.10.99, 5.3.1 and 6.11.11 trees, their
+# ip_conntrack_* compatibility names too until adf0516845bc removed those (4.9).
+# nf_conntrack_max and ip_conntrack_max are one machine-wide value and judged by scope.
 
+CONNTRACK_TIMEOUTS = ["net.netfilter.nf_conntrack_tcp_timeout_%s" % state
+                      for state in ("time_wait", "close_wait", "fin_wait")]
+CONNTRACK_COMPAT = ["net.ipv4.netfilter.ip_conntrack_tcp_timeout_%s" % state
+                    for state in ("time_wait", "close_wait", "fin_wait", "established")]
 CHILD_OWN = {
-    "3.10": ["net.core.somaxconn", "net.ipv4.ip_forward", "net.ipv4.tcp_mem"],
+    "3.10": ["net.core.somaxconn", "net.ipv4.ip_forward", "net.ipv4.tcp_mem"] + CONNTRACK_TIMEOUTS + CONNTRACK_COMPAT,
+    "4.0": ["net.ipv4.tcp_mtu_probing"],
     "3.13": ["net.ipv4.ip_local_port_range"],
     "3.16": ["net.ipv4.ip_local_reserved_ports"],
     "4.5": ["net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"],
     "4.6": ["net.ipv4.tcp_syn_retries", "net.ipv4.tcp_synack_retries", "net.ipv4.tcp_syncookies",
-            "net.ipv4.tcp_orphan_retries", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_notsent_lowat"],
+            "net.ipv4.tcp_orphan_retries", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_notsent_lowat",
+            "net.ipv4.tcp_retries2"],
     "4.10": ["net.ipv4.tcp_tw_reuse"],
-    "4.11": ["net.ipv4.tcp_tw_recycle", "net.ipv4.tcp_max_tw_buckets", "net.ipv4.tcp_max_syn_backlog"],
+    "4.11": ["net.ipv4.tcp_tw_recycle", "net.ipv4.tcp_max_tw_buckets", "net.ipv4.tcp_max_syn_backlog",
+             "net.ipv4.ip_unprivileged_port_start"],
     "4.13": ["net.ipv4.tcp_timestamps", "net.ipv4.tcp_sack", "net.ipv4.tcp_window_scaling"],
     "4.15": ["net.ipv4.tcp_fastopen", "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem", "net.ipv4.tcp_rfc1337",
-             "net.ipv4.tcp_slow_start_after_idle"],
+             "net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_abort_on_overflow",
+             "net.ipv4.tcp_moderate_rcvbuf", "net.ipv4.tcp_no_metrics_save"],
+    "5.7": ["net.ipv4.ip_autobind_reuse"],
+    "6.1": ["net.ipv4.tcp_child_ehash_entries"],
+    "6.5": ["net.ipv4.tcp_syn_linear_timeouts"],
+    "6.8": ["net.core.optmem_max"],
     "6.14": ["net.ipv4.tcp_tw_reuse_delay"],
 }
-CHILD_GONE = {"3.13": ["net.ipv4.tcp_mem"], "4.12": ["net.ipv4.tcp_tw_recycle"]}
+CHILD_GONE = {"3.13": ["net.ipv4.tcp_mem"], "4.9": CONNTRACK_COMPAT, "4.12": ["net.ipv4.tcp_tw_recycle"]}
 # A key added after the kernel in question is absent everywhere, not only in containers.
-ADDED = {"net.ipv4.tcp_notsent_lowat": (3, 12), "net.ipv4.tcp_tw_reuse_delay": (6, 14)}
+ADDED = {"net.ipv4.tcp_notsent_lowat": (3, 12), "net.ipv4.tcp_tw_reuse_delay": (6, 14),
+         "net.ipv4.ip_unprivileged_port_start": (4, 11), "net.ipv4.ip_autobind_reuse": (5, 7),
+         "net.ipv4.tcp_child_ehash_entries": (6, 1), "net.ipv4.tcp_syn_linear_timeouts": (6, 5)}
 
 
 def _release(text):
@@ -306,3 +329,38 @@ def test_socket_buffer_maxima_below_the_kernel_minimum_are_errors(kernel):
         assert item["id"] == "value-shape" and "kernel refuses" in item["reason"]
     from ansible_collections.netfleet.tcp.plugins.module_utils import _rules
     assert _rules.rule("value-shape").severity == "error"
+
+
+@pytest.mark.parametrize("kernel, mem, expected", [
+    # 512 MiB: 4096 buckets; four entries each before 5.15, one since (and at least 1024 buckets)
+    ((3, 10), 512 * MIB, 16384), ((4, 19), 512 * MIB, 16384), ((6, 1), 512 * MIB, 4096),
+    # 300 MiB: 2400 buckets, rounded up to whole pages of buckets (2560) before the product from 4.10 on
+    ((4, 9), 300 * MIB, 9600), ((4, 14), 300 * MIB, 10240),
+    # 2 GiB: 16384 buckets (x4) until 5.14, 65536 (x1) since 5.15
+    ((3, 10), 2 * GIB, 65536), ((5, 10), 2 * GIB, 65536), ((5, 15), 2 * GIB, 65536),
+    # 8 GiB: 16384 buckets on 3.x, 65536 from 4.0, 262144 (x1) from 5.15
+    ((3, 10), 8 * GIB, 65536), ((4, 9), 8 * GIB, 262144), ((6, 12), 8 * GIB, 262144),
+    # 64 MiB: 512 buckets; at least 1024 since 5.15
+    ((5, 4), 64 * MIB, 2048), ((6, 6), 64 * MIB, 1024),
+])
+def test_conntrack_max_at_load(kernel, mem, expected):
+    # nf_conntrack_init_start as the 3.10.99, 3.19.0, 4.0.5, 4.6.2, 4.10.17, 5.10.7, 5.14,
+    # 5.15.24 and 6.11.11 trees compute it (see _boot)
+    assert _boot.conntrack_max(kernel, mem, 4096) == expected
+    host = {"context": context(kernel, mem=mem), "keys": {}}
+    from ansible_collections.netfleet.tcp.plugins.module_utils._profiles._formulas import FORMULAS
+    assert FORMULAS["kernel_conntrack_max"][0]("net.netfilter.nf_conntrack_max", host["context"], host, {}) == expected
+
+
+def test_conntrack_buckets_match_this_machine():
+    import os
+    from ansible_collections.netfleet.tcp.plugins.module_utils._host_context import basic_context
+    path = "/sys/module/nf_conntrack/parameters/hashsize"
+    if not os.path.exists(path):
+        pytest.skip("nf_conntrack is not loaded here")
+    here = basic_context()
+    with open(path) as handle:
+        live = int(handle.read())
+    size = _boot.conntrack_buckets(THIS_MACHINE, here["mem_total_bytes"], here["page_size"])
+    per_page = here["page_size"] // 8
+    assert live == -(-size // per_page) * per_page

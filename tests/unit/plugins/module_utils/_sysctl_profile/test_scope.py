@@ -142,3 +142,11 @@ def test_validate_settings_only_reports_without_a_list():
     result = _validate.validate_settings({"vm.swappiness": 10}, context, {"vm.swappiness": "60"},
                                          allow_machine_wide=[])
     assert [key for key, _reason in result["refusals"]] == ["vm.swappiness"]
+
+
+@pytest.mark.parametrize("key", ["ipv4.tcp_rmem", "ipv6.conf.all.forwarding", "core.somaxconn"])
+def test_a_net_key_without_its_prefix_is_missing_not_machine_wide(key):
+    # /proc/sys has no top-level ipv4, ipv6 or core directory: such a key reaches nothing.
+    assert _catalog_scope.key_scope(key) == (_catalog_scope.NETNS, None)
+    assert _catalog_scope.key_scope("kernel.core_pattern")[0] == _catalog_scope.MACHINE
+    assert _catalog_scope.key_scope("dev.raid.speed_limit_min")[0] == _catalog_scope.MACHINE

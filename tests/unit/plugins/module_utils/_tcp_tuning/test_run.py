@@ -118,7 +118,7 @@ def test_fail_on_reaches_the_apply(tree):
     assert reported["refusals"] == [] and reported["apply_error"] is None, reported["apply_error"]
     assert live(tree, rmem).split() == ["6291456", "131072", "4096"]
     refused = tune(tree, fail_on="error", host_overrides={rmem: "6291457 131072 4096"})
-    assert ("tcp_rmem refused on web1 (tuning_fail_on: error): tcp_rmem is not in ascending order (min 6291457 > "
+    assert ("tcp_rmem refused on web1 (tcp_tuning_fail_on: error): tcp_rmem is not in ascending order (min 6291457 > "
             "default 131072).") in " ".join(refused["refusals"]), refused["refusals"]
     assert refused["keys"] == {} and refused["apply_error"] is None
     assert live(tree, rmem).split() == ["6291456", "131072", "4096"]
