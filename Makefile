@@ -226,8 +226,8 @@ test:
 
 # The version matrix (.ci/matrix.py; README "Supported versions"), two profiles:
 #   test-matrix       what CI runs after make test (.ci/run): for each ansible-core version besides
-#                     .venv's, the version-bound sanity tests, the unit tests that import ansible
-#                     and a smoke run of both roles on the test fleet; every host Python (3.8 to
+#                     .venv's, the version-bound sanity tests, the unit tests that drive
+#                     ansible-core (commands, AnsibleModule, plugins, templar) and a smoke run of both roles on the test fleet; every host Python (3.8 to
 #                     3.13 from pyenv) in one run of both roles, a fleet host each. A few minutes.
 #   test-matrix-full  before a release: every ansible-core version (2.17 to 2.20) with all of
 #                     sanity and tests/unit, and the smoke run with every host Python it supports.

@@ -2,7 +2,7 @@
 Pythons on the managed hosts.
 
     .ci/matrix.py [--profile ci|full] [--cores 2.17,2.18,...] [--host-pythons 3.8,3.9,...]
-                  [--stages venv,sanity,unit,smoke] [--jobs N] [--keep-fleet]
+                  [--stages venv,sanity,unit,smoke] [--jobs N] [--keep-fleet] [--with-own]
 
 Two profiles:
 
@@ -15,8 +15,9 @@ Two profiles:
                   rule on every version) and the text checks judge the files the same way whatever
                   the version, so make sanity runs them once; ansible-doc of every module and
                   filter runs per version in the unit tests (tests/unit/test_collection_build.py)
-          unit    the unit test files that import ansible, directly or through the collection's
-                  plugins, or run an ansible command (found from the imports, see unit_files)
+          unit    the unit test files that drive ansible-core itself: run an ansible command,
+                  import it beyond its exception classes, or import the collection's modules,
+                  action or lookup plugins (found from the imports, see unit_files)
           smoke   .ci/smoke.yml on the fleet: audit web1 and natgw, tune web1, again (changed=0),
                   remove the tuning
         and, in ONE run of .ci/smoke.yml with the ansible-core of .venv, every managed-host Python
@@ -40,17 +41,19 @@ was up already (--keep-fleet leaves it).
 
 import argparse
 import ast
-import resource
 import glob
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+import yaml  # .venv's PyYAML (ansible-core's requirement)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(REPO, ".cache", "matrix")
@@ -73,6 +76,8 @@ SMOKE_PROFILE = "web_frontend"
 FLEET_ID = os.environ.get("NETFLEET_FLEET_ID", "0")
 FLEET_DIR = os.path.join(REPO, ".fleet", FLEET_ID)
 LOG_TAIL = 3000
+# The detail of a cell the ci profile leaves to make test (not run, not counted).
+MAKE_TEST = "not run here: make test runs it whole"
 PRINT_LOCK = threading.Lock()
 
 
@@ -196,37 +201,38 @@ def sanity(core, venv, tests, log):
     return "%d sanity tests" % ran if not tests else "%d of the version-bound sanity tests" % ran
 
 
+# What a unit test file must use for the ci profile to run it on every ansible-core version:
+# ansible-core's machinery itself (AnsibleModule, action and lookup plugins, the templar and its
+# unsafe values, the plugin loader...), not only its exception classes, which every supported
+# version has alike.
+STABLE_ANSIBLE = ("ansible.errors",)
+RUNS_UNDER_ANSIBLE = ("plugins.modules", "plugins.action", "plugins.lookup", "plugins.callback")
+ANSIBLE_COMMAND = re.compile(r"""["'/](ansible|ansible-(playbook|doc|galaxy|test|inventory|config))["']""")
+
+
 def unit_files():
-    """The unit test files whose outcome can depend on the ansible-core version: those importing
-    ansible (directly or through collection modules that do, transitively) or running an
-    ansible command. The rest test standard-library code (module_utils) or the tree itself."""
+    """The unit test files whose outcome can depend on the ansible-core version: those running an
+    ansible command, importing ansible-core beyond STABLE_ANSIBLE, or importing collection code
+    that runs inside ansible-core (modules under AnsibleModule, action and lookup plugins). The
+    rest test the collection's own logic (module_utils, plugin_utils, filter functions called
+    directly) or the tree itself; make test runs them, and test-matrix-full on every version."""
     prefix = "ansible_collections.netfleet.tcp."
-    files = {}
-    for top in ("plugins", os.path.join("tests", "unit")):
-        for folder, _dirs, names in os.walk(os.path.join(REPO, top)):
-            for name in names:
-                if name.endswith(".py"):
-                    path = os.path.join(folder, name)
-                    module = os.path.relpath(path, REPO)[:-3].replace(os.sep, ".")
-                    files[prefix + re.sub(r"\.__init__$", "", module)] = path
-    graph = dict((module, _imports(module, path)) for module, path in files.items())
-    verdict = {}
-
-    def needs_ansible(module, seen=()):
-        if module not in verdict:
-            verdict[module] = any(name == "ansible" or name.startswith("ansible.")
-                                  or (name in files and name not in seen and needs_ansible(name, seen + (module,)))
-                                  for name in graph.get(module, ()))
-        return verdict[module]
-
-    command = re.compile(r"""["'/](ansible|ansible-(playbook|doc|galaxy|test|inventory|config))["']""")
     chosen = []
-    for module, path in sorted(files.items()):
-        if os.path.basename(path).startswith("test_") and os.sep + "unit" + os.sep in path:
+    for folder, _dirs, names in os.walk(os.path.join(REPO, "tests", "unit")):
+        for name in sorted(names):
+            if not (name.startswith("test_") and name.endswith(".py")):
+                continue
+            path = os.path.join(folder, name)
+            relative = os.path.relpath(path, REPO)
+            imported = _imports(prefix + relative[:-3].replace(os.sep, "."), path)
             with open(path, encoding="utf-8") as handle:
-                if needs_ansible(module) or command.search(handle.read()):
-                    chosen.append(os.path.relpath(path, REPO))
-    return chosen
+                text = handle.read()
+            if ANSIBLE_COMMAND.search(text) or any(
+                    (item == "ansible" or item.startswith("ansible."))
+                    and not any(item == stable or item.startswith(stable + ".") for stable in STABLE_ANSIBLE)
+                    or any(item.startswith(prefix + kind) for kind in RUNS_UNDER_ANSIBLE) for item in imported):
+                chosen.append(relative)
+    return sorted(chosen)
 
 
 def _imports(module, path):
@@ -297,7 +303,6 @@ def host_plan(hosts, pythons, minimum=(0, 0)):
 
 def _playbook_plays(name):
     """How many plays playbooks/<name>.yml holds (the smoke run imports it)."""
-    import yaml  # .venv's PyYAML; only the matrix driver needs it
     with open(os.path.join(REPO, "playbooks", name + ".yml"), encoding="utf-8") as handle:
         return len(yaml.safe_load(handle))
 
@@ -397,7 +402,7 @@ def judge_smoke(data, plan, tuned, report_dir):
 
 # --------------------------------------------------------------------------- the matrix
 
-class Matrix(object):
+class Matrix:
     """Cells run from several threads; results and printing are serialised here."""
 
     def __init__(self):
@@ -477,7 +482,8 @@ def planner(profile, own, pythons):
 
 
 def cpu_lane(matrix, core, venv_future, stages, profile, own, files):
-    """sanity then unit of one ansible-core version, once its virtualenv is ready."""
+    """sanity then unit of one ansible-core version, once its virtualenv is ready. In the ci
+    profile .venv's version (own; None with --with-own) is left to make test: not run here."""
     venv = (venv_future.result() or (None, None))[1]
     if venv is None:
         return
@@ -485,7 +491,7 @@ def cpu_lane(matrix, core, venv_future, stages, profile, own, files):
         if name not in stages:
             continue
         if profile == "ci" and core == own:
-            matrix.record(core_row(core), name, True, 0, "make test runs it whole")
+            matrix.record(core_row(core), name, None, 0, MAKE_TEST)
         elif name == "sanity":
             matrix.cell(core_row(core), "sanity", sanity, core, venv, SANITY_CI if profile == "ci" else None)
         else:
@@ -502,7 +508,7 @@ def table(results, rows, columns):
             if item is None:
                 texts.append("-")
             elif item["ok"] is None:
-                texts.append("n/s")
+                texts.append("in make test" if item["detail"] == MAKE_TEST else "n/s")
             else:
                 texts.append(("ok" if item["ok"] else "FAIL") + (" %ds" % item["seconds"] if item["seconds"] else ""))
         lines.append("| %s | %s |" % (row, " | ".join(texts)))
@@ -517,6 +523,8 @@ def parse_args(argv):
     parser.add_argument("--stages", default=",".join(STAGES))
     parser.add_argument("--jobs", type=int, default=2, help="sanity/unit cells at once (default 2)")
     parser.add_argument("--keep-fleet", action="store_true", help="leave a fleet this run brought up")
+    parser.add_argument("--with-own", action="store_true",
+                        help="ci profile: run .venv's version-bound sanity and unit tests too (make test runs them whole)")
     args = parser.parse_args(argv)
     args.cores = [item for item in args.cores.split(",") if item]
     args.host_pythons = [item for item in args.host_pythons.split(",") if item]
@@ -536,7 +544,8 @@ def main(argv=None):
             ThreadPoolExecutor(max_workers=max(1, args.jobs)) as cpu_pool:
         venv_futures = dict((core, venv_pool.submit(matrix.cell, core_row(core), "venv", venv_cell, core, own))
                             for core in cores)
-        lanes = [cpu_pool.submit(cpu_lane, matrix, core, venv_futures[core], args.stages, args.profile, own, files)
+        lanes = [cpu_pool.submit(cpu_lane, matrix, core, venv_futures[core], args.stages, args.profile,
+                                 None if args.with_own else own, files)
                  for core in cores]
         if "smoke" in args.stages:
             fleet_lane(matrix, planner(args.profile, own, args.host_pythons), cores, venv_futures, args.keep_fleet)
@@ -562,9 +571,9 @@ def report(results, cores, args, own):
     lines = ["ansible-core on the controller (.venv has %s)" % own, ""]
     lines += table(results, [core_row(core) for core in sorted(cores)], columns)
     if "smoke" in args.stages:
-        rows = ["host Python " + version for version in sorted(args.host_pythons + ["3.11 (system)"],
-                                                                 key=lambda v: tuple(int(p) for p in v[:4].split(".")
-                                                                                     if p.isdigit()))]
+        versions = sorted(args.host_pythons + ["3.11 (system)"], key=lambda text: tuple(
+            int(part) for part in text.split(" ")[0].split(".")))
+        rows = ["host Python " + version for version in versions]
         lines += ["", "managed-host Python (smoke run of both roles) per ansible-core", ""]
         lines += table(results, rows, ["core " + core for core in sorted(cores)])
     return lines

@@ -18,7 +18,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import 
     render_format,
 )
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._history import history_for_report
-from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import filter_error, short_repr
+from ansible_collections.netfleet.tcp.plugins.plugin_utils._filter_errors import filter_error, short_repr, whole_number
 
 FORMATS = tuple(sorted(_REGISTRY))
 
@@ -51,7 +51,7 @@ def audit_report(results, *, hosts=None, active=None, profile=None, fail_on="err
             profile=None if profile is None else str(profile),
             fail_on=str(fail_on),
             thresholds=thresholds,
-            top=top,
+            top=whole_number(top),
             pressure_findings=bool(pressure_findings),
             generated_at=generated_at,
             title=str(title),

@@ -29,6 +29,24 @@ MAX_MESSAGE = 1000
 _LONG_WORD = re.compile(r"\S{%d,}" % (MAX_ECHO + 10))
 
 
+# A whole number written out, as ansible-core before 2.19 passes a templated number.
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
+
+
+def whole_number(value):
+    """``value`` as an int when it is the text of a whole number, else ``value`` unchanged.
+
+    Before 2.19, ansible-core templates a variable defined as ``"{{ ... }}"`` (a role's
+    internal variables are) to text: a role default of ``5`` reaches a filter as ``'5'``.
+    Filters taking a count pass it through here and then check it as they always do, so
+    ``'5'`` means 5 on every version while ``'five'``, ``'5.0'``, ``True`` or ``0`` are
+    still refused.
+    """
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
+        return int(value.strip())
+    return value
+
+
 def clip(text, limit=MAX_ECHO):
     """``text`` (made a string) cut to ``limit`` characters, saying how many were left out."""
     text = text if isinstance(text, str) else str(text)

@@ -193,6 +193,8 @@ DROPIN_DIR = "/etc/sysctl.d"
 # that into a failure of its own (ansible/ansible#82225): on those Pythons a NUL in a string
 # option is refused there, before the module's own check could name it. Either way the
 # module fails and changes nothing; what the message names depends on the host's Python.
+# The module's own checks are tested to name a NUL on every Python in
+# tests/unit/plugins/module_utils/test_dropin.py.
 SYSLOG_REFUSES_NUL = sys.version_info >= (3, 12)
 
 

@@ -51,6 +51,20 @@ def test_report_errors():
         af.audit_report({}, hosts="web1")
 
 
+def test_top_written_as_text_is_that_number(records):
+    # ansible-core before 2.19 templates the role's top (a "{{ ... }}" variable) to text.
+    as_text = af.audit_report(records, record_var="", facts_var="", generated_at=STAMP, top=" 1")
+    as_number = af.audit_report(records, record_var="", facts_var="", generated_at=STAMP, top=1)
+    assert as_text == as_number
+    assert as_text != af.audit_report(records, record_var="", facts_var="", generated_at=STAMP, top=3)
+
+
+@pytest.mark.parametrize("top", ["five", "5.0", "-1", "0", "", True, 2.5])
+def test_top_that_is_no_whole_number_is_refused(top):
+    with pytest.raises(AnsibleFilterError, match="audit_report: top must be a positive integer"):
+        af.audit_report({}, top=top)
+
+
 @pytest.mark.parametrize("fmt,needle", [
     ("markdown", "# TCP fleet audit"),
     ("json", '"schema_version": 1'),

@@ -135,3 +135,13 @@ def test_remove(tmp_path):
 def test_host_path():
     assert _dropin.host_path("/etc/sysctl.d/x.conf", "/") == "/etc/sysctl.d/x.conf"
     assert _dropin.host_path("/etc/sysctl.d/x.conf", "/srv/root") == "/srv/root/etc/sysctl.d/x.conf"
+
+
+def test_the_module_own_checks_name_a_nul_on_every_python():
+    # On hosts with Python 3.12 or newer, AnsibleModule refuses a NUL in a string option while
+    # logging the invocation, before sysctl_profile reads it (tests/unit/reliability/
+    # test_hostile_modules.py states that per Python); the module's own checks still refuse it,
+    # which is what protects a caller that reaches them without that logging.
+    assert "profile name" in _dropin.name_problem("web\x00")
+    assert "may only hold" in _dropin.name_problem("web\x00")
+    assert _dropin.path_problem("/etc/sysctl.d/x\x00.conf") == "path contains a control character"
