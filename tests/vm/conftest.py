@@ -125,8 +125,16 @@ class VMSession:
         return self.set.ssh(name, command, check=check, timeout=timeout)
 
     def sysctl(self, name, key):
-        path = "/proc/sys/" + key.replace("/", "\0").replace(".", "/").replace("\0", ".")
-        return " ".join(self.ssh(name, "cat %s" % shlex.quote(path)).stdout.split())
+        return self.sysctls(name, [key])[key]
+
+    def sysctls(self, name, keys):
+        """{key: live value} for many keys in one command (the shell's read: no process per key)."""
+        keys = list(keys)
+        paths = ["/proc/sys/" + key.replace("/", "\0").replace(".", "/").replace("\0", ".") for key in keys]
+        command = "for f in %s; do v=; read -r v < \"$f\"; printf '%%s\\n' \"$v\"; done" % " ".join(
+            shlex.quote(path) for path in paths)
+        lines = self.ssh(name, command).stdout.split("\n")
+        return dict((key, " ".join(line.split())) for key, line in zip(keys, lines))
 
     def read_all(self, name):
         return json.loads(self.ssh(name, READ_ALL).stdout)

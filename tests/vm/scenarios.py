@@ -71,7 +71,7 @@ def apply_tuning(vms, run):
     result = run.results(APPLY)[TUNED]
     wanted = dict((key, item["after"]) for key, item in result["keys"].items()
                   if item["status"] != "skipped-missing")
-    live = dict((key, vms.sysctl(TUNED, key)) for key in wanted)
+    live = vms.sysctls(TUNED, wanted)
     dropin = vms.ssh(TUNED, "cat %s" % DROPIN).stdout
     return {"run": run, "wanted": wanted, "fresh": fresh, "live": live, "dropin": dropin}
 

@@ -37,7 +37,7 @@ def test_machine_wide_keys_are_applied_live(first_reboot):
 def test_a_real_reboot_restores_every_value_through_systemd_sysctl(vms, first_reboot):
     wanted, fresh = first_reboot["tuning"]["wanted"], first_reboot["tuning"]["fresh"]
     assert_systemd_sysctl_ran(vms)
-    live = dict((key, vms.sysctl(TUNED, key)) for key in wanted)
+    live = vms.sysctls(TUNED, wanted)
     assert live == wanted
     for key in MACHINE_WIDE:  # without systemd-sysctl the kernel's boot value would be there
         assert live[key] != fresh[key]
@@ -50,9 +50,9 @@ def test_absent_restores_the_originals_and_they_survive_a_reboot(vms, first_rebo
     assert run.rc == 0, run
     assert vms.ssh(TUNED, "test -e %s" % DROPIN, check=False).returncode == 1
     # The record holds what the first run found: the values of a fresh boot.
-    assert dict((key, vms.sysctl(TUNED, key)) for key in keys) == dict((key, fresh[key]) for key in keys)
+    assert vms.sysctls(TUNED, keys) == dict((key, fresh[key]) for key in keys)
 
     vms.reboot(TUNED)
     assert_systemd_sysctl_ran(vms)
-    after = dict((key, vms.sysctl(TUNED, key)) for key in keys)
+    after = vms.sysctls(TUNED, keys)
     assert after == dict((key, fresh[key]) for key in keys)
