@@ -39,7 +39,7 @@ SANITY_TREE := $(BUILD)/sanity/ansible_collections/netfleet/tcp
 # it runs with HOME here so they stay in the checkout.
 ANSIBLE_TEST_HOME := $(CACHE)/ansible-test
 DEB_PACKAGES := openssh-server nftables iptables iproute2 rsync shellcheck prometheus chromium chromium-driver \
-  qemu-system-x86 qemu-utils debootstrap
+  qemu-system-x86 qemu-utils mmdebstrap
 PYTEST := $(BIN)/python -m pytest
 
 export PATH := $(BIN):$(PATH)
