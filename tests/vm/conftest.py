@@ -37,6 +37,7 @@ for path in (HERE, INTEGRATION):
     if path not in sys.path:
         sys.path.insert(0, path)
 
+import leftovers  # noqa: E402
 import vm as vm_mod  # noqa: E402
 from harness import FleetSession, load_fleet_module  # noqa: E402
 
@@ -45,6 +46,8 @@ NAMES = ("vm1", "vm2")
 # Ansible's connection timeout for guests running under software emulation.
 VM_ENV = {"ANSIBLE_TIMEOUT": "120"}
 _REASON = []
+_VMSETS = []  # every VMSet of the session, for the leftover check at its end
+_TAPS_BEFORE = []
 
 
 def _interrupt(signum, _frame):
@@ -55,6 +58,22 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "vm: runs against the VM tier's virtual machines")
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
+    _TAPS_BEFORE[:] = sorted(leftovers.taps())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """After the VMs and the namespace fleet are gone: nothing of theirs may remain (qemu,
+    run directory and overlays, bridge, veths, namespaces, taps); a leftover fails the run."""
+    if not _VMSETS:
+        return
+    found = leftovers.find(_VMSETS, os.environ.get("NETFLEET_FLEET_ID", "0"), _TAPS_BEFORE)
+    if found:
+        sys.stderr.write("\nVM tier: left behind:\n  %s\n" % "\n  ".join(found))
+        session.exitstatus = 1
+    else:
+        sys.stderr.write("\nVM tier: nothing left behind (no qemu of the session, no run directory or "
+                         "overlay outside the image cache, no tap, bridge, veth or namespace of fleet %s)\n"
+                         % os.environ.get("NETFLEET_FLEET_ID", "0"))
 
 
 def _unavailable_reason():
@@ -173,6 +192,7 @@ def vms(fleet):
     if reason:
         pytest.skip("VM tier unavailable: %s" % reason)
     vmset = vm_mod.VMSet(NAMES)
+    _VMSETS.append(vmset)
     try:
         try:
             vmset.start()
