@@ -1,7 +1,8 @@
 # netfleet.tcp: development and CI entry points.
 #
 #   make audit   audit this machine (playbooks/audit.yml over a local connection), changing nothing
-#   make test    sanity, lint, unit, integration and VM tests, then one summary line (what CI runs)
+#   make test    sanity, lint, unit, integration and VM tests, then one summary line (CI runs it,
+#                then make test-matrix: see .ci/run)
 #
 # What the targets create, all in folders .gitignore and galaxy.yml's build_ignore leave out:
 #   .venv/     virtualenv: controller requirements for `make audit`, all of requirements/test.txt
@@ -58,7 +59,7 @@ export PYTHONWARNINGS := $(if $(PYTHONWARNINGS),$(PYTHONWARNINGS)$(comma))ignore
 # `make lint` drops that one line from its output.
 DSA_LINT_LINE := CryptographyDeprecationWarning DSA is deprecated and support will be removed
 
-.PHONY: help venv controller-venv deps link fleet fleet-down sanity lint unit integration test-vm test test-matrix audit build changelog docs docs-check docsite clean distclean
+.PHONY: help venv controller-venv deps link fleet fleet-down sanity lint unit integration test-vm test test-matrix test-matrix-full audit build changelog docs docs-check docsite clean distclean
 
 help:
 	@echo "make audit        audit this machine with playbooks/audit.yml, changing nothing"
@@ -66,7 +67,8 @@ help:
 	@echo "make venv         create/update .venv from requirements/test.txt"
 	@echo "make fleet        build the test fleet (network namespaces, root only) for the README's examples"
 	@echo "make fleet-down   remove the test fleet"
-	@echo "make test-matrix  sanity, unit and a role smoke run per ansible-core version, modules per host Python"
+	@echo "make test-matrix  the version matrix CI runs: what differs per ansible-core version, every host Python"
+	@echo "make test-matrix-full  the whole matrix (release): all sanity, unit, smoke per ansible-core x host Python"
 	@echo "make deps         install missing Debian packages ($(DEB_PACKAGES)); root only"
 	@echo "make sanity       ansible-test sanity on a copy of the tree, antsibull-changelog lint"
 	@echo "make lint         ansible-lint, production profile"
@@ -222,14 +224,28 @@ test:
 	"$(BIN)/python" "$(REPO)/.ci/report.py" summary || rc=1; \
 	exit $$rc
 
-# The version matrix (.ci/matrix.py): per ansible-core version (2.17 to 2.20, virtualenvs under
-# .cache/matrix) sanity, unit and a smoke run of both roles on the test fleet; per managed-host
-# Python (3.8 to 3.13 from pyenv) the modules on the fleet. It takes longer than `make test`
-# (figures in the README), so it is its own target, run by hand (CI runs `make test` only).
-# MATRIX_ARGS narrows it, e.g. MATRIX_ARGS='--cores 2.20 --stages unit'.
+# The version matrix (.ci/matrix.py; README "Supported versions"), two profiles:
+#   test-matrix       what CI runs after make test (.ci/run): for each ansible-core version besides
+#                     .venv's, the version-bound sanity tests, the unit tests that import ansible
+#                     and a smoke run of both roles on the test fleet; every host Python (3.8 to
+#                     3.13 from pyenv) in one run of both roles, a fleet host each. A few minutes.
+#   test-matrix-full  before a release: every ansible-core version (2.17 to 2.20) with all of
+#                     sanity and tests/unit, and the smoke run with every host Python it supports.
+#                     Over an hour on 2 cores.
+# Virtualenvs under .cache/matrix; the fleet is NETFLEET_FLEET_ID's (root only). MATRIX_ARGS
+# narrows a run, e.g. MATRIX_ARGS='--cores 2.20 --stages venv,unit'; MATRIX_JOBS sets how many
+# sanity/unit cells run at once (default 2, beside the fleet's lane).
+MATRIX_JOBS ?= 2
+
 test-matrix: venv deps link
+	@mkdir -p "$(REPORTS)" && rm -f "$(REPORTS)/matrix.json"
+	@rc=0; cd "$(REPO)" && "$(BIN)/python" .ci/matrix.py --profile ci --jobs $(MATRIX_JOBS) $(MATRIX_ARGS) || rc=$$?; \
+	"$(BIN)/python" "$(REPO)/.ci/report.py" stage matrix $$rc --matrix "$(REPORTS)/matrix-cells.json"; \
+	exit $$rc
+
+test-matrix-full: venv deps link
 	@mkdir -p "$(REPORTS)"
-	cd "$(REPO)" && "$(BIN)/python" .ci/matrix.py $(MATRIX_ARGS)
+	cd "$(REPO)" && "$(BIN)/python" .ci/matrix.py --profile full --jobs $(MATRIX_JOBS) $(MATRIX_ARGS)
 
 # --- using the collection ----------------------------------------------------
 

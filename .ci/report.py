@@ -3,8 +3,11 @@
     report.py stage NAME RC [--junit FILE] [--lint-log FILE]
                            [--sanity-log FILE --extra N --changelog-rc RC]
         writes .build/reports/NAME.json and prints one line for the stage
-    report.py summary
-        prints the one summary line of `make test`; exit status 1 unless every stage passed
+    report.py stage matrix RC --matrix FILE
+        the version matrix (make test-matrix): one count per cell of .ci/matrix.py's FILE
+    report.py summary [--with NAME]...
+        prints the one summary line of `make test` (and of the stages --with names, as .ci/run
+        adds the matrix); exit status 1 unless every stage passed
 
 Counting: a sanity test, the changelog lint and the ansible-lint run count one each;
 unit, integration and vm tests count per pytest test case (from pytest's JUnit XML).
@@ -92,6 +95,12 @@ def stage(argv):
             result["failed"] += 1
             result["passed"] -= 1
             result["note"] = (result["note"] + "; " if result["note"] else "") + "changelog lint failed"
+    if "--matrix" in opts:
+        matrix = json.loads(_read(opts["--matrix"]) or '{"cells": []}')
+        bad = [c for c in matrix["cells"] if c["ok"] is False]
+        result.update(passed=sum(1 for c in matrix["cells"] if c["ok"]), failed=len(bad))
+        result["note"] = "; ".join("%s %s" % (c["row"], c["column"]) for c in bad) or (
+            "%s profile, cells of the version matrix, %ss" % (matrix.get("profile"), matrix.get("seconds")))
     if "--lint-log" in opts:
         files = from_lint_log(opts["--lint-log"])
         result.update(passed=0 if rc else 1, failed=1 if rc else 0)
@@ -129,9 +138,10 @@ def describe(result):
     return text + ")"
 
 
-def summary(_argv):
+def summary(argv):
     results, parts = [], []
-    for name in STAGES:
+    extra = [value for flag, value in zip(argv[::2], argv[1::2]) if flag == "--with"]
+    for name in STAGES + tuple(extra):
         data = _read(os.path.join(REPORTS, name + ".json"))
         if not data:
             parts.append("%s not run" % name)

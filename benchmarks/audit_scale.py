@@ -9,7 +9,7 @@ pipelining on, ControlPersist 60s), alternating ping and audit in each round:
   ping    `ansible all -m ping`: one module execution per host, the floor of any run over SSH;
   audit   `ansible-playbook playbooks/audit.yml`: tcp_state_facts (details ports and listeners)
           and sysctl_check on every host, then the report built once and written on the controller
-          (Markdown, JSON, JUnit XML) and the table printed; audit_fail_on=never.
+          (Markdown, JSON, JUnit XML) and the table printed; tcp_audit_fail_on=never.
 
 Every run starts cold: a fresh SSH control-path directory, so no run reuses another's connections.
 Each pair runs ROUNDS times; the median wall time of each command is reported, with the ratio
@@ -93,7 +93,7 @@ def measure(fleet, rounds, forks, report_root):
             else:
                 report_dir = os.path.join(report_root, "round-%d" % index)
                 elapsed, run = timed(fleet.playbook, PLAYBOOK, env=env, extra_vars={
-                    "audit_report_dir": report_dir, "audit_fail_on": "never"})
+                    "tcp_audit_report_dir": report_dir, "tcp_audit_fail_on": "never"})
                 if run.rc != 0:
                     raise SystemExit("audit failed:\n%s" % run)
                 with open(os.path.join(report_dir, "audit.json")) as handle:

@@ -4,29 +4,35 @@
 
 One invocation measures, on the same test-fleet hosts (tests/fleet, NETFLEET_FLEET_ID, default 9),
 for each fleet size (--sizes, default NETFLEET_FLEET_SIZE or 20,50) and each forks value
-(--forks, default 10,50), interleaved in every round:
+(--forks, default 10,50), sizes, forks and kinds interleaved in every round:
 
   ping       `ansible all -m ping`: one module execution per host, the floor of any run over SSH;
-  audit      `playbooks/audit.yml` (audit_fail_on=never, report written on the controller);
-  first      `playbooks/tune.yml -e tuning_profile=web_frontend` on a freshly reset fleet;
+  audit      `playbooks/audit.yml` (tcp_audit_fail_on=never, report written on the controller);
+  first      `playbooks/tune.yml -e tcp_tuning_profile=web_frontend` on a freshly reset fleet;
   re-run     the same again (nothing to change);
   check      the same with --check --diff;
-  absent     the same with tuning_state=absent;
+  absent     the same with tcp_tuning_state=absent;
   per-key    one ansible.posix.sysctl task per key, the keys and values the tuning role set on that
-             host (reload: true, file /etc/sysctl.d/90-bench-posix.conf), on a freshly reset fleet.
+             host (reload: true, file /etc/sysctl.d/90-bench-posix.conf), right after `absent`
+             put back the values the reset fleet had.
+
+One fleet of the largest size is brought up once (or reused when a healthy fleet of that size is
+already up: `--keep` leaves it up for the next invocation); a smaller size runs on its first hosts
+with an inventory of those hosts only, and the resets between runs reset only them.
 
 Every run starts with cold SSH connections (a fresh control-path directory). The median of the rounds
 is reported with the ratios to ping (targets: tuning at most 1.5x, audit at most 1.3x) and of tuning's
 first apply to the per-key play (target at most 0.25x). Module executions per host are counted from
 the results callback of the integration harness (every task result whose action is not
-controller-only) and printed per role run (target 1).
+controller-only, every item of a loop) and printed per run (target 1 for the roles), with the
+controller-only task results per host next to them. The section lists every target missed.
 
 ansible.posix comes from PyPI's `ansible` package, installed into a separate virtualenv under
 .cache/bench-ansible on first use; the script re-executes itself there, so every command runs with
 that venv's ansible-core. Writes its section of docs/benchmarks.md (<!-- BEGIN fleet_scale -->).
 
 Usage (root, like the fleet):
-    python3 benchmarks/fleet_scale.py [--sizes 20,50] [--forks 10,50] [--rounds 3] [--no-write]
+    python3 benchmarks/fleet_scale.py [--sizes 20,50] [--forks 10,50] [--rounds 3] [--keep] [--no-write]
 """
 
 import argparse
@@ -50,13 +56,32 @@ SECTION = "fleet_scale"
 TUNE = "playbooks/tune.yml"
 AUDIT = "playbooks/audit.yml"
 PROFILE = "web_frontend"
+# The roles' variable prefixes: tcp_tuning_* and tcp_audit_* since the roles are tcp_tuning and
+# tcp_audit (the old tuning_* and audit_* names still work, through a deprecation lookup).
+NEW_ROLES = os.path.isdir(os.path.join(REPO, "roles", "tcp_tuning"))
+TUNING = "tcp_tuning_" if NEW_ROLES else "tuning_"
+AUDITING = "tcp_audit_" if NEW_ROLES else "audit_"
 POSIX_FILE = "/etc/sysctl.d/90-bench-posix.conf"
 TARGETS = {"audit": 1.3, "first": 1.5, "re-run": 1.5, "check": 1.5, "absent": 1.5}
 PER_KEY_TARGET = 0.25
 KINDS = ("ping", "audit", "first", "re-run", "check", "absent", "per-key")
-CONTROLLER_ONLY = frozenset(["debug", "fail", "set_fact", "assert", "meta", "audit_files",
+TUNING_KINDS = ("first", "re-run", "check", "absent")
+# Actions that never execute a module on the managed host (action plugins that run on the controller).
+CONTROLLER_ONLY = frozenset(["debug", "fail", "set_fact", "assert", "meta", "audit_files", "role_var_aliases",
                              "include_tasks", "import_tasks", "include_role", "import_role",
-                             "validate_argument_spec"])
+                             "validate_argument_spec", "set_stats", "add_host", "group_by", "include_vars"])
+
+# Why a role run costs more than ping even at one module execution per host (the section ends with it).
+WHY = (
+    "Ping is the floor: one ad-hoc task, one small module execution per host. A role run pays that, "
+    "plus ansible-playbook's start (loading the collection, the roles and their argument specs), plus "
+    "a pass of the strategy over every host for each controller-only task listed above (templating, "
+    "conditionals, callbacks), plus a module execution that costs more than ping's: its payload is "
+    "about 2.4 times ping's and the host compiles the collection's imported modules on every run "
+    "(benchmarks/module_cost.py prints the figures). The audit also builds, renders and writes the "
+    "fleet report on the controller. On this machine the controller and every fleet host share the "
+    "same CPUs with the other work running on it, so all of it adds up in the wall time; the "
+    "per-key play's looped task pays the per-task controller cost once for all its keys.")
 
 POSIX_PLAY = """
 - name: ansible.posix.sysctl, one task per key
@@ -73,6 +98,33 @@ POSIX_PLAY = """
 """ % POSIX_FILE
 
 
+def repair_scripts(venv):
+    """Point the venv's scripts at its own Python when they name another path.
+
+    pip writes the absolute path of the venv's Python into every script's first line; a venv
+    reached through another path (a checkout whose .cache is a link to another one's, or a
+    folder that was moved) would otherwise run scripts whose interpreter does not exist.
+    """
+    python = os.path.join(os.path.realpath(venv), "bin", "python")
+    bindir = os.path.join(venv, "bin")
+    for name in os.listdir(bindir):
+        path = os.path.join(bindir, name)
+        if os.path.islink(path) or not os.path.isfile(path):
+            continue
+        with open(path, "rb") as handle:
+            first = handle.readline()
+            rest = handle.read()
+        if not first.startswith(b"#!") or b"python" not in first or first.strip() == b"#!" + python.encode():
+            continue
+        if os.path.exists(first[2:].strip().split()[0].decode()):
+            continue
+        fd, tmp = tempfile.mkstemp(dir=bindir)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(b"#!" + python.encode() + b"\n" + rest)
+        os.chmod(tmp, 0o755)
+        os.rename(tmp, path)
+
+
 def ensure_venv():
     """Re-exec under .cache/bench-ansible (created with `pip install ansible` when missing)."""
     if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
@@ -81,6 +133,7 @@ def ensure_venv():
         print("creating %s with the ansible package (bundles ansible.posix) ..." % VENV, flush=True)
         subprocess.check_call([sys.executable, "-m", "venv", VENV])
         subprocess.check_call([VENV_PYTHON, "-m", "pip", "install", "--quiet", "ansible"])
+    repair_scripts(VENV)
     os.execv(VENV_PYTHON, [VENV_PYTHON] + sys.argv)
 
 
@@ -95,16 +148,22 @@ def harness():
     return FleetSession, load_fleet_module
 
 
-def executions(run):
-    """Module executions per host: results whose action runs on the host, each item of a loop counted."""
-    counts = {}
+def executions(run, hosts):
+    """Module executions per host, ``(on the host, controller-only)`` results: each item of a loop counted.
+
+    A result counts as a module execution on the host unless its action runs on the controller
+    only; a skipped result (or skipped loop item) runs nothing.
+    """
+    counts = dict((host, [0, 0]) for host in hosts)
     for item in run.all_results:
-        action = item["action"].rsplit(".", 1)[-1]
-        if action in CONTROLLER_ONLY or item["status"] in ("skipped", "unreachable") \
+        if item["host"] not in counts or item["status"] in ("skipped", "unreachable") \
                 or item["result"].get("skipped"):
             continue
         looped = item["result"].get("results")
-        counts[item["host"]] = counts.get(item["host"], 0) + (len(looped) if isinstance(looped, list) else 1)
+        ran = len([one for one in looped if not (isinstance(one, dict) and one.get("skipped"))]) \
+            if isinstance(looped, list) else 1
+        controller = item["action"].rsplit(".", 1)[-1] in CONTROLLER_ONLY
+        counts[item["host"]][1 if controller else 0] += ran
     return counts
 
 
@@ -129,62 +188,98 @@ def timed(func, *args, **kwargs):
 def applied_keys(run):
     """``{host: {key: value}}`` the tuning role set (changed or unchanged) on each host."""
     keys = {}
-    for host, result in run.results("Apply the whole profile in one call").items():
-        keys[host] = dict((key, entry["after"]) for key, entry in result["keys"].items()
-                          if entry["status"] in ("changed", "unchanged"))
+    for item in run.all_results:
+        if item["action"].rsplit(".", 1)[-1] == "tcp_tuning" and isinstance(item["result"].get("keys"), dict):
+            keys[item["host"]] = dict((key, entry["after"]) for key, entry in item["result"]["keys"].items()
+                                      if entry["status"] in ("changed", "unchanged"))
     return keys
 
 
-def one_round(fleet, forks, report_dir, state):
-    """Every kind once, in an order that alternates with the round; returns ``{kind: (seconds, run)}``."""
+class View(object):
+    """The first ``size`` hosts of the fleet: one fleet of the largest size serves every size."""
+
+    def __init__(self, fleet, size):
+        self.fleet = fleet
+        self.hosts = fleet.hosts[:size]
+        self.inventory = None if size >= len(fleet.hosts) else subset_inventory(fleet.inventory, self.hosts)
+
+    def adhoc(self, *args, **kwargs):
+        return self.fleet.adhoc(*args, inventory=self.inventory, **kwargs)
+
+    def playbook(self, *args, **kwargs):
+        return self.fleet.playbook(*args, inventory=self.inventory, **kwargs)
+
+    def reset(self):
+        self.fleet.reset(self.hosts)
+
+
+def subset_inventory(path, hosts):
+    """The fleet's inventory text with only ``hosts`` in its groups (group vars kept)."""
+    keep, lines, section = set(hosts), [], ""
+    with open(path) as handle:
+        for line in handle.read().splitlines():
+            stripped = line.strip()
+            if stripped.startswith("["):
+                section = stripped
+            elif stripped and not stripped.startswith("#") and not section.endswith(":vars]") \
+                    and stripped.split()[0] not in keep:
+                continue
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def one_round(view, forks, report_dir, state, index):
+    """Every kind once; returns ``{kind: (seconds, run)}``.
+
+    The tuning runs start from a reset fleet (fleet.sh reset: the hosts' sysctl.d and state dir
+    as built, then a reboot of each namespace); the per-key play runs right after the removal,
+    which put back the values the reset fleet had (its verify phase re-reads them) and removed
+    the drop-in, so one reset per round serves both. Ping and the audit run before the tuning
+    in even rounds and after the per-key play in odd ones.
+    """
     env = {"ANSIBLE_FORKS": str(forks)}
-    tune = {"tuning_hosts": "fleet", "tuning_profile": PROFILE}
-    steps = {
-        "ping": lambda: timed(fleet.adhoc, "all", "ansible.builtin.ping", env=env),
-        "audit": lambda: timed(fleet.playbook, AUDIT, env=env, extra_vars={
-            "audit_report_dir": report_dir, "audit_fail_on": "never"}),
-    }
+    tune = {TUNING + "hosts": "fleet", TUNING + "profile": PROFILE}
     out = {}
-    order = ["ping", "audit", "tuning", "per-key"]
-    if state["round"] % 2:
-        order.reverse()
-    for kind in order:
-        if kind in steps:
-            out[kind] = steps[kind]()
-        elif kind == "tuning":
-            fleet.reset()
-            out["first"] = timed(fleet.playbook, TUNE, env=env, extra_vars=tune)
-            state.setdefault("keys", applied_keys(out["first"][1]))
-            out["re-run"] = timed(fleet.playbook, TUNE, env=env, extra_vars=tune)
-            out["check"] = timed(fleet.playbook, TUNE, env=env, extra_vars=tune, check=True, diff=True)
-            out["absent"] = timed(fleet.playbook, TUNE, env=env, extra_vars=dict(tune, tuning_state="absent"))
-        else:
-            if "keys" not in state:
-                fleet.reset()
-                state["keys"] = applied_keys(timed(fleet.playbook, TUNE, env=env, extra_vars=tune)[1])
-            fleet.reset()
-            out["per-key"] = timed(fleet.playbook, POSIX_PLAY, env=env, extra_vars={"bench_keys": state["keys"]})
-    fleet.reset()
-    state["round"] += 1
+
+    def reads():
+        out["ping"] = timed(view.adhoc, "all", "ansible.builtin.ping", env=env)
+        out["audit"] = timed(view.playbook, AUDIT, env=env, extra_vars={
+            AUDITING + "report_dir": report_dir, AUDITING + "fail_on": "never"})
+
+    if index % 2 == 0:
+        reads()
+    view.reset()
+    out["first"] = timed(view.playbook, TUNE, env=env, extra_vars=tune)
+    state["keys"].update(applied_keys(out["first"][1]))
+    out["re-run"] = timed(view.playbook, TUNE, env=env, extra_vars=tune)
+    out["check"] = timed(view.playbook, TUNE, env=env, extra_vars=tune, check=True, diff=True)
+    out["absent"] = timed(view.playbook, TUNE, env=env, extra_vars=dict(tune, **{TUNING + "state": "absent"}))
+    keys = dict((host, state["keys"][host]) for host in view.hosts)
+    out["per-key"] = timed(view.playbook, POSIX_PLAY, env=env, extra_vars={"bench_keys": keys})
+    if index % 2:
+        reads()
     return out
 
 
-def measure(fleet, forks, rounds, report_root):
-    times = dict((kind, []) for kind in KINDS)
-    counts = {}
-    state = {"round": 0}
-    for index in range(rounds):
-        out = one_round(fleet, forks, os.path.join(report_root, "%d-%d" % (forks, index)), state)
-        for kind in KINDS:
-            times[kind].append(out[kind][0])
-            per_host = executions(out[kind][1])
-            counts.setdefault(kind, set()).update(per_host.values())
-        print("  %d hosts, forks %d, round %d: %s" % (len(fleet.hosts), forks, index + 1, ", ".join(
+def new_figures(size, forks):
+    return {"hosts": size, "forks": forks, "rounds": 0, "times": dict((kind, []) for kind in KINDS),
+            "loads": [], "executions": {}, "controller": {}, "keys": 0}
+
+
+def record(figures, out, view, state, load_before):
+    """Add one round's results to ``figures`` (times, load, executions per host)."""
+    figures["rounds"] += 1
+    figures["loads"].append("%s -> %s" % (load_before, load()))
+    for kind in KINDS:
+        figures["times"][kind].append(out[kind][0])
+        counts = executions(out[kind][1], view.hosts)
+        figures["executions"].setdefault(kind, set()).update(on_host for on_host, _ctl in counts.values())
+        figures["controller"].setdefault(kind, set()).update(ctl for _on_host, ctl in counts.values())
+    figures["median"] = dict((kind, statistics.median(values)) for kind, values in figures["times"].items())
+    figures["keys"] = len(state["keys"][view.hosts[0]]) if view.hosts[0] in state["keys"] else 0
+    print("  %d hosts, forks %d, round %d (load %s): %s" % (
+        len(view.hosts), figures["forks"], figures["rounds"], figures["loads"][-1], ", ".join(
             "%s %.2fs" % (kind, out[kind][0]) for kind in KINDS)), flush=True)
-    medians = dict((kind, statistics.median(values)) for kind, values in times.items())
-    keys = len(next(iter(state["keys"].values()))) if state.get("keys") else 0
-    return {"hosts": len(fleet.hosts), "forks": forks, "rounds": rounds, "times": times, "median": medians,
-            "executions": dict((kind, sorted(values)) for kind, values in counts.items()), "keys": keys}
 
 
 def machine():
@@ -201,47 +296,93 @@ def _verdict(ratio, target):
     return "%.2fx (%s)" % (ratio, "met" if ratio <= target else "NOT met, target <= %.2fx" % target)
 
 
-def render(figures, skipped, meta, loads):
-    lines = [
+def _counts(values):
+    return "/".join(str(n) for n in sorted(values))
+
+
+def missed(figures):
+    """``[(hosts, forks, what, ratio, target)]`` of every target the medians miss."""
+    found = []
+    for item in figures:
+        med = item["median"]
+        for kind, target in TARGETS.items():
+            if med[kind] / med["ping"] > target:
+                found.append((item["hosts"], item["forks"], "%s / ping" % kind, med[kind] / med["ping"], target))
+        if med["first"] / med["per-key"] > PER_KEY_TARGET:
+            found.append((item["hosts"], item["forks"], "first / per-key", med["first"] / med["per-key"],
+                          PER_KEY_TARGET))
+        for kind in TUNING_KINDS + ("audit",):
+            if item["executions"][kind] != {1}:
+                found.append((item["hosts"], item["forks"], "%s module executions per host" % kind,
+                              max(item["executions"][kind]), 1))
+    return found
+
+
+def _header(meta, bring_up):
+    return [
         "## The roles at fleet scale (fleet_scale)",
         "",
-        "`ansible all -m ping`, `playbooks/audit.yml`, `playbooks/tune.yml -e tuning_profile=%s` (first apply on "
-        "a reset fleet, re-run, `--check --diff`, `tuning_state=absent`) and one `ansible.posix.sysctl` task per "
-        "key with the keys and values the role set (reload: true), interleaved in every round, on the same "
-        "test-fleet hosts (network namespaces with their own sshd on this machine), pipelining on, every run "
-        "with cold SSH connections. Median of the rounds." % PROFILE,
+        "`ansible all -m ping`, `playbooks/audit.yml`, `playbooks/tune.yml -e %sprofile=%s` (first apply on "
+        "a reset fleet, re-run, `--check --diff`, `%sstate=absent`) and one `ansible.posix.sysctl` task per "
+        "key with the keys and values the role set (reload: true, right after the removal put the reset fleet's "
+        "values back), on the same test-fleet "
+        "hosts (network namespaces with their own sshd on this machine, so the controller and every host share "
+        "its CPUs), pipelining on, every run with cold SSH connections. One fleet of the largest size serves "
+        "every size (the smaller sizes run on its first hosts); the sizes, forks and kinds are interleaved in "
+        "every round. Median of the rounds." % (TUNING, PROFILE, TUNING),
         "",
-        "Machine: %d CPUs, %.0f GiB RAM, kernel %s, Python %s, %s; %s. Load average (1 min) at the start and "
-        "end of each size: %s. The machine was shared with other test runs, so absolute times vary; the "
-        "ratios compare runs made in the same minutes." % (
-            meta["cpus"], meta["mem_gib"], meta["kernel"], meta["python"], meta["ansible"], meta["date"],
-            "; ".join(loads)),
+        "Machine: %d CPUs, %.0f GiB RAM, kernel %s, Python %s, %s; %s. Fleet bring-up: %s. The machine was shared "
+        "with other test runs; the load average (1 min) at the start and end of every round is listed below, "
+        "and the ratios compare runs made in the same minutes." % (
+            meta["cpus"], meta["mem_gib"], meta["kernel"], meta["python"], meta["ansible"], meta["date"], bring_up),
         "",
+    ]
+
+
+def render(figures, meta, bring_up, requested):
+    lines = _header(meta, bring_up)
+    short = ["%d hosts, forks %d: %d" % (item["hosts"], item["forks"], item["rounds"]) for item in figures
+             if item["rounds"] < requested]
+    if short:
+        lines += ["Rounds measured so far (of %d asked for; the run wrote this section after every size and "
+                  "forks and was stopped or is still running): %s." % (requested, "; ".join(short)), ""]
+    lines += [
         "| Hosts | Forks | ping (s) | audit (s) | first (s) | re-run (s) | check (s) | absent (s) | per-key (s) |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for item in figures:
         lines.append("| %d | %d | %s |" % (item["hosts"], item["forks"], " | ".join(
             "%.2f" % item["median"][kind] for kind in KINDS)))
-    for size, reason in skipped:
-        lines.append("| %d | - | not measured: %s |||||||" % (size, reason))
     lines += ["", "Ratios of the medians against the targets:", ""]
     for item in figures:
         med = item["median"]
         parts = ["%s / ping %s" % (kind, _verdict(med[kind] / med["ping"], TARGETS[kind])) for kind in TARGETS]
         parts.append("first / per-key %s" % _verdict(med["first"] / med["per-key"], PER_KEY_TARGET))
         lines.append("- %d hosts, forks %d: %s." % (item["hosts"], item["forks"], "; ".join(parts)))
-    lines += ["", "Module executions per host per run (every host, every round):", ""]
+    lines += ["", "Module executions per host per run (every host, every round, each loop item counted), and "
+                  "the controller-only task results per host next to them:", ""]
     for item in figures:
         lines.append("- %d hosts, forks %d (%d keys per host): %s." % (
             item["hosts"], item["forks"], item["keys"], "; ".join(
-                "%s %s" % (kind, "/".join(str(n) for n in item["executions"][kind])) for kind in KINDS)))
-    lines += ["", "Every round (s):", ""]
+                "%s %s (+%s on the controller)" % (kind, _counts(item["executions"][kind]),
+                                                   _counts(item["controller"][kind])) for kind in KINDS)))
+    lines += ["", "Every round (s), with the load average at its start and end:", ""]
     for item in figures:
+        lines.append("- %d hosts, forks %d: %s; load %s." % (item["hosts"], item["forks"], "; ".join(
+            "%s %s" % (kind, ", ".join("%.2f" % value for value in item["times"][kind])) for kind in KINDS),
+            ", ".join(item["loads"])))
+    lines += ["", "Targets missed in this run:", ""]
+    lines += ["- %d hosts, forks %d: %s %.2fx, target <= %.2fx." % entry for entry in missed(figures)] or ["- none."]
+    lines += ["", "Where the time beyond ping goes (median seconds over ping's, per run and per host):", ""]
+    for item in figures:
+        med = item["median"]
         lines.append("- %d hosts, forks %d: %s." % (item["hosts"], item["forks"], "; ".join(
-            "%s %s" % (kind, ", ".join("%.2f" % value for value in item["times"][kind])) for kind in KINDS)))
+            "%s +%.2f s (%+.3f s per host)" % (kind, med[kind] - med["ping"], (med[kind] - med["ping"]) / item["hosts"])
+            for kind in ("audit",) + TUNING_KINDS)))
+    lines += ["", WHY]
     lines += ["", "Reproduce: `sudo python3 benchmarks/fleet_scale.py` (NETFLEET_FLEET_ID selects the fleet; "
-                  "`--sizes`, `--forks`, `--rounds`)."]
+                  "`--sizes`, `--forks`, `--rounds`). `benchmarks/module_cost.py` breaks one module execution "
+                  "down (payload, imports, CPU)."]
     return "\n".join(lines)
 
 
@@ -249,49 +390,57 @@ def load():
     return "%.1f" % os.getloadavg()[0]
 
 
+def bring_up(fleet_session, fleet_id, size):
+    """Start (or reuse) the fleet of ``size`` hosts; returns the session and a line saying how long it took."""
+    started, load_before = time.monotonic(), load()
+    fleet = fleet_session(fleet_id, size)
+    reused = fleet._fleet.healthy(size)  # pylint: disable=protected-access
+    fleet.start(rebuild=False)
+    how = "reused the fleet of %d hosts already up" % size if reused else "%d hosts built" % size
+    return fleet, "%s in %.1f s (load %s -> %s)" % (how, time.monotonic() - started, load_before, load())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default=os.environ.get("NETFLEET_FLEET_SIZE", "20,50"))
     parser.add_argument("--forks", default="10,50")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="leave the fleet up at the end (for another run)")
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/benchmarks.md alone")
     args = parser.parse_args()
     ensure_venv()
     os.environ.setdefault("NETFLEET_FLEET_ID", "9")
-    FleetSession, load_fleet_module = harness()
+    fleet_session, load_fleet_module = harness()
     reason = load_fleet_module().preflight()
     if reason:
         sys.exit("test fleet unavailable: %s" % reason)
-    figures, skipped, loads = [], [], []
+    sizes = sorted(int(part) for part in args.sizes.split(",") if part.strip())
+    configs = [(size, int(forks)) for size in sizes for forks in args.forks.split(",") if forks.strip()]
+    fleet, brought = bring_up(fleet_session, os.environ["NETFLEET_FLEET_ID"], sizes[-1])
+    print("fleet: %s" % brought, flush=True)
+    views = dict((size, View(fleet, size)) for size in sizes)
+    figures = dict((config, new_figures(*config)) for config in configs)
+    state = {"keys": {}}
     report_root = tempfile.mkdtemp(prefix="nf-bench-fleet-")
     try:
-        for size in [int(part) for part in args.sizes.split(",") if part.strip()]:
-            fleet = FleetSession(os.environ["NETFLEET_FLEET_ID"], size)
-            try:
-                fleet.start()
-            except Exception as error:  # pylint: disable=broad-except  # the machine cannot hold this many
-                skipped.append((size, (str(error).splitlines() or [type(error).__name__])[0][:160]))
-                fleet.stop()
-                continue
-            started = load()
-            try:
-                for forks in [int(part) for part in args.forks.split(",") if part.strip()]:
-                    figures.append(measure(fleet, forks, args.rounds, report_root))
-                    if not args.no_write:  # each size and forks as soon as it is measured
-                        write_section(SECTION, render(figures, skipped, machine(), loads + [
-                            "%d hosts %s -> %s" % (size, started, load())]), DOC)
-            finally:
-                loads.append("%d hosts %s -> %s" % (size, started, load()))
-                fleet.stop()
+        for index in range(args.rounds):
+            for size, forks in (configs if index % 2 == 0 else list(reversed(configs))):
+                started = load()
+                out = one_round(views[size], forks, os.path.join(report_root, "%d-%d-%d" % (size, forks, index)),
+                                state, index)
+                record(figures[(size, forks)], out, views[size], state, started)
+                if not args.no_write:  # as soon as it is measured, so a run stopped early keeps its rounds
+                    measured = [figures[c] for c in configs if figures[c]["rounds"]]
+                    write_section(SECTION, render(measured, machine(), brought, args.rounds), DOC)
     finally:
         shutil.rmtree(report_root, ignore_errors=True)
-    text = render(figures, skipped, machine(), loads)
+        if not args.keep:
+            fleet.stop()
+    text = render([figures[c] for c in configs], machine(), brought, args.rounds)
     print(text)
     if not args.no_write:
         write_section(SECTION, text, DOC)
-    met = all(item["median"][kind] / item["median"]["ping"] <= target
-              for item in figures for kind, target in TARGETS.items())
-    return 0 if figures and met else 1
+    return 1 if missed([figures[c] for c in configs]) else 0
 
 
 if __name__ == "__main__":

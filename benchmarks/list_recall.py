@@ -25,7 +25,9 @@ key is absent here (key-missing, unless the judgement says the key exists nowher
 it is drift (live-differs-desired), when it is about a live value the list does not set,
 or when its rule rests on this host's live state (port-range-listeners,
 tw-buckets-below-current, tw-reuse-accepting-host: what listens, how many sockets sit in
-TIME_WAIT, what the counters say right now); the script lists the last two kinds. Any
+TIME_WAIT, what the counters say right now) or on how its kernel was built (key-read-only,
+key-write-only: the mode of the key's /proc/sys file); the script lists the last two kinds.
+A finding of such a rule that matches a judged problem counts as right like any other. Any
 other unmatched finding is wrong and lowers precision.
 
 Prints the figures and rewrites its section of docs/benchmarks.md
@@ -59,9 +61,12 @@ CONTEXT_IDS = ("live-differs-desired",)
 CONTEXT_PREFIXES = ("persisted-",)
 LIST_SUFFIXES = (".conf", ".txt", ".yml")
 CONTEXT_NOT_LISTED = "about a live value the list does not set"
-# Rules whose verdict rests on this host's live state (listeners, TIME_WAIT count, open counters).
-HOST_STATE_RULES = ("port-range-listeners", "tw-buckets-below-current", "tw-reuse-accepting-host")
-CONTEXT_HOST_STATE = "rests on this host's live state (listeners, TIME_WAIT count, counters)"
+# Rules whose verdict rests on this host's live state (listeners, TIME_WAIT count, open counters),
+# or on how this host's kernel was built (the mode of a key's /proc/sys file: kernel.nmi_watchdog
+# is read-only on a kernel without a hard lockup detector, writable elsewhere).
+HOST_STATE_RULES = ("port-range-listeners", "tw-buckets-below-current", "tw-reuse-accepting-host",
+                    "key-read-only", "key-write-only")
+CONTEXT_HOST_STATE = "rests on this host's live state or kernel build (listeners, TIME_WAIT count, counters, mode bits)"
 
 
 def engine():

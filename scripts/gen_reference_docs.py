@@ -180,6 +180,8 @@ def _range_text(entry):
         return "at most %s" % high
     if high is None:
         return "at least %s" % low
+    if entry.get("minimum_note"):
+        return "%s to %s (%s)" % (low, high, entry["minimum_note"])
     return "%s to %s" % (low, high)
 
 
@@ -190,7 +192,7 @@ def _kernel_text(entry):
     if entry.get("removed"):
         parts.append("removed in %s" % entry["removed"])
     if not parts:
-        parts.append("present in every kernel from 4.0 on")
+        parts.append("present in every kernel judged here (3.10 on)")
     return "; ".join(parts)
 
 
@@ -248,6 +250,7 @@ def _profile_users():
 
 def render_knobs():
     catalog = _module_utils("_catalog")
+    scope_module = _module_utils("_catalog_scope")
     entries = catalog.entries()
     rules = _rule_catalog()
     users = _profile_users()
@@ -274,7 +277,8 @@ def render_knobs():
         "  computes at boot say from what; the example is one machine's value.",
         "* **Kernel** gives the versions that added or removed the key; **Changes** the versions",
         "  that changed its meaning or default.",
-        "* **Scope** tells whether a container or network namespace has its own copy.",
+        "* **Scope** tells whether a container or network namespace has its own copy, and since",
+        "  which release: before it, a container has no file for the key and the host's value applies.",
         "",
         "## Summary",
         "",
@@ -302,7 +306,9 @@ def render_knobs():
             facts.append(("Range", value_range))
         facts.append(("Default", _default_text(entry)))
         facts.append(("Kernel", _kernel_text(entry)))
-        facts.append(("Scope", NAMESPACE_TEXT.get(entry["namespace"], entry["namespace"])))
+        scope = NAMESPACE_TEXT.get(entry["namespace"], entry["namespace"])
+        history = scope_module.scope_history(entry["key"])
+        facts.append(("Scope", "%s; %s" % (scope, history) if history else scope))
         out += _table(["", ""], [["**%s**" % name, text] for name, text in facts])
         out.append("")
         if entry.get("values"):
@@ -344,7 +350,7 @@ def render_knobs():
         "Every finding `netfleet.tcp.sysctl_check` can return, by its stable `id`. A finding",
         "carries `id`, `severity`, `key`, `value`, `message` (what is wrong here, with this",
         "host's numbers) and `remediation` (what to change). The audit report groups findings",
-        "by `id`; `fail_on` (module) and `audit_fail_on` (audit role) decide which severities",
+        "by `id`; `fail_on` (module) and `tcp_audit_fail_on` (tcp_audit role) decide which severities",
         "fail a run.",
         "",
     ]
@@ -413,7 +419,7 @@ def render_profiles():
     out += [
         "# Profile reference",
         "",
-        "The tuning profiles the `netfleet.tcp.tuning` role applies and the",
+        "The tuning profiles the `netfleet.tcp.tcp_tuning` role applies and the",
         "`netfleet.tcp.tcp_profile` filter renders, every key with its value and the reason it",
         "is there. Values that depend on the host (memory, page size, listening ports, kernel",
         "version) are computed per host by a formula and never hard-coded. For those, the",
@@ -641,8 +647,8 @@ SPLICES = {
 }
 SPLICED_FILES = (
     "plugins/modules/sysctl_check.py",
-    "roles/tuning/meta/argument_specs.yml",
-    "roles/audit/meta/argument_specs.yml",
+    "roles/tcp_tuning/meta/argument_specs.yml",
+    "roles/tcp_audit/meta/argument_specs.yml",
     "plugins/modules/audit_files.py",
     "plugins/filter/audit_render.yml",
 )

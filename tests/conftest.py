@@ -12,6 +12,7 @@ pytest.ini passes ``--ansible-unit-inject-only`` so pytest-ansible reuses this
 path instead of building its own symlink farm under ``./collections``.
 """
 
+import importlib.util
 import os
 import sys
 
@@ -64,3 +65,50 @@ def _hypothesis_profile():
 _ensure_link()
 _prepend_collections_path()
 _hypothesis_profile()
+
+
+# --- the machine is left alone ---------------------------------------------------------
+# kernel.*, vm.*, fs.* and the initial namespace's net.* are read at the start of the session
+# and again at its end; any difference fails the session (see machine_guard.py). Under
+# pytest-xdist the controller process does it once for all workers.
+
+_MACHINE_BEFORE = {}
+
+
+def _load_machine_guard():
+    # pytest runs with --import-mode=importlib, so tests/ is not on sys.path: load by path.
+    spec = importlib.util.spec_from_file_location(
+        "netfleet_machine_guard", os.path.join(REPO, "tests", "machine_guard.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules.setdefault(spec.name, module)
+    return sys.modules[spec.name]
+
+
+machine_guard = _load_machine_guard()
+
+
+def _is_xdist_worker(session):
+    return hasattr(session.config, "workerinput")
+
+
+def pytest_sessionstart(session):
+    if not _is_xdist_worker(session) and os.path.isdir(machine_guard.PROC_SYS):
+        _MACHINE_BEFORE.update(machine_guard.machine_settings())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _is_xdist_worker(session) or not _MACHINE_BEFORE:
+        return
+    changed = machine_guard.differences(_MACHINE_BEFORE, machine_guard.machine_settings())
+    if not changed:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = ["the machine's own kernel settings changed during the tests (%d):" % len(changed)]
+    lines += ["  " + line for line in changed]
+    if reporter is not None:
+        reporter.write_sep("=", "MACHINE SETTINGS CHANGED", red=True)
+        reporter.write_line("\n".join(lines))
+    else:
+        sys.stderr.write("\n".join(lines) + "\n")
+    session.exitstatus = 1

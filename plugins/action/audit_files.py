@@ -35,9 +35,9 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report._histor
 # Report files per format, from the formats registry: {"markdown": "audit.md", ...}
 FILES = dict((name, FORMATS[name]["file"]) for name in file_formats())
 SCHEMA_NAME = "audit_report.schema.json"
-# plugins/action/ -> the collection root -> roles/audit/files/
+# plugins/action/ -> the collection root -> roles/tcp_audit/files/
 SCHEMA_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                           "roles", "audit", "files", SCHEMA_NAME)
+                           "roles", "tcp_audit", "files", SCHEMA_NAME)
 ARGUMENT_SPEC = {
     "report": {"type": "dict", "required": True},
     "dest": {"type": "path"},

@@ -164,17 +164,47 @@ def to_sysctl_conf(settings, header=None):
         raise filter_error("to_sysctl_conf", error)
 
 
-def from_sysctl_conf(text, entries=False):
-    """Parse sysctl.conf text into ``{key: value}`` (last assignment wins) or the list of entries."""
+# Room for the unreadable lines in one error message; the rest are counted, not dropped.
+MAX_UNREADABLE_TEXT = 800
+
+
+def _unreadable_message(problems):
+    shown, used = [], 0
+    for problem in problems:
+        text = clip(problem, 200)
+        if shown and used + len(text) > MAX_UNREADABLE_TEXT:
+            break
+        shown.append(text)
+        used += len(text) + 2
+    more = len(problems) - len(shown)
+    return "%d line%s cannot be read as a sysctl setting: %s%s. Fix or delete %s, or pass entries=true to get " \
+        "every line with its reason" % (
+            len(problems), "" if len(problems) == 1 else "s", "; ".join(shown),
+            "; and %d more" % more if more else "", "it" if len(problems) == 1 else "them")
+
+
+def from_sysctl_conf(text, entries=False, form="file"):
+    """Parse sysctl.conf text (or a pasted list) into ``{key: value}`` (last assignment wins) or its entries.
+
+    A line that cannot be read is never dropped: the mapping form refuses the text, naming
+    every such line; ``entries=true`` returns it as an ``invalid`` entry with its reason.
+    """
     text = _plain(text)
     if text is None:
         text = ""
     if not isinstance(text, str):
         raise filter_error("from_sysctl_conf", "the input must be the text of a file, not %s"
                            % type(text).__name__)
-    parsed = _sysctl_conf.parse(text, "<input>")
+    form = _plain(form)
+    if form not in _sysctl_conf.FORMS:
+        raise filter_error("from_sysctl_conf", "form must be one of %s, not %s"
+                           % (", ".join(_sysctl_conf.FORMS), short_repr(form)))
+    parsed = _sysctl_conf.parse(text, "<input>", form=form)
     if entries:
         return [dict((name, item) for name, item in entry.items() if name != "source") for entry in parsed]
+    problems = _sysctl_conf.unreadable(parsed)
+    if problems:
+        raise filter_error("from_sysctl_conf", _unreadable_message(problems))
     result = {}
     for entry in parsed:
         if entry["kind"] == "assign":

@@ -11,7 +11,9 @@ validate with it, the tuning role reads defaults from it and the documentation's
 knob reference is generated from it. Change a fact here and every consumer
 follows.
 
-The entries themselves, and what each field means, are in _catalog_data.py.
+The entries themselves, and what each field means, are in _catalog_data.py; the knobs
+tuning lists set next to the TCP ones (conntrack, retries, MTU probing, ...) are in
+_catalog_data_more.py, added to the same ``CATALOG`` here, once, at import.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,11 +23,24 @@ __metaclass__ = type
 import copy
 import re
 
+from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog_scope
 from ansible_collections.netfleet.tcp.plugins.module_utils._catalog_data import CATALOG
+from ansible_collections.netfleet.tcp.plugins.module_utils._catalog_data_more import ENTRIES as _MORE_ENTRIES
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, parse_value
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def _add_entries(entries):
+    """Add ``entries`` to the one CATALOG (every reader shares it); a key in both files is an error."""
+    for entry in entries:
+        if CATALOG.get(entry["key"], entry) is not entry:
+            raise ValueError("%s is catalogued twice: keep it in one catalog data file" % entry["key"])
+        CATALOG[entry["key"]] = entry
+
+
+_add_entries(_MORE_ENTRIES)
 
 
 def keys():
@@ -107,6 +122,10 @@ def absence_reason(key, version=None, initial_netns=True):
             return "removed in Linux %s; this host runs %s" % (entry["removed"], here)
         if added is not None and parsed < added:
             return "added in Linux %s; this host runs %s" % (entry["added"], here)
+    if not initial_netns and parsed is not None and _catalog_scope.netns_periods(key) \
+            and not _catalog_scope.own_copy_in_child(key, parsed):
+        return "%s, and this host is such a child namespace (a container or netns)" % (
+            _catalog_scope.key_scope(key, parsed)[1])
     if not initial_netns and entry["namespace"] == "init":
         return ("exists only in the initial network namespace; this host runs in a child "
                 "namespace (a container or netns) on %s" % here)
@@ -135,7 +154,9 @@ def namespace_reason(key):
 def _range_problem(entry, number, what="value"):
     minimum, maximum = entry["minimum"], entry["maximum"]
     if minimum is not None and number < minimum:
-        return "%s %d is below the minimum %d%s" % (what, number, minimum, _unit_suffix(entry))
+        return "%s %d is below the minimum %d%s%s" % (
+            what, number, minimum, _unit_suffix(entry),
+            "; %s" % entry["minimum_note"] if entry.get("minimum_note") else "")
     if maximum is not None and number > maximum:
         return "%s %d is above the maximum %d%s" % (what, number, maximum, _unit_suffix(entry))
     return None

@@ -22,6 +22,8 @@ Each entry of ``CATALOG`` is a dict:
     kernel's own limits, narrowed in a few places to what is ever useful (for
     example tcp_fin_timeout >= 1, tcp_keepalive_probes <= 127, the setsockopt limit);
     a value outside them is refused before anything reaches the kernel.
+``minimum_note``
+    where the minimum is the kernel's own, what enforces it (said when a value is below).
 ``values`` / ``flags``
     ``{int: meaning}`` for ``enum`` and ``bitmask`` shapes.
 ``unit``
@@ -54,22 +56,48 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel
 
 # proc_dointvec_jiffies refuses values above INT_MAX / HZ; HZ is at most 1000.
 JIFFIES_SECONDS_MAX = INT_MAX // 1000
-ORPHAN_BYTES = 64 * 1024  # what one orphaned socket may pin, as the kernel docs put it
+# A typical orphan's memory, as ip-sysctl.rst reckons it. Not the worst case: an orphan
+# keeps its unsent data, so it may hold up to its send buffer, tcp_wmem[2] (4 MiB by
+# default); what all orphans hold together is bounded by tcp_mem, past whose maximum
+# the kernel kills orphans ("out of memory -- consider tuning tcp_mem").
+ORPHAN_BYTES = 64 * 1024
+# SOCK_MIN_RCVBUF and SOCK_MIN_SNDBUF (include/net/sock.h): 2048 + SKB_DATA_ALIGN(sizeof(struct
+# sk_buff)) and twice that since eea86af6b1e1 (3.11). The sysctl handlers of rmem_max,
+# wmem_max, rmem_default and wmem_default refuse smaller values (proc_dointvec_minmax with
+# extra1 = &min_rcvbuf / &min_sndbuf, net/core/sysctl_net_core.c). The figures are those
+# of 64-bit builds with 64-byte cache lines (a 6.18 kernel reports them for SO_SNDBUF=1 and
+# SO_RCVBUF=1); 3.10 refused only below 2048 (send) and 2048 + sizeof(struct sk_buff).
+MIN_RCVBUF = 2304
+MIN_SNDBUF = 4608
 
 SHAPES = ("int", "enum", "bitmask", "triple", "pair", "port_list")
 NAMESPACE_SCOPES = ("netns", "init", "global")
 
 _BOOLEAN_VALUES = {0: "disabled", 1: "enabled"}
 
+_REFUSED_BELOW = ("the kernel refuses smaller values: its sysctl handler's minimum is %s, since 3.11; "
+                  "the write fails and at boot the line is reported as an error")
+
+_CORE_BUFFER_CHANGES = [
+    ("3.11", "the kernel refuses values below SOCK_MIN_RCVBUF (receive side, 2304 on 64-bit builds) "
+             "or SOCK_MIN_SNDBUF (send side, 4608), both derived from the smallest TCP skb "
+             "(eea86af6b1e1); 3.10 refused below 2048 (send) and 2048 plus the size of struct sk_buff"),
+    ("6.11", "visible read-only inside child network namespaces, absent there before: the 6.11 tree "
+             "registers them in netns_core_table and clears their write bits for child namespaces "
+             "('net: make net.core.{r,w}mem_{default,max} namespaced'); 4.15 and older trees keep them "
+             "in net_core_table, for the initial namespace only"),
+]
+
 
 def _entry(key, shape, unit, *, summary, description, tradeoff, default=None, minimum=None,
            maximum=None, values=None, flags=None, default_note=None, default_example=None,
-           added=None, removed=None, changes=(), namespace="netns"):
+           added=None, removed=None, changes=(), namespace="netns", minimum_note=None):
     return {
         "key": key,
         "shape": shape,
         "unit": unit,
         "minimum": minimum,
+        "minimum_note": minimum_note,
         "maximum": maximum,
         "values": dict(values) if values else None,
         "flags": dict(flags) if flags else None,
@@ -110,7 +138,6 @@ _ENTRIES = [
         },
         default="2",
         changes=[
-            ("4.11", "became per network namespace"),
             ("4.18", "value 2 (loopback only) added and made the default (79e9fed46038); before, "
                      "any non-zero value, 2 included, reuses for every outgoing connection and the "
                      "default was 0"),
@@ -130,6 +157,9 @@ _ENTRIES = [
             "can no longer reject old duplicate segments on the reused connection."
         ),
         default="1000", minimum=1, maximum=60000, added="6.14",
+        changes=[("6.14", "added, per network namespace (ca6a6f93867a); the delay was a fixed second "
+                          "before, counted from the last timestamp seen (19ce8cd30465 counts it from entry "
+                          "into TIME_WAIT)")],
     ),
     _entry(
         "net.ipv4.tcp_tw_recycle", "enum", "boolean",
@@ -147,6 +177,10 @@ _ENTRIES = [
         ),
         values={0: "disabled", 1: "recycle TIME_WAIT sockets quickly (breaks clients behind NAT)"},
         default="0", removed="4.12",
+        changes=[("4.10", "a peer's timestamps may go backwards by design: random offsets per connection "
+                          "(95a22caee396), per address pair since 28ee1b746f49, so the check drops SYNs "
+                          "from any peer behind a NAT and from restarted ones"),
+                 ("4.12", "removed as broken ('tcp: remove tcp_tw_recycle', 4396e46187ca)")],
     ),
     _entry(
         "net.ipv4.tcp_timestamps", "enum", "mode",
@@ -192,15 +226,18 @@ _ENTRIES = [
         summary="Upper limit of TIME_WAIT sockets; beyond it new ones are destroyed at once.",
         description=(
             "When this many sockets are in TIME_WAIT, the kernel destroys each new TIME_WAIT "
-            "socket immediately and counts it in TcpExtTCPTimeWaitOverflow (3.x kernels also "
-            "logged 'TCP: time wait bucket table overflow'; current ones only count). The "
+            "socket immediately and counts it in TcpExtTCPTimeWaitOverflow (2.6 and early "
+            "3.x kernels logged 'TCP: time wait bucket table overflow'; the 3.10 tree and every "
+            "later one only count). The "
             "connection then loses the TIME_WAIT protection against late segments. The boot "
-            "value is half the TCP established hash, which scales with memory."
+            "value is half the TCP established hash, which scales with memory and is capped at "
+            "512 Ki buckets (alloc_large_system_hash in tcp_init); TIME_WAIT sockets live in "
+            "that hash, so millions of them make its chains long."
         ),
         tradeoff=(
             "A low cap hides a TIME_WAIT build-up instead of fixing it and gives up the "
             "protection TIME_WAIT exists for; TIME_WAIT sockets are small, so raising the cap is "
-            "usually the safer direction."
+            "usually the safer direction, up to about the size of the established hash."
         ),
         minimum=0, maximum=INT_MAX,
         default_note="computed at boot: half the size of the TCP established hash, which scales with memory",
@@ -216,9 +253,11 @@ _ENTRIES = [
             "kernel logs 'too many orphaned sockets'."
         ),
         tradeoff=(
-            "Each orphan can pin up to about 64 KiB of buffer memory. A higher limit lets "
-            "graceful closes finish under load; a limit whose worst case exceeds physical memory "
-            "protects nothing."
+            "A typical orphan holds about 64 KiB, but one with unsent data keeps up to its send "
+            "buffer (tcp_wmem[2], 4 MiB by default); what all orphans hold together is bounded "
+            "by tcp_mem, past whose maximum the kernel kills orphans. A higher limit lets "
+            "graceful closes finish under load; a limit far beyond what memory can hold at a "
+            "typical size protects nothing."
         ),
         minimum=0, maximum=INT_MAX, namespace="init",
         default_note="computed at boot from the size of the TCP established hash, which scales with memory",
@@ -289,7 +328,10 @@ _ENTRIES = [
             "lossy or congested paths fail although they would have succeeded."
         ),
         default="6", minimum=1, maximum=127,
-        changes=[("3.7", "default raised from 5 to 6")],
+        changes=[("3.7", "default raised from 5 to 6 ('tcp: Increase timeout for SYN segments', "
+                         "RFC 6298's one-second initial timeout; 3.10 defines TCP_SYN_RETRIES 6)"),
+                 ("6.5", "the first tcp_syn_linear_timeouts retransmissions (4) come one second apart "
+                         "before the exponential backoff (ccce324dabfe)")],
     ),
     _entry(
         "net.ipv4.tcp_synack_retries", "int", "count",
@@ -397,9 +439,10 @@ _ENTRIES = [
             "The receive buffer a new non-TCP socket starts with. TCP uses tcp_rmem instead."
         ),
         tradeoff="Larger defaults help UDP bursts and cost memory on every such socket.",
-        default="212992", minimum=1, maximum=INT_MAX, namespace="global",
+        default="212992", minimum=MIN_RCVBUF, maximum=INT_MAX, namespace="global",
+        minimum_note=_REFUSED_BELOW % "SOCK_MIN_RCVBUF (2048 bytes plus struct sk_buff)",
         default_note="212992 on common 64-bit builds (derived from the size of kernel structures)",
-        changes=[("6.11", "visible read-only inside child network namespaces (absent there before)")],
+        changes=_CORE_BUFFER_CHANGES,
     ),
     _entry(
         "net.core.rmem_max", "int", "bytes",
@@ -409,27 +452,30 @@ _ENTRIES = [
             "third value governs."
         ),
         tradeoff="Raise it for applications that size their own buffers (UDP servers, some proxies).",
-        default="212992", minimum=1, maximum=INT_MAX, namespace="global",
+        default="212992", minimum=MIN_RCVBUF, maximum=INT_MAX, namespace="global",
+        minimum_note=_REFUSED_BELOW % "SOCK_MIN_RCVBUF (2048 bytes plus struct sk_buff)",
         default_note="212992 on common 64-bit builds before 6.18; 4194304 since (a6d4f25888b8)",
-        changes=[("6.11", "visible read-only inside child network namespaces (absent there before)")],
+        changes=_CORE_BUFFER_CHANGES + [("6.18", "boot value 4 MiB instead of 212992 (a6d4f25888b8)")],
     ),
     _entry(
         "net.core.wmem_default", "int", "bytes",
         summary="Default send buffer of every socket type that does not autotune.",
         description="The send buffer a new non-TCP socket starts with. TCP uses tcp_wmem instead.",
         tradeoff="Larger defaults cost memory on every such socket.",
-        default="212992", minimum=1, maximum=INT_MAX, namespace="global",
+        default="212992", minimum=MIN_SNDBUF, maximum=INT_MAX, namespace="global",
+        minimum_note=_REFUSED_BELOW % "SOCK_MIN_SNDBUF (twice 2048 bytes plus struct sk_buff)",
         default_note="212992 on common 64-bit builds",
-        changes=[("6.11", "visible read-only inside child network namespaces (absent there before)")],
+        changes=_CORE_BUFFER_CHANGES,
     ),
     _entry(
         "net.core.wmem_max", "int", "bytes",
         summary="Largest send buffer an application may request with SO_SNDBUF.",
         description="Caps setsockopt(SO_SNDBUF); TCP autotuning is governed by tcp_wmem instead.",
         tradeoff="Raise it for applications that size their own send buffers.",
-        default="212992", minimum=1, maximum=INT_MAX, namespace="global",
+        default="212992", minimum=MIN_SNDBUF, maximum=INT_MAX, namespace="global",
+        minimum_note=_REFUSED_BELOW % "SOCK_MIN_SNDBUF (twice 2048 bytes plus struct sk_buff)",
         default_note="212992 on common 64-bit builds before 6.18; 4194304 since (a6d4f25888b8)",
-        changes=[("6.11", "visible read-only inside child network namespaces (absent there before)")],
+        changes=_CORE_BUFFER_CHANGES + [("6.18", "boot value 4 MiB instead of 212992 (a6d4f25888b8)")],
     ),
     # --- behaviour ----------------------------------------------------------------------
     _entry(
@@ -470,7 +516,8 @@ _ENTRIES = [
             "A low value (e.g. 16384) cuts latency and memory for HTTP/2 and similar "
             "multiplexed senders; too low and bulk senders wake up more often."
         ),
-        default="4294967295", minimum=0, maximum=UINT_MAX,
+        default="4294967295", minimum=0, maximum=UINT_MAX, added="3.12",
+        changes=[("3.12", "added with the TCP_NOTSENT_LOWAT socket option (c9bee3b7fdec)")],
     ),
     _entry(
         "net.ipv4.tcp_fastopen", "bitmask", "flags",
@@ -555,7 +602,7 @@ _ENTRIES = [
             "queue also hides an application that accepts too slowly."
         ),
         default="4096", minimum=0, maximum=INT_MAX,
-        changes=[("5.4", "default raised from 128 to 4096")],
+        changes=[("5.4", "default raised from 128 to 4096 (19f92a030ca6)")],
     ),
     _entry(
         "net.core.netdev_max_backlog", "int", "packets",

@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import fcntl
 import os
 import re
 import stat
@@ -169,7 +170,8 @@ def ownership_problem(path, text, name):
     return None
 
 
-def _fsync_dir(directory):
+def fsync_dir(directory):
+    """fsync a directory so a rename or unlink in it survives a power cut (best effort)."""
     try:
         fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except (IOError, OSError):
@@ -188,12 +190,14 @@ def atomic_write(real_path, data, mode=0o644, chown_root=True, prefix=".netfleet
     A reader sees the old file or the new one, never a mix: temporary file in
     the same directory (mode set before any content goes in), fsync, rename,
     fsync of the directory. Raises OSError/IOError; the temporary file is
-    removed on failure.
+    removed on failure. The temporary file is flock'ed while it exists, so a
+    cleaner (_sysctl_profile._journal.clean) can tell one a killed writer left
+    behind (lock free) from one being written.
     """
     if not isinstance(data, bytes):
         data = data.encode("utf-8")
     directory = os.path.dirname(real_path)
-    fd, temp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)
+    fd, temp = _locked_temp(directory, prefix)
     try:
         os.fchmod(fd, mode)
         if chown_root and os.geteuid() == 0:
@@ -203,19 +207,29 @@ def atomic_write(real_path, data, mode=0o644, chown_root=True, prefix=".netfleet
             written = os.write(fd, view)
             view = view[written:]
         os.fsync(fd)
-        os.close(fd)
-        fd = None
+        # Rename while the flock is held: the temporary name is never lock-free while it exists.
         os.rename(temp, real_path)
         temp = None
-        _fsync_dir(directory)
+        fsync_dir(directory)
     finally:
-        if fd is not None:
-            os.close(fd)
+        os.close(fd)
         if temp is not None:
             try:
                 os.unlink(temp)
             except (IOError, OSError):
                 pass
+
+
+def _locked_temp(directory, prefix):
+    """A new temporary file in ``directory`` whose flock this process holds: ``(fd, path)``."""
+    while True:
+        fd, temp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd, temp
+        except (IOError, OSError):
+            # A cleaner took it between mkstemp and flock and is removing it: take another name.
+            os.close(fd)
 
 
 def write(path, text, root="/"):
@@ -236,10 +250,10 @@ def remove(path, root="/"):
     try:
         os.unlink(real)
     except (IOError, OSError) as error:
-        if error.errno == errno.ENOENT:
+        if error.errno in (errno.ENOENT, errno.ENOTDIR):
             return
         raise DropinError("cannot remove %s: %s" % (path, error.strerror or error))
-    _fsync_dir(os.path.dirname(real))
+    fsync_dir(os.path.dirname(real))
 
 
 # Every directory systemd-sysctl or procps reads drop-ins from, highest precedence first:

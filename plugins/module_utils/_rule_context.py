@@ -78,31 +78,67 @@ def read_listeners(proc="/proc", diag=None):
         return []
 
 
+def read_interfaces(proc="/proc"):
+    """Names of this network namespace's interfaces (/proc/net/dev, which follows the reader's
+    namespace), loopback included; None when it cannot be read."""
+    try:
+        with open(os.path.join(proc, "net", "dev")) as handle:
+            lines = handle.read().splitlines()[2:]
+    except (IOError, OSError):
+        return None
+    return sorted(line.split(":", 1)[0].strip() for line in lines if ":" in line)
+
+
+def _module_names(modules, release):
+    """Congestion control modules (tcp_<name>.ko*) the running kernel can load, from modules.dep
+    (every module directory depmod saw: kernel/, updates/, extra/), else kernel/net/ipv4."""
+    base = os.path.join(modules, release)
+    if not os.path.isdir(base):
+        return None
+    paths = []
+    try:
+        with open(os.path.join(base, "modules.dep")) as handle:
+            paths = [line.split(":", 1)[0] for line in handle if ":" in line]
+    except (IOError, OSError):
+        directory = os.path.join(base, "kernel", "net", "ipv4")
+        paths = os.listdir(directory) if os.path.isdir(directory) else []
+    names = set()
+    for path in paths:
+        name = os.path.basename(path)
+        if name.startswith("tcp_") and ".ko" in name:
+            names.add(name.split(".ko")[0][len("tcp_"):])
+    names.discard("diag")   # tcp_diag is the socket dump interface, not an algorithm
+    return sorted(names)
+
+
+def _modules_disabled(proc):
+    try:
+        with open(os.path.join(proc, "sys/kernel/modules_disabled")) as handle:
+            return handle.read().strip() == "1"
+    except (IOError, OSError):
+        return False
+
+
 def read_congestion(proc="/proc", modules="/lib/modules"):
     """``(available, loadable)``: congestion control algorithms built in or loaded, and those a
-    module of the running kernel provides (tcp_<name>.ko*; none without /proc/modules, a
-    kernel without module support); None where it cannot be read."""
+    module of the running kernel provides (tcp_<name>.ko* listed in modules.dep); none without
+    /proc/modules (a kernel without module support) or with kernel.modules_disabled=1; None
+    where it cannot be read."""
     available = None
     try:
         with open(os.path.join(proc, "sys/net/ipv4/tcp_available_congestion_control")) as handle:
             available = sorted(handle.read().split())
     except (IOError, OSError):
         pass
-    loadable = None
-    if not os.path.exists(os.path.join(proc, "modules")):
-        # No /proc/modules: the kernel is built without module support, nothing can be loaded.
+    if not os.path.exists(os.path.join(proc, "modules")) or _modules_disabled(proc):
+        # No module support, or module loading switched off until reboot: nothing can be loaded.
         return available, []
     try:
         with open(os.path.join(proc, "sys/kernel/osrelease")) as handle:
             release = handle.read().strip()
-        directory = os.path.join(modules, release, "kernel", "net", "ipv4")
-        if os.path.isdir(os.path.join(modules, release)):
-            names = os.listdir(directory) if os.path.isdir(directory) else []
-            loadable = sorted(set(name.split(".ko")[0][len("tcp_"):] for name in names
-                                  if name.startswith("tcp_") and ".ko" in name))
     except (IOError, OSError):
-        pass
-    return available, loadable
+        return available, None
+    return available, _module_names(modules, release)
 
 
 def gather_context(proc="/proc", nat_facing="auto", run=None, which=None):
@@ -111,7 +147,8 @@ def gather_context(proc="/proc", nat_facing="auto", run=None, which=None):
     Keys: kernel, kernel_version, initial_netns, proc_sys_net_writable,
     mem_total_bytes, page_size, nat_facing, nat_mode, nat_evidence, listen_ports,
     time_wait, active_opens, passive_opens, congestion_available and
-    congestion_loadable (None when unreadable), and sysctl_live (live values of every
+    congestion_loadable (None when unreadable), interfaces (this namespace's, None when
+    unreadable), and sysctl_live (live values of every
     catalog key, for cross-key rules; None where absent).
 
     ``run(argv) -> (rc, stdout, stderr)`` runs nft/iptables-save for NAT detection
@@ -129,6 +166,7 @@ def gather_context(proc="/proc", nat_facing="auto", run=None, which=None):
         "sysctl_live": live,
     })
     context["congestion_available"], context["congestion_loadable"] = read_congestion(proc)
+    context["interfaces"] = read_interfaces(proc)
     context.update(_nat.detect(
         nat_facing, ip_forward=live.get("net.ipv4.ip_forward"), listeners=listeners,
         active_opens=active, passive_opens=passive, run=run, which=which))

@@ -20,7 +20,10 @@ value, such as kernel.core_pattern, keeps the whole text: the kernel takes it al
 
 Pasted lists (``form="paste"``) are read the way people publish them as well:
 ``sysctl -w key=value`` and ``sysctl key=value`` shell lines (shell quoting removed,
-as the shell would) and ``key: value`` YAML-style lines.
+as the shell would; several assignments on one line each count, as procps sets each),
+``echo value > /proc/sys/net/ipv4/key`` lines and ``key: value`` YAML-style lines.
+Every line that is none of these is an ``invalid`` entry naming its line number and
+why, so nothing a list says is dropped unseen.
 
 Boot precedence (``resolve``):
 
@@ -82,6 +85,8 @@ _TRAILING_COMMENT = re.compile(r"\s+(#|//)(.*)$")
 _NUMBERS = re.compile(r"^-?\d+(\s+-?\d+)*$")
 # "sysctl [-w|-q|-e ...] key=value": options may be combined ("-qw") or repeated.
 _SYSCTL_COMMAND = re.compile(r"^(?:sudo\s+)?(?:/s?bin/|/usr/s?bin/)?sysctl((?:\s+-[a-zA-Z]+)*)\s+(\S.*)$")
+# "echo value > /proc/sys/net/ipv4/key", the other way lists set a key from a shell.
+_ECHO_COMMAND = re.compile(r"^(?:sudo\s+)?echo\s+(?:-[neE]+\s+)?(.+?)\s*>>?\s*/proc/sys/(\S+)$")
 # "key: value" as in a YAML mapping of sysctl settings.
 _YAML_LINE = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.*/-]*)\s*:\s+(.*)$")
 FORMS = ("file", "paste")
@@ -105,22 +110,35 @@ def _unyaml(raw_value):
 
 
 def _pasted_line(stripped):
-    """``(body, form, problem)`` for a pasted line: the ``key=value`` text a shell or YAML line holds."""
+    """``(bodies, form, problem)`` for a pasted line: the ``key=value`` texts a shell or YAML line holds."""
     command = _SYSCTL_COMMAND.match(stripped)
     if command:
         try:
             words = shlex.split(command.group(2), comments=True)
         except ValueError as error:
-            return None, "sysctl-command", "cannot split it as a shell line (%s)" % error
-        assignments = [word for word in words if "=" in word and not word.startswith("-")]
-        if len(words) != 1 or len(assignments) != 1:
-            return None, "sysctl-command", "expected one key=value after sysctl, got %d word(s)" % len(words)
-        return assignments[0], "sysctl-command", None
+            return [], "sysctl-command", "cannot split it as a shell line (%s)" % error
+        strays = [word for word in words if "=" not in word or word.startswith("-")]
+        if not words or strays:
+            return [], "sysctl-command", (
+                "expected key=value words after sysctl, got %s" % (
+                    ", ".join(repr(word) for word in strays) if strays else "none"))
+        return words, "sysctl-command", None
+    echo = _ECHO_COMMAND.match(stripped)
+    if echo:
+        try:
+            words = shlex.split(echo.group(1), comments=False)
+        except ValueError as error:
+            return [], "echo", "cannot split it as a shell line (%s)" % error
+        path = echo.group(2)
+        if not words or any(char in path for char in GLOB_CHARS):
+            return [], "echo", "expected 'echo VALUE > /proc/sys/KEY/PATH'"
+        return ["%s=%s" % (path, " ".join(words))], "echo", None
     yaml_line = _YAML_LINE.match(stripped)
     if yaml_line and "=" not in stripped:
         value, comment = split_comment(yaml_line.group(2))
-        return "%s=%s" % (yaml_line.group(1), _unyaml(value.strip())) + (" " + comment if comment else ""), "yaml", None
-    return stripped, "file", None
+        return ["%s=%s" % (yaml_line.group(1), _unyaml(value.strip())) + (" " + comment if comment else "")], \
+            "yaml", None
+    return [stripped], "file", None
 
 
 def parse(text, source="<string>", form="file"):
@@ -135,8 +153,9 @@ def parse(text, source="<string>", form="file"):
     ``exclude`` (``-pattern`` with no ``=``: keeps a key out of the globs; value None)
     or ``invalid`` (not an assignment; ``reason`` says why). Comments and blank lines
     produce nothing. ``comment`` holds a comment written after the value (the value
-    is what precedes it). ``form="paste"`` also reads ``sysctl -w key=value`` and
-    ``key: value`` lines (``line_form`` says which form a line had).
+    is what precedes it). ``form="paste"`` also reads ``sysctl -w key=value``,
+    ``echo value > /proc/sys/...`` and ``key: value`` lines (``line_form`` says which
+    form a line had; a sysctl line with several assignments gives one entry each).
     """
     if form not in FORMS:
         raise ValueError("form must be one of %s, not %r" % (", ".join(FORMS), form))
@@ -153,42 +172,56 @@ def parse(text, source="<string>", form="file"):
         if not stripped or stripped[0] in "#;":
             continue
         ignore = stripped.startswith("-")
-        body = stripped[1:].lstrip() if ignore else stripped
-        entry = {
-            "key": None, "value": None, "raw_key": None, "raw_value": None, "line": number,
-            "source": source, "ignore_errors": ignore, "glob": False, "quoted": False,
-            "kind": "assign", "reason": None, "comment": None, "line_form": "file",
-        }
+        bodies, line_form = [stripped[1:].lstrip() if ignore else stripped], "file"
         if form == "paste" and not ignore:
-            body, entry["line_form"], problem = _pasted_line(stripped)
+            bodies, line_form, problem = _pasted_line(stripped)
             if problem:
+                entry = _blank_entry(number, source, ignore, line_form)
                 entry.update(kind="invalid", reason="line %d: %s: %r" % (number, problem, stripped))
                 entries.append(entry)
                 continue
-        if "=" not in body:
-            raw_key = body.strip()
-            if ignore and raw_key and not any(char.isspace() for char in raw_key) and dotted_key(raw_key):
-                entry.update(kind="exclude", raw_key=raw_key, key=dotted_key(raw_key),
-                             glob=any(char in raw_key for char in GLOB_CHARS))
-            else:
-                entry.update(kind="invalid", raw_key=raw_key or None,
-                             reason="line %d is not a 'key = value' assignment: %r" % (number, stripped))
-            entries.append(entry)
-            continue
-        raw_key, _sep, raw_value = body.partition("=")
-        raw_key, raw_value = raw_key.strip(), raw_value.strip()
-        raw_value, entry["comment"] = split_comment(raw_value)
-        # A key of separators only ("/", "//") names nothing once the separators are dropped.
-        if not raw_key or any(char.isspace() for char in raw_key) or not dotted_key(raw_key):
-            entry.update(kind="invalid", raw_key=raw_key or None, raw_value=raw_value,
-                         reason="line %d has no valid key before '=': %r" % (number, stripped))
-            entries.append(entry)
-            continue
-        entry.update(key=dotted_key(raw_key), raw_key=raw_key, raw_value=raw_value,
-                     value=normalize_text(raw_value), quoted=is_quoted(raw_value),
-                     glob=any(char in raw_key for char in GLOB_CHARS))
-        entries.append(entry)
+        for body in bodies:
+            entries.append(_entry_of(body, stripped, _blank_entry(number, source, ignore, line_form)))
     return entries
+
+
+def _blank_entry(number, source, ignore, line_form):
+    return {
+        "key": None, "value": None, "raw_key": None, "raw_value": None, "line": number,
+        "source": source, "ignore_errors": ignore, "glob": False, "quoted": False,
+        "kind": "assign", "reason": None, "comment": None, "line_form": line_form,
+    }
+
+
+def _entry_of(body, stripped, entry):
+    """Fill ``entry`` from one ``key = value`` body (or an exclusion, or why it is neither)."""
+    number, ignore = entry["line"], entry["ignore_errors"]
+    if "=" not in body:
+        raw_key = body.strip()
+        if ignore and raw_key and not any(char.isspace() for char in raw_key) and dotted_key(raw_key):
+            entry.update(kind="exclude", raw_key=raw_key, key=dotted_key(raw_key),
+                         glob=any(char in raw_key for char in GLOB_CHARS))
+        else:
+            entry.update(kind="invalid", raw_key=raw_key or None,
+                         reason="line %d is not a 'key = value' assignment: %r" % (number, stripped))
+        return entry
+    raw_key, _sep, raw_value = body.partition("=")
+    raw_key, raw_value = raw_key.strip(), raw_value.strip()
+    raw_value, entry["comment"] = split_comment(raw_value)
+    # A key of separators only ("/", "//") names nothing once the separators are dropped.
+    if not raw_key or any(char.isspace() for char in raw_key) or not dotted_key(raw_key):
+        entry.update(kind="invalid", raw_key=raw_key or None, raw_value=raw_value,
+                     reason="line %d has no valid key before '=': %r" % (number, stripped))
+        return entry
+    entry.update(key=dotted_key(raw_key), raw_key=raw_key, raw_value=raw_value,
+                 value=normalize_text(raw_value), quoted=is_quoted(raw_value),
+                 glob=any(char in raw_key for char in GLOB_CHARS))
+    return entry
+
+
+def unreadable(entries):
+    """The ``invalid`` entries' reasons, one per line that could not be read, in file order."""
+    return [entry["reason"] for entry in entries if entry["kind"] == "invalid"]
 
 
 def _render_value(key, value):

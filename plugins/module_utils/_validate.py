@@ -37,8 +37,8 @@ def key_exists(key, context, live):
     context = context or {}
     if _catalog.exists_on_kernel(key, context.get("kernel_version")) is False:
         return False
-    entry = _catalog.CATALOG.get(key)
-    if entry is not None and entry["namespace"] == "init" and context.get("initial_netns") is False:
+    if context.get("initial_netns") is False and _catalog.CATALOG.get(key, {}).get("namespace") != "global" \
+            and _catalog_scope.own_copy_in_child(key, context.get("kernel_version")) is False:
         return False
     return True
 

@@ -24,26 +24,34 @@ description:
     systemd-sysctl reads C(/etc/sysctl.conf) only when a file such as C(/etc/sysctl.d/99-sysctl.conf)
     links to it, while procps C(sysctl --system) applies it last; when the two leave a key with different
     values, the module says so (rule C(persisted-boot-disagree))."
-  - Keys outside the catalog are checked for existence and format only.
+  - Keys outside the catalog are checked for existence, for whether the kernel accepts a write at all
+    (the mode bits of their C(/proc/sys) file; read-only keys are an error, write-only triggers an info
+    finding), and against the shape of their live value (as many integers as it holds).
+  - "Severities: C(error) means the value will break something or the kernel will refuse it; C(warning)
+    that it is likely harmful or useless on this host; C(info) that it is fine but worth knowing."
+  - Drift, where the live value differs from the desired or the persisted one, is returned apart from the
+    findings, in RV(drift). It describes the state of the host, not the list judged, and O(fail_on) does
+    not count it.
   # BEGIN generated rule list (scripts/gen_reference_docs.py; run make docs)
   - "The rules: input rules C(key-invalid), C(value-invalid), C(value-boolean), C(value-quoted),
     C(value-leading-zero), C(value-hex), C(value-shape), C(key-missing), C(tw-recycle-nat),
-    C(tw-recycle-removed), C(tw-recycle-obsolete), C(key-machine-wide); value rules
-    C(tw-recycle-on), C(tw-reuse-no-timestamps), C(tw-reuse-accepting-host), C(tcp-mem-above-ram),
-    C(orphans-above-ram), C(triple-order), C(port-range-order), C(port-range-privileged),
-    C(port-range-parity), C(port-range-listeners), C(tw-buckets-below-current), C(fin-timeout-low),
-    C(retries-low), C(syn-backlog-above-somaxconn), C(live-differs-desired),
-    C(tw-buckets-lowers-boot), C(somaxconn-lowers-boot), C(tcp-mem-lowers-boot),
-    C(file-max-lowers-boot), C(buffer-max-lowers-boot), C(buffer-min-low), C(buffer-min-high),
-    C(buffer-initial-small), C(buffer-initial-oversized), C(buffer-default-oversized),
-    C(timestamps-off), C(sack-off), C(dsack-off), C(syn-backlog-no-effect), C(tw-reuse-zero),
-    C(netdev-backlog-tiny), C(keepalive-aggressive), C(port-range-service-ports),
-    C(congestion-control-unavailable), C(value-shape-live); persisted rules
-    C(persisted-unreadable), C(persisted-drift), C(persisted-shadows-desired),
-    C(persisted-conflict), C(persisted-missing-key), C(persisted-invalid),
-    C(persisted-boot-disagree); pressure rules (raised by the audit report) C(pressure-time-wait),
-    C(pressure-orphans), C(pressure-ephemeral-ports), C(pressure-accept-queue). The collection's
-    rule reference describes each one."
+    C(tw-recycle-removed), C(tw-recycle-obsolete), C(key-machine-wide), C(key-write-only); value
+    rules C(tw-recycle-on), C(retries2-low), C(abort-on-overflow), C(tw-reuse-no-timestamps),
+    C(tw-reuse-accepting-host), C(tcp-mem-above-ram), C(orphans-above-ram), C(triple-order),
+    C(port-range-order), C(port-range-privileged), C(port-range-parity), C(port-range-listeners),
+    C(tw-buckets-below-current), C(fin-timeout-low), C(retries-low),
+    C(syn-backlog-above-somaxconn), C(live-differs-desired), C(tw-buckets-lowers-boot),
+    C(somaxconn-lowers-boot), C(tcp-mem-lowers-boot), C(file-max-lowers-boot),
+    C(buffer-max-lowers-boot), C(buffer-min-low), C(buffer-min-high), C(buffer-initial-small),
+    C(buffer-initial-oversized), C(buffer-default-oversized), C(timestamps-off), C(sack-off),
+    C(dsack-off), C(syn-backlog-no-effect), C(tw-reuse-zero), C(netdev-backlog-tiny),
+    C(keepalive-aggressive), C(port-range-service-ports), C(congestion-control-unavailable),
+    C(value-shape-live), C(ip-forward-not-router), C(key-read-only), C(optmem-lowers-boot),
+    C(rcvbuf-autotuning-off); persisted rules C(persisted-unreadable), C(persisted-drift),
+    C(persisted-shadows-desired), C(persisted-conflict), C(persisted-missing-key),
+    C(persisted-invalid), C(persisted-boot-disagree); pressure rules (raised by the audit report)
+    C(pressure-time-wait), C(pressure-orphans), C(pressure-ephemeral-ports),
+    C(pressure-accept-queue). The collection's rule reference describes each one."
   # END generated rule list
   - "NAT-facing hosts (for the C(tcp_tw_recycle) guard): with O(nat_facing=auto) a host that does NAT
     itself (C(net.ipv4.ip_forward=1) plus a masquerade or SNAT rule, read with C(nft -j list ruleset) when
@@ -98,7 +106,7 @@ options:
     description:
       - The live keys to judge. By default every catalog key present on this host, plus the keys of
         O(settings) (always judged).
-      - Keys outside the catalog are checked for existence and format only.
+      - Keys outside the catalog are checked for existence, write access and the shape of their live value.
     type: list
     elements: str
 notes:
@@ -150,7 +158,7 @@ EXAMPLES = r"""
       net.ipv4.tcp_max_orphans: 262144
       net.ipv4.tcp_fin_timeout: 30
 
-- name: Judge a few keys outside the catalog as well (existence and format only)
+- name: Judge a few keys outside the catalog as well (existence, write access, shape)
   netfleet.tcp.sysctl_check:
     keys:
       - net.ipv4.tcp_congestion_control
@@ -159,7 +167,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 findings:
-  description: Every problem found, errors first.
+  description:
+    - Every problem found in the values judged, errors first. Drift is in RV(drift), not here.
   returned: always
   type: list
   elements: dict
@@ -196,6 +205,21 @@ findings:
       description: For a finding about a persisted line, its line number in RV(findings[].file).
       type: int
       returned: when the finding is about a persisted line
+drift:
+  description:
+    - Where the running kernel differs from the desired value (V(live-differs-desired)) or from the value
+      the boot configuration applies (V(persisted-drift)), as findings of the same form as RV(findings).
+    - Reported apart from the findings so that a list's own problems stand out; O(fail_on) ignores them.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: live-differs-desired
+      severity: warning
+      key: net.ipv4.tcp_fin_timeout
+      value: "60"
+      message: net.ipv4.tcp_fin_timeout is 60 now; the desired value is 30.
+      remediation: Apply the desired value, for example with netfleet.tcp.sysctl_profile, which also persists it.
 keys:
   description: Per judged key, its values and where the boot value comes from.
   returned: always
@@ -330,7 +354,7 @@ summary:
       description: Findings of severity info.
       type: int
     drift:
-      description: Keys whose live value differs from the desired or the persisted value.
+      description: Keys whose live value differs from the desired or the persisted value (RV(drift)).
       type: int
     keys_checked:
       description: Keys judged.

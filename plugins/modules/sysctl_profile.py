@@ -52,10 +52,37 @@ description:
     namespace inode. Using the record in another stack is refused with a message naming both, in check mode
     too; give each namespace a O(state_dir) of its own.
   - Two runs on one host never interleave; a lock file in O(state_dir) serialises them.
+  - One key has one owner. A profile owns the keys it sets or keeps and the keys whose original value its
+    record holds. A profile that sets a key another profile of the same network stack owns is refused before
+    anything changes, in check mode too, naming the key and its owner, unless O(take_over) lists the key.
+    Taking a key over moves it whole, the previous owner's drop-in is rewritten without it and the original
+    value it recorded moves to the new owner, so exactly one drop-in sets the key (a boot gives what is live)
+    and removing the profiles in either order leaves each key as its remaining owner wants it, and at its
+    value from before both once both are gone.
+  - Read-only keys (no write permission on their C(/proc/sys) file here, such as
+    V(net.ipv4.tcp_available_congestion_control) or V(net.ipv4.tcp_ehash_entries)) are assertions. When the
+    live value matches they are reported unchanged and never written or persisted; otherwise the profile is
+    refused, in check mode too. Write-only keys (V(net.ipv4.route.flush)) are triggers, not settings, and are
+    refused.
+  - Keys the kernel keeps in jiffies (V(net.ipv4.neigh.<dev>.retrans_time_ms) and the other neighbour and MLD
+    timers) are compared in the kernel's units, using the running kernel's tick rate (C(CONFIG_HZ) from
+    C(/proc/config.gz) or C(/boot/config-<release>)). With V(HZ=250), V(1003) reads back as V(1004); that
+    counts as applied, RV(keys) shows V(1004) as the value after the run (in check mode too), the drop-in
+    keeps V(1003), and the next run reports no change. Without a readable tick rate the value read back is
+    still accepted when it is a rounding of the value written, but a later run writes it again; give the
+    value the kernel keeps (V(1004)) on such hosts.
+  - Every change is written ahead to a journal (C(sysctl_profile.journal) in O(state_dir)), with the old live values,
+    drop-ins and records. A run killed part way (SIGKILL, a power cut) leaves it behind, and the next run of
+    any profile with that O(state_dir), before it judges anything, undoes it under the lock, so the host is
+    wholly as before the killed run and then wholly as the new run leaves it; O(state=absent) still restores
+    the originals. Temporary files killed writers left (C(.netfleet-tcp-*.tmp),
+    C(.sysctl_profile-*.tmp)) are removed by the same step. RV(recovery) says what was undone and removed;
+    check mode reports the same and plans on the host as the real run will find it.
 author:
   - netfleet.tcp maintainers (@netfleet)
 extends_documentation_fragment:
   - netfleet.tcp.attributes
+  - netfleet.tcp.profile_apply
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -83,50 +110,6 @@ options:
         A bound persists the value the key holds after the run.
       - Required with O(state=present); ignored with O(state=absent), which restores what the record holds.
     type: dict
-  state:
-    description:
-      - V(present) applies the profile live and, with O(persist), in the drop-in.
-      - V(absent) removes the drop-in (only if this profile wrote it) and restores the live values recorded
-        when the profile first changed them.
-    type: str
-    choices: [present, absent]
-    default: present
-  persist:
-    description:
-      - Write the drop-in so a reboot brings the values back.
-      - With V(false) only the live values change; an existing drop-in is left alone (the module warns
-        when it persists other values).
-    type: bool
-    default: true
-  path:
-    description:
-      - The drop-in file. Default C(/etc/sysctl.d/99-zz-netfleet-tcp-<name>.conf), which sorts after
-        C(99-sysctl.conf), so C(/etc/sysctl.conf) cannot silently override the profile at boot.
-      - Must be an absolute, normalised path directly in C(/etc/sysctl.d), C(/run/sysctl.d) (volatile,
-        gone after a reboot) or C(/usr/local/lib/sysctl.d), with a file name ending in C(.conf).
-        C(/usr/lib/sysctl.d) belongs to the distribution's packages and is refused.
-    type: str
-  missing:
-    description:
-      - What to do with a key that does not exist on this kernel or in this network namespace.
-      - V(fail) refuses the whole profile; V(skip) applies the rest and reports the key as V(skipped-missing).
-      - Keys skipped this way raise one warning per run naming each key and why it is absent here.
-        V(net.ipv4.tcp_tw_recycle=0) on a kernel without the key is satisfied rather than missing, so it
-        gets an info finding (V(tw-recycle-obsolete)) in RV(findings) and no warning.
-    type: str
-    choices: [fail, skip]
-    default: fail
-  fail_on:
-    description:
-      - The lowest finding severity that refuses the profile, with the same meaning as in
-        M(netfleet.tcp.sysctl_check) and the roles. The settings are judged by the same rules
-        (C(port-range-order), C(triple-order), ...) before anything is written; a finding at or above
-        this severity refuses the whole profile and the error names every offending key. V(never)
-        only reports the findings in RV(findings).
-      - Findings that only describe the plan (C(live-differs-desired), C(tw-recycle-obsolete)) never refuse.
-    type: str
-    choices: [error, warning, never]
-    default: error
   allow_machine_wide:
     description:
       - Keys outside C(net.*) (V(kernel.*), V(vm.*), V(fs.*), ...) that this profile may write. Such a key
@@ -140,24 +123,6 @@ options:
     type: list
     elements: str
     default: []
-  nat_facing:
-    description:
-      - Whether the host faces clients behind NAT, for the V(tcp_tw_recycle) guard. V(auto) detects it as
-        M(netfleet.tcp.sysctl_check) does.
-    type: str
-    choices: [auto, 'true', 'false']
-    default: auto
-  state_dir:
-    description:
-      - Directory for the record of original values (C(sysctl_profile-<name>.json), mode 0600) and the lock
-        file (C(sysctl_profile.lock)). Created with mode 0700; refused when writable by group or others.
-    type: str
-    default: /var/lib/netfleet-tcp
-  lock_timeout:
-    description:
-      - Seconds to wait for another run on the same host to finish before failing without changing anything.
-    type: int
-    default: 60
 notes:
   - Runs on the managed host with Python's standard library only; no C(sysctl) binary is needed.
   - C(/proc/sys/net) is per network namespace; the module changes the namespace it runs in, and refuses
@@ -280,6 +245,46 @@ placement:
   returned: with O(state=present) and O(persist)
   type: dict
   sample: {"position": 4, "of": 4, "after": "/etc/sysctl.d/99-sysctl.conf", "before": null}
+taken_over:
+  description: Keys this run took (or in check mode would take) over from other profiles, see O(take_over).
+  returned: with O(state=present)
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: The sysctl key.
+      type: str
+    from:
+      description: The profile that owned it.
+      type: str
+    file:
+      description: That profile's drop-in, rewritten without the key; null when it persisted nothing.
+      type: str
+recovery:
+  description:
+    - What this run undid of a run killed part way, before doing anything else (in check mode, what it
+      would undo); absent when there was nothing to recover.
+  returned: when a killed run left a journal or temporary files
+  type: dict
+  contains:
+    journal:
+      description: The journal undone, null when only temporary files were found.
+      type: str
+    profile:
+      description: The profile whose run was interrupted.
+      type: str
+    undone:
+      description: Keys whose live value was put back.
+      type: list
+      elements: str
+    files:
+      description: Drop-ins put back (rewritten or removed).
+      type: list
+      elements: str
+    removed_temp_files:
+      description: Temporary files a killed writer left, removed.
+      type: list
+      elements: str
 findings:
   description:
     - Findings of the shared rules on the desired values (same shape as M(netfleet.tcp.sysctl_check)'s).
@@ -320,6 +325,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
+from ansible_collections.netfleet.tcp.plugins.module_utils._profile_options import profile_options
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile import ProfileError, run
 
 # Roots the module reads and writes; unit tests point them at a fake tree.
@@ -332,15 +338,8 @@ def main():
         argument_spec=dict(
             name=dict(type="str", required=True),
             settings=dict(type="dict"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            persist=dict(type="bool", default=True),
-            path=dict(type="str"),
-            missing=dict(type="str", choices=["fail", "skip"], default="fail"),
-            nat_facing=dict(type="str", choices=["auto", "true", "false"], default="auto"),
             allow_machine_wide=dict(type="list", elements="str", default=[]),
-            fail_on=dict(type="str", choices=["error", "warning", "never"], default="error"),
-            state_dir=dict(type="str", default="/var/lib/netfleet-tcp"),
-            lock_timeout=dict(type="int", default=60),
+            **profile_options(missing="fail")
         ),
         required_if=[("state", "present", ("settings",))],
         supports_check_mode=True,

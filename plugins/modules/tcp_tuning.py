@@ -25,12 +25,14 @@ description:
     with every reason in RV(refusals).
   - V(apply) applies the settings (or with O(state=absent) removes the profile) exactly as
     M(netfleet.tcp.sysctl_profile) does, and reports each key in RV(lines) and RV(summary).
+    With O(state=absent) nothing is rendered, validated or guarded.
   - V(verify) re-reads the values; any key that does not hold what was applied fails the module
     (RV(mismatches)). Under check mode it checks that nothing changed.
 author:
   - netfleet.tcp maintainers (@netfleet)
 extends_documentation_fragment:
   - netfleet.tcp.attributes
+  - netfleet.tcp.profile_apply
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -66,39 +68,6 @@ options:
       - Id of the applied profile, naming the drop-in and the record of original values (O(netfleet.tcp.sysctl_profile#module:name)).
     type: str
     default: tuning
-  state:
-    description:
-      - V(present) applies the rendered profile; V(absent) removes the drop-in and restores the values recorded
-        when the profile first changed them (nothing is rendered, validated or guarded).
-    type: str
-    choices: [present, absent]
-    default: present
-  persist:
-    description: Write the drop-in so a reboot brings the values back.
-    type: bool
-    default: true
-  path:
-    description: The drop-in file, as O(netfleet.tcp.sysctl_profile#module:path); default from O(id).
-    type: str
-  missing:
-    description:
-      - A key absent on this kernel or in this network namespace is skipped and listed (V(skip)) or refuses
-        the profile before any change (V(fail)).
-    type: str
-    choices: [fail, skip]
-    default: skip
-  nat_facing:
-    description: Whether the host faces clients behind NAT, for the V(tcp_tw_recycle) guard.
-    type: str
-    choices: [auto, 'true', 'false']
-    default: auto
-  fail_on:
-    description:
-      - The guard refuses the profile when the shared rules find problems of this severity or worse in the
-        wanted settings. The guards proper always refuse.
-    type: str
-    choices: [error, warning, never]
-    default: error
   phases:
     description:
       - Which phases run, always in the order validate, guard, apply, verify. Without V(apply) nothing changes.
@@ -111,14 +80,15 @@ options:
     description: The name the messages give this host (the role passes C(inventory_hostname)).
     type: str
     default: this host
-  state_dir:
-    description: Directory for the record of original values and the lock, as in M(netfleet.tcp.sysctl_profile).
+  missing:
+    description:
+      - What to do with a key that does not exist on this kernel or in this network namespace.
+      - V(fail) refuses the whole profile; V(skip) applies the rest and reports the key as V(skipped-missing).
+      - Keys skipped this way raise one warning per run naming each key and why it is absent here.
+      - The default is V(skip), since a profile names keys that not every kernel or namespace has.
     type: str
-    default: /var/lib/netfleet-tcp
-  lock_timeout:
-    description: Seconds to wait for another run on the same host to finish.
-    type: int
-    default: 60
+    choices: [fail, skip]
+    default: skip
 notes:
   - Runs on the managed host with Python's standard library only; no C(sysctl) binary is needed.
   - C(/proc/sys/net) is per network namespace; the module reads and changes the namespace it runs in.
@@ -212,6 +182,21 @@ phases:
   returned: always
   type: list
   elements: str
+taken_over:
+  description: Keys the apply took (or in check mode would take) over from other profiles, see O(take_over).
+  returned: when the apply phase ran with O(state=present)
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: The sysctl key.
+      type: str
+    from:
+      description: The profile that owned it.
+      type: str
+    file:
+      description: That profile's drop-in, rewritten without the key; null when it persisted nothing.
+      type: str
 shadowed:
   description: Keys a file applied later at boot sets to another value (see M(netfleet.tcp.sysctl_profile)).
   returned: when the apply phase ran
@@ -232,6 +217,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
+from ansible_collections.netfleet.tcp.plugins.module_utils._profile_options import profile_options
 from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_tuning import PHASES, Host, run_tuning
 
 # Roots the module reads and writes; unit tests point them at a fake tree.
@@ -246,16 +232,9 @@ def main():
             group_overrides=dict(type="dict", default={}),
             host_overrides=dict(type="dict", default={}),
             id=dict(type="str", default="tuning"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            persist=dict(type="bool", default=True),
-            path=dict(type="str"),
-            missing=dict(type="str", choices=["fail", "skip"], default="skip"),
-            nat_facing=dict(type="str", choices=["auto", "true", "false"], default="auto"),
-            fail_on=dict(type="str", choices=["error", "warning", "never"], default="error"),
             phases=dict(type="list", elements="str", choices=list(PHASES), default=list(PHASES)),
             host_label=dict(type="str", default="this host"),
-            state_dir=dict(type="str", default="/var/lib/netfleet-tcp"),
-            lock_timeout=dict(type="int", default=60),
+            **profile_options(missing="skip")
         ),
         supports_check_mode=True,
     )

@@ -77,10 +77,10 @@ def merge_reports(reports, fail_on=None, top=5, title=None, generated_at=None):
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise ReportInputError("top must be a positive integer, got %r" % (top,))
     schema = _same(reports, "schema_version", "schema versions")
-    profile = _same(reports, "profile", "profiles (audit_profile)")
-    thresholds = _same(reports, "thresholds", "pressure thresholds (audit_thresholds)")
+    profile = _same(reports, "profile", "profiles (tcp_audit_profile)")
+    thresholds = _same(reports, "thresholds", "pressure thresholds (tcp_audit_thresholds)")
     if fail_on is None:
-        fail_on = _same([report["gate"] for report in reports], "fail_on", "gates (audit_fail_on)")
+        fail_on = _same([report["gate"] for report in reports], "fail_on", "gates (tcp_audit_fail_on)")
     if fail_on not in GATES:
         raise ReportInputError("fail_on must be one of %s, got %r" % (", ".join(GATES), fail_on))
     ordered = sorted(reports, key=lambda report: str(report["generated_at"]))

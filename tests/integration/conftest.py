@@ -31,7 +31,7 @@ Fixture ``fleet`` (session scope; brings the fleet up at first use, takes it dow
     fleet.playbook(path_or_yaml_text, extra_vars=None, check=False, diff=False, limit=None,
                    tags=None, env=None, inventory=None) -> Run
         A relative path is taken from the repo root; text containing a newline is written to a
-        scratch dir (use absolute paths or FQCNs inside it, e.g. netfleet.tcp.tuning). extra_vars
+        scratch dir (use absolute paths or FQCNs inside it, e.g. netfleet.tcp.tcp_tuning). extra_vars
         go as JSON (types survive). limit/tags: str or list. env: extra environment. inventory:
         a path or INI text (default: the fleet's). Runs use the fleet's ansible.cfg and
         ANSIBLE_COLLECTIONS_PATH from tests/conftest.py (this checkout as netfleet.tcp).

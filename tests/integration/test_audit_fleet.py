@@ -4,7 +4,7 @@ Scenario (module scope, on a reset fleet):
 
 - web1 gets a persisted file, /etc/sysctl.d/50-audit-test.conf, holding its live
   net.ipv4.tcp_fin_timeout: in agreement, so the baseline audit sees no drift there;
-- the baseline audit runs (audit_fail_on: never);
+- the baseline audit runs (tcp_audit_fail_on: never);
 - then web1 is drifted by hand (fleet.set_sysctl: tcp_fin_timeout live != persisted), and natgw
   gets a dangerous file of its own, /etc/sysctl.d/60-nat-tuning.conf (tcp_tw_reuse = 1 with
   tcp_timestamps = 0), applied as at boot (fleet.reboot);
@@ -21,7 +21,7 @@ import jsonschema
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCHEMA = os.path.join(REPO, "roles", "audit", "files", "audit_report.schema.json")
+SCHEMA = os.path.join(REPO, "roles", "tcp_audit", "files", "audit_report.schema.json")
 PLAYBOOK = "playbooks/audit.yml"
 WEB1_FILE = "/etc/sysctl.d/50-audit-test.conf"
 NATGW_FILE = "/etc/sysctl.d/60-nat-tuning.conf"
@@ -35,7 +35,7 @@ EXPECTED_NEW = {
 
 
 def audit(fleet, report_dir, check=False, limit=None, **extra_vars):
-    variables = {"audit_report_dir": str(report_dir), "audit_fail_on": "never"}
+    variables = {"tcp_audit_report_dir": str(report_dir), "tcp_audit_fail_on": "never"}
     variables.update(extra_vars)
     run = fleet.playbook(PLAYBOOK, extra_vars=variables, check=check, limit=limit)
     path = os.path.join(str(report_dir), "audit.json")
@@ -81,7 +81,7 @@ def scenario(fleet, tmp_path_factory):
     before = dict((host, fleet.snapshot(host)) for host in fleet.hosts)
     run, report = audit(fleet, root / "after")
     check_run, check_report = audit(fleet, root / "check", check=True)
-    gate_run, gate_report = audit(fleet, root / "gate", audit_fail_on="warning")
+    gate_run, gate_report = audit(fleet, root / "gate", tcp_audit_fail_on="warning")
     after = dict((host, fleet.snapshot(host)) for host in fleet.hosts)
     yield {
         "root": root, "baseline": baseline, "run": run, "report": report, "check_run": check_run,
@@ -149,7 +149,7 @@ def test_markdown_and_junit_written(fleet, scenario):
             assert "`%s`" % rule_id in markdown
     root = ET.parse(str(folder / "audit.junit.xml")).getroot()
     assert [suite.get("name") for suite in root.findall("testsuite")] == fleet.hosts
-    assert root.get("failures") == "0"  # audit_fail_on: never
+    assert root.get("failures") == "0"  # tcp_audit_fail_on: never
     assert (folder / "audit_report.schema.json").exists()
 
 
@@ -172,7 +172,7 @@ def test_gate_fails_after_the_report_is_written(fleet, scenario):
     assert {"web1", "natgw"} <= gated
     failed = set(host for host, stats in run.stats.items() if stats["failed"])
     assert failed == gated
-    gate = run.results("Fail hosts that could not be audited or whose findings reach audit_fail_on")
+    gate = run.results("Fail hosts that could not be audited or whose findings reach tcp_audit_fail_on")
     assert "tw-reuse-no-timestamps" in gate["natgw"]["msg"]
     junit = ET.parse(str(scenario["root"] / "gate" / "audit.junit.xml")).getroot()
     assert int(junit.get("failures")) == report["gate"]["findings"]
@@ -204,8 +204,8 @@ def test_unreachable_host_listed_others_in_full(fleet, tmp_path):
 
 
 def test_prometheus_export_on_the_controller(fleet, tmp_path):
-    run, _report = audit(fleet, tmp_path / "report", audit_prometheus_dir=str(tmp_path / "prom"),
-                         audit_report_formats=["json"])
+    run, _report = audit(fleet, tmp_path / "report", tcp_audit_prometheus_dir=str(tmp_path / "prom"),
+                         tcp_audit_report_formats=["json"])
     assert run.rc == 0, run
     names = sorted(os.listdir(str(tmp_path / "prom")))
     assert names == sorted("%s.prom" % host for host in fleet.hosts)
@@ -223,7 +223,7 @@ def test_failed_host_listed_with_its_reason_others_in_full(fleet, tmp_path):
         line + " ansible_python_interpreter=/usr/bin/python-missing" if line.split(" ", 1)[0] == victim else line
         for line in lines) + "\n"
     run = fleet.playbook(PLAYBOOK, inventory=inventory,
-                         extra_vars={"audit_report_dir": str(tmp_path), "audit_fail_on": "never"})
+                         extra_vars={"tcp_audit_report_dir": str(tmp_path), "tcp_audit_fail_on": "never"})
     assert run.rc != 0, run
     with open(str(tmp_path / "audit.json")) as handle:
         report = json.load(handle)
@@ -232,7 +232,7 @@ def test_failed_host_listed_with_its_reason_others_in_full(fleet, tmp_path):
     assert failed["task"] == "Read the TCP state of the host and judge its values, in one module execution"
     assert failed["error"]
     assert run.stats[victim]["rescued"] == 1 and run.stats[victim]["failed"] == 1
-    gate = run.results("Fail hosts that could not be audited or whose findings reach audit_fail_on")
+    gate = run.results("Fail hosts that could not be audited or whose findings reach tcp_audit_fail_on")
     assert "did not complete" in gate[victim]["msg"]
     for item in report["hosts"]:
         if item["host"] != victim:
@@ -245,9 +245,9 @@ def test_profile_audit_after_tuning_names_exactly_the_hand_changed_key(fleet, tm
     overrides = {"net.ipv4.tcp_max_orphans": None}  # absent in a child network namespace
     try:
         tune = fleet.playbook("playbooks/tune.yml", extra_vars={
-            "tuning_profile": "web_frontend", "tuning_group_overrides": overrides})
+            "tcp_tuning_profile": "web_frontend", "tcp_tuning_group_overrides": overrides})
         assert tune.rc == 0, tune
-        variables = {"audit_profile": "web_frontend", "audit_group_overrides": overrides}
+        variables = {"tcp_audit_profile": "web_frontend", "tcp_audit_group_overrides": overrides}
         run, before = audit(fleet, tmp_path / "tuned", **variables)
         assert run.rc == 0, run
         assert before["profile"] == "web_frontend"
@@ -270,7 +270,7 @@ def test_profile_audit_after_tuning_names_exactly_the_hand_changed_key(fleet, tm
 
 def test_prometheus_export_on_the_hosts(fleet, tmp_path):
     folder = "/var/lib/netfleet-tcp/textfile"
-    variables = {"audit_prometheus_dir": folder, "audit_prometheus_target": "host", "audit_report_formats": []}
+    variables = {"tcp_audit_prometheus_dir": folder, "tcp_audit_prometheus_target": "host", "tcp_audit_report_formats": []}
     try:
         run, _report = audit(fleet, tmp_path, check=True, **variables)
         assert run.rc == 0, run
@@ -289,15 +289,15 @@ def test_prometheus_export_on_the_hosts(fleet, tmp_path):
 def test_profile_keys_absent_in_a_namespace_are_skipped_unless_missing_is_fail(fleet, tmp_path):
     """The fleet's hosts are child network namespaces: tcp_max_orphans has no file there."""
     key = "net.ipv4.tcp_max_orphans"
-    run, report = audit(fleet, tmp_path / "skip", audit_profile="web_frontend", audit_fail_on="error")
+    run, report = audit(fleet, tmp_path / "skip", tcp_audit_profile="web_frontend", tcp_audit_fail_on="error")
     assert run.rc == 0, run
     for item in report["hosts"]:
         missing = [finding for finding in item["findings"] if finding["id"] == "key-missing"]
         assert [(finding["key"], finding["severity"]) for finding in missing] == [(key, "info")], item["host"]
         assert "skipped (missing: skip)" in missing[0]["message"]
-    run, report = audit(fleet, tmp_path / "fail", audit_profile="web_frontend", audit_fail_on="error",
-                        audit_missing="fail")
+    run, report = audit(fleet, tmp_path / "fail", tcp_audit_profile="web_frontend", tcp_audit_fail_on="error",
+                        tcp_audit_missing="fail")
     assert run.rc != 0, run
     assert set(report["gate"]["hosts"]) == set(fleet.hosts)
-    gate = run.results("Fail hosts that could not be audited or whose findings reach audit_fail_on")
+    gate = run.results("Fail hosts that could not be audited or whose findings reach tcp_audit_fail_on")
     assert all("key-missing" in gate[host]["msg"] for host in fleet.hosts), gate

@@ -5,7 +5,7 @@ report folder under ANSIBLE_HOME (netfleet_tcp/reports/, outside the collection)
 table, the printed path, the report files, a recap of changed=0 (writing the report on the
 controller changes no host) and that the machine's own net.* values and sysctl.d files are the
 same afterwards; and
-that error findings leave the exit code at 0 unless a gate is asked for with -e audit_fail_on. It
+that error findings leave the exit code at 0 unless a gate is asked for with -e tcp_audit_fail_on. It
 needs no test fleet, but lives here because it runs the real modules on the real machine.
 """
 
@@ -20,7 +20,7 @@ import sys
 import jsonschema
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCHEMA = os.path.join(REPO, "roles", "audit", "files", "audit_report.schema.json")
+SCHEMA = os.path.join(REPO, "roles", "tcp_audit", "files", "audit_report.schema.json")
 BIN = os.path.dirname(sys.executable)
 SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d")
 
@@ -62,7 +62,7 @@ def run_audit(*extra, env=None):
 def test_make_audit_prints_the_table_and_the_path_and_changes_nothing(tmp_path):
     before = (machine_net_sysctls(), sysctl_files())
     home = tmp_path / "ansible-home"
-    proc = run_audit("-e", "audit_fail_on=never", env={"ANSIBLE_HOME": str(home)})
+    proc = run_audit("-e", "tcp_audit_fail_on=never", env={"ANSIBLE_HOME": str(home)})
     after = (machine_net_sysctls(), sysctl_files())
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]
@@ -90,7 +90,7 @@ def test_make_audit_prints_the_table_and_the_path_and_changes_nothing(tmp_path):
 
 
 def test_check_mode_works_the_same(tmp_path):
-    proc = run_audit("--check", "-e", "audit_fail_on=never", "-e", "audit_report_dir=%s" % tmp_path)
+    proc = run_audit("--check", "-e", "tcp_audit_fail_on=never", "-e", "tcp_audit_report_dir=%s" % tmp_path)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     with open(str(tmp_path / "audit.json")) as handle:
         assert json.load(handle)["hosts"][0]["status"] == "ok"
@@ -98,8 +98,8 @@ def test_check_mode_works_the_same(tmp_path):
 
 def test_error_findings_do_not_fail_the_local_audit_unless_a_gate_is_asked_for(tmp_path):
     # Pressure levels of 0 turn every measured ratio into a critical verdict: an error finding.
-    levels = '{"audit_thresholds": {"time_wait": {"warning": 0, "critical": 0}}}'
-    proc = run_audit("-e", levels, "-e", "audit_report_dir=%s" % (tmp_path / "report"))
+    levels = '{"tcp_audit_thresholds": {"time_wait": {"warning": 0, "critical": 0}}}'
+    proc = run_audit("-e", levels, "-e", "tcp_audit_report_dir=%s" % (tmp_path / "report"))
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]
     with open(str(tmp_path / "report" / "audit.json")) as handle:
@@ -107,7 +107,7 @@ def test_error_findings_do_not_fail_the_local_audit_unless_a_gate_is_asked_for(t
     assert report["hosts"][0]["summary"]["errors"] >= 1, report["hosts"][0]["findings"]
     assert re.search(r"localhost\s+ok\s+", proc.stdout), output[-4000:]
     assert "report: %s/audit.md" % (tmp_path / "report") in proc.stdout
-    gated = run_audit("-e", levels, "-e", "audit_fail_on=error", "-e", "audit_report_dir=%s" % (tmp_path / "gate"))
+    gated = run_audit("-e", levels, "-e", "tcp_audit_fail_on=error", "-e", "tcp_audit_report_dir=%s" % (tmp_path / "gate"))
     assert gated.returncode == 2, (gated.stdout + gated.stderr)[-4000:]
     assert re.search(r"localhost has findings at or above 'error': .*pressure-time-wait", gated.stdout), \
         gated.stdout[-4000:]

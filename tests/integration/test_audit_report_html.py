@@ -75,7 +75,7 @@ def inventory_with_hostile_name(fleet, folder):
 
 def audit(fleet, inventory, report_dir, prom_dir):
     run = fleet.playbook(PLAYBOOK, inventory=inventory, extra_vars={
-        "audit_report_dir": str(report_dir), "audit_fail_on": "never", "audit_prometheus_dir": str(prom_dir)})
+        "tcp_audit_report_dir": str(report_dir), "tcp_audit_fail_on": "never", "tcp_audit_prometheus_dir": str(prom_dir)})
     assert run.rc == 0, run
     with open(os.path.join(str(report_dir), "audit.json")) as handle:
         return run, json.load(handle)

@@ -383,7 +383,7 @@ def test_unreachable_host_in_the_middle_of_an_audit(fleet, tmp_path):
     fleet.isolate(victim)
     try:
         run = fleet.playbook("playbooks/audit.yml", extra_vars={
-            "audit_report_dir": str(tmp_path), "audit_fail_on": "never", "audit_print_table": False})
+            "tcp_audit_report_dir": str(tmp_path), "tcp_audit_fail_on": "never", "tcp_audit_print_table": False})
     finally:
         fleet.restore(victim)
     assert run.stats[victim]["unreachable"] >= 1, run

@@ -88,7 +88,7 @@ def test_files_modes_owners_and_nothing_written_elsewhere(fleet):
 def test_audit_report_folder_and_files(fleet, tmp_path):
     report = tmp_path / "report"
     run = fleet.playbook("playbooks/audit.yml", extra_vars={
-        "audit_report_dir": str(report), "audit_fail_on": "never", "audit_print_table": False})
+        "tcp_audit_report_dir": str(report), "tcp_audit_fail_on": "never", "tcp_audit_print_table": False})
     assert run.rc == 0, run
     assert not stat.S_IMODE(os.stat(str(report)).st_mode) & 0o022
     for name in os.listdir(str(report)):

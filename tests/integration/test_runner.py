@@ -162,7 +162,7 @@ def test_audit_runs_as_non_root_with_a_read_only_install(fleet, workspace):
 
 def test_tuning_check_runs_as_non_root_with_a_read_only_install(fleet, workspace):
     snapshot = fleet.snapshot("web1")
-    cmdline = "--check --diff -e tuning_profile=web_frontend -e tuning_hosts=web1"
+    cmdline = "--check --diff -e tcp_tuning_profile=web_frontend -e tcp_tuning_hosts=web1"
     pdd = _private_data_dir(fleet, workspace, "tune", cmdline=cmdline)
     proc, rc, stats = _runner(workspace, pdd, "netfleet.tcp.tune")
     assert rc == 0, (proc.stdout + proc.stderr)[-6000:]
@@ -179,11 +179,11 @@ def test_serial_batches_merge_into_one_fleet_report(fleet, tmp_path):
   gather_facts: false
   serial: 2
   vars:
-    audit_fail_on: never
-    audit_print_table: false
-    audit_report_dir: "%s/batch-{{ ansible_play_batch | join('-') }}"
+    tcp_audit_fail_on: never
+    tcp_audit_print_table: false
+    tcp_audit_report_dir: "%s/batch-{{ ansible_play_batch | join('-') }}"
   roles:
-    - role: netfleet.tcp.audit
+    - role: netfleet.tcp.tcp_audit
 """ % base
     run = fleet.playbook(play)
     assert run.rc == 0, run
@@ -199,7 +199,7 @@ def test_serial_batches_merge_into_one_fleet_report(fleet, tmp_path):
     assert sorted(set(sum(audited, []))) == sorted(fleet.hosts)
     merged_dir = tmp_path / "fleet"
     merge = fleet.playbook("playbooks/audit_merge.yml", inventory="localhost,",
-                           extra_vars={"audit_merge_from": str(base), "audit_report_dir": str(merged_dir)})
+                           extra_vars={"tcp_audit_merge_from": str(base), "tcp_audit_report_dir": str(merged_dir)})
     assert merge.rc == 0, merge
     with open(str(merged_dir / "audit.json")) as handle:
         merged = json.load(handle)

@@ -76,7 +76,7 @@ def test_tuning_role_overrides_cannot_reach_the_machine(clean_fleet):
     before = fleet.snapshot(host)
     overrides = {"kernel.panic": machine_value("kernel.panic"), "vm.swappiness": machine_value("vm.swappiness")}
     run = fleet.playbook("playbooks/tune.yml", limit=host, extra_vars={
-        "tuning_hosts": "fleet", "tuning_profile": "web_frontend", "tuning_host_overrides": overrides})
+        "tcp_tuning_hosts": "fleet", "tcp_tuning_profile": "web_frontend", "tcp_tuning_host_overrides": overrides})
     assert run.rc != 0, run
     text = run.stdout + run.stderr
     for key in overrides:

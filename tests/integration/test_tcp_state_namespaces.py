@@ -170,8 +170,8 @@ def test_a_namespace_deleted_during_the_pass_is_reported_as_gone(fleet, children
 def test_audit_shows_the_port_exhausted_namespace_of_a_quiet_host(fleet, children, tmp_path):
     report_dir = tmp_path / "report"
     run = fleet.playbook("playbooks/audit.yml", limit=HOST, extra_vars={
-        "audit_report_dir": str(report_dir), "audit_fail_on": "error", "audit_namespaces": "all",
-        "audit_report_formats": ["markdown", "json"]})
+        "tcp_audit_report_dir": str(report_dir), "tcp_audit_fail_on": "error", "tcp_audit_namespaces": "all",
+        "tcp_audit_report_formats": ["markdown", "json"]})
     assert run.rc != 0, run                     # the gate fails web1 ...
     with open(str(report_dir / "audit.json")) as handle:
         report = json.load(handle)
@@ -193,5 +193,5 @@ def test_audit_shows_the_port_exhausted_namespace_of_a_quiet_host(fleet, childre
         markdown = handle.read()
     assert ("| %s | ephemeral ports towards one destination | 1 | %s | nf-port-hog\\[%d\\] | 0 | 0 | "
             "127.0.0.1:23203 10 (100%%) | critical |" % (HOST, name, children["ports"]["pid"])) in markdown
-    gate = run.results("netfleet.tcp.audit : Fail hosts that could not be audited or whose findings reach audit_fail_on")
+    gate = run.results("netfleet.tcp.tcp_audit : Fail hosts that could not be audited or whose findings reach tcp_audit_fail_on")
     assert "pressure-namespace-ephemeral-ports" in gate[HOST]["msg"]

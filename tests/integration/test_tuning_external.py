@@ -23,7 +23,7 @@ PLAYS = {
   hosts: fleet
   gather_facts: false
   roles:
-    - role: netfleet.tcp.tuning
+    - role: netfleet.tcp.tcp_tuning
 """,
     "import_role": """\
 - name: Tune from an infra repo
@@ -32,7 +32,7 @@ PLAYS = {
   tasks:
     - name: Tune TCP
       ansible.builtin.import_role:
-        name: netfleet.tcp.tuning
+        name: netfleet.tcp.tcp_tuning
 """,
     "include_role_serial_free": """\
 - name: Tune from an infra repo, two hosts at a time, each at its own pace
@@ -43,7 +43,7 @@ PLAYS = {
   tasks:
     - name: Tune TCP
       ansible.builtin.include_role:
-        name: netfleet.tcp.tuning
+        name: netfleet.tcp.tcp_tuning
 """,
     "import_playbook": """\
 - name: Tune with the collection's playbook
@@ -81,9 +81,9 @@ def infra_repo(fleet, tmp_path, style):
     (repo / "inventory" / "host_vars").mkdir()
     shutil.copy(fleet.inventory, str(repo / "inventory" / "hosts.ini"))
     files = {
-        "inventory/group_vars/fleet.yml": {"tuning_profile": "web_frontend"},
-        "inventory/group_vars/servers.yml": {"tuning_group_overrides": {FIN: 30}},
-        "inventory/host_vars/web2.yml": {"tuning_host_overrides": {FIN: 25, KEEPALIVE: None}},
+        "inventory/group_vars/fleet.yml": {"tcp_tuning_profile": "web_frontend"},
+        "inventory/group_vars/servers.yml": {"tcp_tuning_group_overrides": {FIN: 30}},
+        "inventory/host_vars/web2.yml": {"tcp_tuning_host_overrides": {FIN: 25, KEEPALIVE: None}},
     }
     for name, data in files.items():
         with open(str(repo / name), "w") as handle:
@@ -95,7 +95,7 @@ def infra_repo(fleet, tmp_path, style):
 
 def run_style(fleet, installed, tmp_path, style):
     repo = infra_repo(fleet, tmp_path, style)
-    extra = {"tuning_hosts": "fleet"} if style == "import_playbook" else None
+    extra = {"tcp_tuning_hosts": "fleet"} if style == "import_playbook" else None
     return fleet.playbook(os.path.join(repo, "site.yml"), extra_vars=extra,
                           inventory=os.path.join(repo, "inventory", "hosts.ini"),
                           env={"ANSIBLE_COLLECTIONS_PATH": installed})

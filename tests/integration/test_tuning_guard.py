@@ -9,9 +9,10 @@ import pytest
 import yaml
 
 PLAYBOOK = "playbooks/tune.yml"
-GUARD = "Refuse what the guards forbid on this host, before anything changes"
 APPLY = "Apply the whole profile in one call"
-SUMMARY = "One line for this host"
+SHOW = "Show the outcome on this host, failing it when refused or not as wanted"
+# The last line the role prints for a host: its summary, or the reasons it failed.
+SUMMARY = GUARD = SHOW
 FIN = "net.ipv4.tcp_fin_timeout"
 
 
@@ -41,15 +42,15 @@ def clean(fleet):
 
 def test_tw_recycle_on_the_nat_gateway_is_refused_before_any_change(clean, tmp_path):
     fleet = clean
-    inventory = inventory_dir(fleet, tmp_path, {"fleet": {"tuning_profile": "web_frontend"}},
-                              {"natgw": {"tuning_host_overrides": {"net.ipv4.tcp_tw_recycle": 1}}})
+    inventory = inventory_dir(fleet, tmp_path, {"fleet": {"tcp_tuning_profile": "web_frontend"}},
+                              {"natgw": {"tcp_tuning_host_overrides": {"net.ipv4.tcp_tw_recycle": 1}}})
     before = fleet.snapshot("natgw")
-    run = fleet.playbook(PLAYBOOK, extra_vars={"tuning_hosts": "fleet"}, inventory=inventory)
+    run = fleet.playbook(PLAYBOOK, extra_vars={"tcp_tuning_hosts": "fleet"}, inventory=inventory)
     assert run.rc == 2, run
     assert fleet.snapshot("natgw") == before
     refusal = run.results(GUARD)["natgw"]
     assert refusal.get("failed"), refusal
-    message = refusal["msg"]
+    message = refusal["msg"][-1]
     assert message.startswith("tcp_tw_recycle refused on natgw: NAT-facing ("), message
     assert "masquerade" in message and "removed in Linux 4.12" in message, message
     assert "tcp_tw_reuse" in message, message
@@ -67,26 +68,26 @@ def test_tw_recycle_on_the_nat_gateway_is_refused_before_any_change(clean, tmp_p
 def test_missing_keys_fail_the_host_when_the_policy_says_so(clean):
     fleet = clean
     before = dict((host, fleet.snapshot(host)) for host in fleet.hosts)
-    run = fleet.playbook(PLAYBOOK, extra_vars={"tuning_hosts": "fleet", "tuning_profile": "web_frontend",
-                                               "tuning_missing": "fail"})
+    run = fleet.playbook(PLAYBOOK, extra_vars={"tcp_tuning_hosts": "fleet", "tcp_tuning_profile": "web_frontend",
+                                               "tcp_tuning_missing": "fail"})
     assert run.rc == 2, run
     refusals = run.results(GUARD)
     for host in fleet.hosts:
         assert refusals[host].get("failed"), (host, refusals[host])
-        assert "tcp_max_orphans refused on %s" % host in refusals[host]["msg"]
-        assert "initial network namespace" in refusals[host]["msg"]
+        assert "tcp_max_orphans refused on %s" % host in refusals[host]["msg"][-1]
+        assert "initial network namespace" in refusals[host]["msg"][-1]
         assert fleet.snapshot(host) == before[host], host
 
 
 def test_missing_keys_are_skipped_and_listed_by_default(clean):
     fleet = clean
-    run = fleet.playbook(PLAYBOOK, extra_vars={"tuning_hosts": "web1", "tuning_profile": "high_throughput"})
+    run = fleet.playbook(PLAYBOOK, extra_vars={"tcp_tuning_hosts": "web1", "tcp_tuning_profile": "high_throughput"})
     assert run.rc == 0, run
     keys = run.results(APPLY)["web1"]["keys"]
     # Only in the initial namespace, or machine-wide and read-only in a child one.
     for key in ("net.ipv4.tcp_mem", "net.core.netdev_max_backlog", "net.core.rmem_max", "net.core.wmem_max"):
         assert keys[key]["status"] == "skipped-missing", (key, keys[key])
-    summary = run.results(SUMMARY)["web1"]["msg"]
+    summary = run.results(SUMMARY)["web1"]["msg"][-1]
     assert "4 skipped (absent here: " in summary and "net.ipv4.tcp_mem" in summary, summary
     assert fleet.sysctl("web1", "net.ipv4.tcp_slow_start_after_idle") == "0"
 
@@ -96,12 +97,12 @@ def test_read_only_proc_sys_is_a_clear_failure_and_nothing_is_written(clean):
     # Private to web2's mount namespace: the machine's /proc/sys stays writable.
     fleet.sh("web2", "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys")
     before = fleet.snapshot("web2")
-    run = fleet.playbook(PLAYBOOK, extra_vars={"tuning_hosts": "web1:web2", "tuning_profile": "web_frontend"})
+    run = fleet.playbook(PLAYBOOK, extra_vars={"tcp_tuning_hosts": "web1:web2", "tcp_tuning_profile": "web_frontend"})
     assert not os.statvfs("/proc/sys/net").f_flag & os.ST_RDONLY
     assert run.rc == 2, run
     refusal = run.results(GUARD)["web2"]
-    assert refusal.get("failed") and "read-only" in refusal["msg"], refusal
-    assert refusal["msg"].startswith("nothing written on web2: "), refusal
+    assert refusal.get("failed") and "read-only" in refusal["msg"][-1], refusal
+    assert refusal["msg"][-1].startswith("nothing written on web2: "), refusal
     assert fleet.snapshot("web2") == before
     assert run.stats["web1"]["failed"] == 0 and fleet.sysctl("web1", FIN) == "20", run
 
@@ -110,7 +111,7 @@ def test_unreachable_host_does_not_stop_the_fleet(clean):
     fleet = clean
     fleet.isolate("web2")
     try:
-        run = fleet.playbook(PLAYBOOK, extra_vars={"tuning_hosts": "fleet", "tuning_profile": "web_frontend"})
+        run = fleet.playbook(PLAYBOOK, extra_vars={"tcp_tuning_hosts": "fleet", "tcp_tuning_profile": "web_frontend"})
     finally:
         fleet.restore("web2")
     assert run.rc == 4, run
@@ -120,5 +121,5 @@ def test_unreachable_host_does_not_stop_the_fleet(clean):
         if host == "web2":
             continue
         assert run.stats[host]["failed"] == 0, (host, run)
-        assert summaries[host]["msg"].startswith("%s: web_frontend applied" % host), summaries[host]
+        assert summaries[host]["msg"][-1].startswith("%s: web_frontend applied" % host), summaries[host]
         assert fleet.sysctl(host, FIN) == "20", host

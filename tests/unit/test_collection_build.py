@@ -139,7 +139,7 @@ def test_tarball_holds_what_a_user_installs(tarball):
         names = set(archive.getnames())
         license_text = archive.extractfile("LICENSE").read().decode()
     for name in ("LICENSE", "README.md", "CHANGELOG.md", "meta/runtime.yml", "playbooks/audit.yml",
-                 "roles/audit/meta/argument_specs.yml", "roles/tuning/defaults/main.yml",
+                 "roles/tcp_audit/meta/argument_specs.yml", "roles/tcp_tuning/defaults/main.yml",
                  "plugins/modules/sysctl_check.py", "tests/sanity/ignore-2.19.txt", "docs/index.md"):
         assert name in names, name
     # Development tooling stays in the repository.

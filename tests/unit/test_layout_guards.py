@@ -89,7 +89,7 @@ def _role_option(role, option):
     return specs["argument_specs"]["main"]["options"][option]
 
 
-@pytest.mark.parametrize("role,option", [("tuning", "tuning_profile"), ("audit", "audit_profile")])
+@pytest.mark.parametrize("role,option", [("tcp_tuning", "tcp_tuning_profile"), ("tcp_audit", "tcp_audit_profile")])
 def test_role_profile_choices_are_the_registry(role, option):
     assert _role_option(role, option)["choices"] == profile_names()
 

@@ -22,7 +22,18 @@ def _load(role, *parts):
 
 
 def test_there_are_roles_to_check():
-    assert "tuning" in ROLES and "audit" in ROLES
+    assert "tcp_tuning" in ROLES and "tcp_audit" in ROLES
+
+
+@pytest.mark.parametrize("old, new", [("tuning", "tcp_tuning"), ("audit", "tcp_audit")])
+def test_old_role_names_run_the_new_roles_until_0_3_0(old, new):
+    """The names of before 0.2.0 are shims: no spec, no task of their own, the new role imported."""
+    tasks = _load(old, "tasks", "main.yml")
+    assert tasks == [{"name": "Run netfleet.tcp." + new,
+                      "ansible.builtin.import_role": {"name": "netfleet.tcp." + new},
+                      "vars": {"__%s_renamed_from" % new: "netfleet.tcp." + old}}]
+    assert not os.path.exists(os.path.join(REPO, "roles", old, "meta", "argument_specs.yml"))
+    assert not os.path.exists(os.path.join(REPO, "roles", old, "defaults"))
 
 
 @pytest.mark.parametrize("role", ROLES)

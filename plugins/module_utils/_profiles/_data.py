@@ -23,8 +23,9 @@ _TW_BUCKETS_REASON = (
     "Every connection this host closes first spends 60 s in TIME_WAIT. When the table is full "
     "the kernel destroys new TIME_WAIT sockets at once (counted in TcpExtTCPTimeWaitOverflow), "
     "which exposes new connections to stray segments of old ones. Sized to memory "
-    "(a TIME_WAIT socket costs about 256 bytes), never below the kernel's own default; the "
-    "blogs' 5000 is far too small for a busy host."
+    "(a TIME_WAIT socket costs about 256 bytes), never below the kernel's own default and "
+    "never above the established hash the sockets live in (at most 512 Ki buckets), where "
+    "more would only lengthen every lookup; the blogs' 5000 is far too small for a busy host."
 )
 
 _FIN_TIMEOUT_REASON = (
@@ -107,9 +108,11 @@ PROFILES = {
                 "formula": "orphans_by_memory",
                 "reason": (
                     "Sockets the application closed but TCP still finishes (FIN_WAIT1, "
-                    "LAST_ACK, CLOSING) belong to nobody and may each pin up to 64 KiB. Capped "
-                    "so they can never hold more than a quarter of memory, instead of pasted "
-                    "values in the millions. Exists only in the initial network namespace."
+                    "LAST_ACK, CLOSING) belong to nobody; a typical one holds about 64 KiB, one "
+                    "with unsent data up to its send buffer (tcp_wmem[2]). Sized so that "
+                    "typical orphans fill at most a quarter of memory, instead of pasted "
+                    "values in the millions; tcp_mem bounds what they hold together. Exists "
+                    "only in the initial network namespace."
                 ),
             },
         ),

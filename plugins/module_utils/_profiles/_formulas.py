@@ -20,9 +20,11 @@ KIB = 1024
 MIB = 1024 * 1024
 
 # Bytes one TIME_WAIT socket costs (struct inet_timewait_sock plus slab overhead,
-# rounded up) and the most buffer memory an orphaned socket may still pin.
+# rounded up), and what a typical orphaned socket holds. Not an orphan's worst case: one
+# with unsent data keeps up to its send buffer (tcp_wmem[2]); tcp_mem bounds all orphans
+# together, and the kernel kills orphans past its maximum.
 TIME_WAIT_SOCKET_BYTES = 256
-ORPHAN_SOCKET_BYTES = 64 * KIB
+ORPHAN_TYPICAL_BYTES = 64 * KIB
 
 # The kernel's ephemeral port range when nothing else is known.
 DEFAULT_PORT_RANGE = (32768, 60999)
@@ -54,9 +56,8 @@ def kernel_ehash_entries(mem_total_bytes, page_size):
     return _boot.ehash_entries(mem_total_bytes, page_size)
 
 
-def _kernel_tcp_mem(pages):
-    limit = max(pages // 16, 128)
-    return [limit // 4 * 3, limit, limit // 4 * 3 * 2]
+def _kernel_tcp_mem(pages, kernel=None):
+    return _boot.tcp_mem(pages, 1, kernel)
 
 
 def _parse_ints(key, text):
@@ -92,15 +93,19 @@ def _live(host, key):
 
 
 def _tw_buckets_by_memory(key, context, host, settings):
+    # TIME_WAIT sockets live in the established hash (alloc_large_system_hash in tcp_init:
+    # one bucket per 128 KiB of memory, at most 512 Ki). More of them than buckets makes
+    # every lookup walk longer chains, so the memory budget is capped at the hash size,
+    # twice the kernel's own default.
     mem = _require(context, "mem_total_bytes", key)
     budget = mem // 64 // TIME_WAIT_SOCKET_BYTES
-    floor = kernel_ehash_entries(mem, _require(context, "page_size", key)) // 2
-    return max(budget // 1024 * 1024, floor)
+    ehash = kernel_ehash_entries(mem, _require(context, "page_size", key))
+    return min(max(budget // 1024 * 1024, ehash // 2), ehash)
 
 
 def _orphans_by_memory(key, context, host, settings):
     mem = _require(context, "mem_total_bytes", key)
-    return max(mem // 4 // ORPHAN_SOCKET_BYTES // 1024 * 1024, 1024)
+    return max(mem // 4 // ORPHAN_TYPICAL_BYTES // 1024 * 1024, 1024)
 
 
 def _tcp_mem_throughput(key, context, host, settings):
@@ -110,12 +115,13 @@ def _tcp_mem_throughput(key, context, host, settings):
 
 def _kernel_tcp_mem_formula(key, context, host, settings):
     pages = _memory_pages(context, key)
-    wanted = _kernel_tcp_mem(pages)
+    kernel = _boot.version(context)
+    wanted = _kernel_tcp_mem(pages, kernel)
     live = _parse_ints(key, _live(host, key) or "")
     # The kernel sizes tcp_mem from the pages free at boot, slightly fewer than
     # MemTotal: a live value within 2% of the formula is the kernel's own, keep it.
     if live and len(live) == 3 and wanted[1] and abs(live[1] - wanted[1]) * 50 <= wanted[1]:
-        if live == _kernel_tcp_mem(live[1] * 16):
+        if live == _kernel_tcp_mem(live[1] * _boot.tcp_mem_divisor(kernel), kernel):
             return "%d %d %d" % tuple(live)
     return "%d %d %d" % tuple(wanted)
 
@@ -191,12 +197,15 @@ FORMULAS = {
     "tw_buckets_by_memory": (
         _tw_buckets_by_memory,
         "MemTotal / 64 / %d bytes per TIME_WAIT socket, rounded down to a multiple of 1024, "
-        "never below the kernel's own default (half its established hash)" % TIME_WAIT_SOCKET_BYTES,
+        "never below the kernel's own default (half its established hash) and never above the "
+        "established hash itself (one bucket per 128 KiB of memory, at most 512 Ki), where "
+        "TIME_WAIT sockets live" % TIME_WAIT_SOCKET_BYTES,
     ),
     "orphans_by_memory": (
         _orphans_by_memory,
-        "MemTotal / 4 / 64 KiB per orphan, rounded down to a multiple of 1024: orphans may pin "
-        "at most a quarter of memory",
+        "MemTotal / 4 / 64 KiB (a typical orphan), rounded down to a multiple of 1024, at least "
+        "1024: a quarter of memory at the typical size. An orphan with unsent data may hold up "
+        "to tcp_wmem[2]; tcp_mem bounds all of them together",
     ),
     "tcp_mem_throughput": (
         _tcp_mem_throughput,
@@ -209,8 +218,9 @@ FORMULAS = {
     ),
     "kernel_tcp_mem": (
         _kernel_tcp_mem_formula,
-        "the kernel's boot-time sizing: limit = pages/16; min limit*3/4, pressure limit, "
-        "max limit*3/2 (a live value within 2% of it is the kernel's own and kept)",
+        "the kernel's boot-time sizing: limit = pages/16 (pages/8 before Linux 4.2); min "
+        "limit*3/4, pressure limit, max limit*3/2 (a live value within 2% of it is the "
+        "kernel's own and kept)",
     ),
     "kernel_half_ehash": (
         _kernel_half_ehash,

@@ -13,6 +13,12 @@ description, remediation and check, registered where the check is written:
 * ``value``      one coherent view of the values against the host (``evaluate()``);
 * ``lists``      value rules for the bad advice of published lists, against the values the
                  kernel boots with (``_boot``, per kernel version and memory);
+* ``timers``     retransmission limits in the seconds the kernel's backoff gives them, and
+                 accept-queue overflow;
+* ``forwarding`` ip_forward=1, judged by the list's role and the host's interfaces;
+* ``acceptance`` whether the kernel takes a write at all (mode bits), never writing;
+* ``more_knobs`` the knobs of _catalog_data_more.py lists get wrong (optmem_max,
+                 tcp_moderate_rcvbuf);
 * ``persisted``  the boot configuration against the live and desired values;
 * ``pressure``   limits filling up now, raised by the audit report.
 
@@ -57,6 +63,9 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules.input import (
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules import scope as _scope  # noqa: F401
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.value import evaluate  # noqa: F401
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules import lists  # noqa: F401  (registers the list rules)
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import forwarding  # noqa: F401  (ip_forward)
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import acceptance  # noqa: F401  (mode bits)
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import more_knobs  # noqa: F401  (optmem, autotuning)
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.persisted import persisted_findings  # noqa: F401
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules.pressure import (  # noqa: F401
     PRESSURE_RULES,

@@ -17,14 +17,21 @@ value with memory, the memory size and page size in bytes. Sources:
 * tcp_rmem / tcp_wmem: tcp_init; minimum PAGE_SIZE (65536 on 64K-page arm64 and
   ppc64le); tcp_rmem[1] 131072 since a337531b942b (4.20), 87380 before; maximum
   min(cap, memory/128) with cap 4 MiB before b49960a05e32 (3.4), 6 MiB until
-  572be9bf9d0d (6.16) and 32 MiB since; tcp_wmem[2] min(4 MiB, memory/128), at
-  least 64 KiB;
+  572be9bf9d0d (6.16) and 32 MiB since, at least tcp_rmem[1] (as the 3.10, 4.15 and
+  6.11 trees compute it); tcp_wmem[2] min(4 MiB, memory/128), at least 64 KiB;
 * rmem_max / wmem_max: 212992 (SK_RMEM_MAX, 256 sk_buffs' worth) before a6d4f25888b8
   (6.18), 4 MiB since;
 * somaxconn: 128 before 19f92a030ca6 (5.4), 4096 since;
-* tcp_mem: tcp_init_mem, limit = free buffer pages / 16 (at least 128):
-  ``limit*3/4, limit, limit*3/2`` pages;
+* tcp_mem: tcp_init_mem, limit = free buffer pages / 16 since b66e91ccbc34 (4.2; the
+  4.1 tree divides by 8, the 4.2 tree by 16), at least 128: ``limit*3/4, limit,
+  limit*3/2`` pages;
 * fs.file-max: files_maxfiles_init, about a tenth of memory in KiB.
+
+Checked against released trees: 3.10 (tcp_mem pages/8, tcp_rmem 87380 and 6 MiB cap,
+syn backlog ehash/256), 4.1 and 4.2 (tcp_mem /8 then /16), 4.15 (tcp_tw_reuse 0), 4.19
+(tcp_tw_reuse 2, tcp_rmem[1] 87380), 4.20 (131072), 5.3 (SOMAXCONN 128, ehash/256) and
+6.11 (SOMAXCONN 4096, ehash/128, tcp_rmem cap 6 MiB, SK_RMEM_MAX 256 sk_buffs). The 6.16
+and 6.18 values rest on the commits named and on this 6.18 machine's own values.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -97,7 +104,7 @@ def tcp_rmem(kernel, mem_total_bytes, page_size):
     else:
         cap = 4 * MIB
     middle = 131072 if at_least(kernel, 4, 20) else 87380
-    return [page_size, middle, max(131072, min(cap, buffer_limit(mem_total_bytes)))]
+    return [page_size, middle, max(middle, min(cap, buffer_limit(mem_total_bytes)))]
 
 
 def tcp_wmem(kernel, mem_total_bytes, page_size):
@@ -109,8 +116,13 @@ def core_mem_max(kernel):
     return 4 * MIB if at_least(kernel, 6, 18) else 212992
 
 
-def tcp_mem(mem_total_bytes, page_size):
-    limit = max((mem_total_bytes // page_size) // 16, 128)
+def tcp_mem_divisor(kernel):
+    """What tcp_init_mem divides the free buffer pages by: 16 since b66e91ccbc34 (4.2), 8 before."""
+    return 16 if at_least(kernel, 4, 2) else 8
+
+
+def tcp_mem(mem_total_bytes, page_size, kernel=None):
+    limit = max((mem_total_bytes // page_size) // tcp_mem_divisor(kernel), 128)
     return [limit // 4 * 3, limit, limit // 4 * 3 * 2]
 
 

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import _boot
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import INTEGERS, parse_value
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 
@@ -64,3 +65,19 @@ def count(context, field):
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return None
     return value
+
+
+def unprivileged_start(values, context):
+    """``(port, where)``: the first unprivileged port the kernel enforces here, and where it comes from.
+
+    The value the list or the host gives net.ipv4.ip_unprivileged_port_start (4548b683b781,
+    4.11); ``(None, ...)`` on an older kernel, which has no such check (PROT_SOCK, 1024, only
+    guards bind()). A host whose value cannot be read counts as the default 1024.
+    """
+    number = integer(values, "net.ipv4.ip_unprivileged_port_start")
+    if number is not None:
+        return number, "ip_unprivileged_port_start is %d here" % number
+    kernel = _boot.version(context)
+    if kernel and not _boot.at_least(kernel, 4, 11):
+        return None, "Linux %d.%d has no ip_unprivileged_port_start (added in 4.11)" % kernel
+    return 1024, "ip_unprivileged_port_start is 1024 (its default)"

@@ -25,6 +25,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules._helpers impor
     ints,
     positive_int,
     short,
+    unprivileged_start,
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules._keys import (
     K_CONGESTION,
@@ -116,7 +117,8 @@ def _rule_somaxconn_boot(values, context):
 
 
 @checked("tcp-mem-lowers-boot", "warning", "tcp_mem maximum below the kernel's boot value",
-         "The kernel sizes tcp_mem from memory at boot (limit = pages/16; maximum limit*3/2). A fixed "
+         "The kernel sizes tcp_mem from memory at boot (limit = pages/16, pages/8 before 4.2; maximum "
+         "limit*3/2). A fixed "
          "maximum well below it makes TCP enter memory pressure and drop sooner.",
          keys=(K_TCP_MEM,), list_value=True, listed_only=True)
 def _rule_tcp_mem_boot(values, context):
@@ -124,7 +126,7 @@ def _rule_tcp_mem_boot(values, context):
     mem, page = _memory(context)
     if numbers is None or mem is None or page is None:
         return []
-    boot = _boot.tcp_mem(mem, page)
+    boot = _boot.tcp_mem(mem, page, _boot.version(context))
     if numbers[2] >= TCP_MEM_SHARE * boot[2]:
         return []
     return [finding(
@@ -360,7 +362,8 @@ def _rule_keepalive(values, context):
          keys=(K_PORT_RANGE, K_RESERVED), list_value=True, listed_only=True)
 def _rule_port_range_service(values, context):
     numbers = ints(values, K_PORT_RANGE, 2)
-    if not numbers or numbers[0] < PRIVILEGED_PORTS or numbers[0] > numbers[1]:
+    start = unprivileged_start(values, context)[0]
+    if not numbers or numbers[0] < (PRIVILEGED_PORTS if start is None else start) or numbers[0] > numbers[1]:
         return []
     reserved_value = parsed(K_RESERVED, values.get(K_RESERVED) or "")
     reserved = reserved_value.items if reserved_value is not None and reserved_value.kind == PORTS else frozenset()

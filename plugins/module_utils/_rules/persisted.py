@@ -30,7 +30,8 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compar
 register(Rule(
     "persisted-drift", "warning", "Persisted value differs from the live value",
     "The value the boot configuration applies differs from the running value, so the next "
-    "reboot (or 'sysctl --system') changes it.",
+    "reboot (or 'sysctl --system') changes it. This is drift: sysctl_check returns it in its drift "
+    "list, apart from the findings, and fail_on does not count it.",
     family="persisted"))
 register(Rule(
     "persisted-shadows-desired", "warning", "A boot configuration file overrides the desired value",

@@ -39,7 +39,7 @@ PRESSURE_RULES = {
         "kernel resets them and logs 'too many orphaned sockets'.",
         "Orphans are sockets closed by the application but not yet by the peer: check FIN_WAIT1/"
         "FIN_WAIT2/LAST_ACK counts and tcp_orphan_retries; raise tcp_max_orphans only with memory "
-        "to spare (each orphan may hold up to 64 KiB).",
+        "to spare (a typical orphan holds about 64 KiB, one with unsent data up to tcp_wmem[2]).",
     ),
     "ephemeral_ports": (
         "pressure-ephemeral-ports",

@@ -20,7 +20,9 @@ register(Rule(
     "key-machine-wide", "error", "Key reaches beyond this network namespace",
     "kernel.*, vm.*, fs.* and every other key outside net.* hold one value for the whole machine, "
     "and so do the net.* keys that exist only in the initial network namespace (tcp_mem, "
-    "tcp_max_orphans, netdev_max_backlog, rmem_max, ...). Written from a container or a child "
+    "tcp_max_orphans, netdev_max_backlog, rmem_max, ...) and, on kernels older than the release "
+    "that made them per namespace, keys such as tcp_tw_reuse (4.10), tcp_timestamps (4.13) or "
+    "tcp_rmem (4.15): the knob reference dates each one. Written from a container or a child "
     "network namespace where /proc/sys is writable, such a key changes every container and the "
     "host itself (kernel.core_pattern is the classic escape). The finding is an error in a child "
     "network namespace, where sysctl_profile refuses the key, and a warning in the initial "

@@ -19,7 +19,7 @@ import collections
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog
 from ansible_collections.netfleet.tcp.plugins.module_utils._catalog_data import ORPHAN_BYTES
-from ansible_collections.netfleet.tcp.plugins.module_utils._rules import _boot
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import _boot, timers
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules._helpers import (
     count,
     human_bytes,
@@ -28,6 +28,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules._helpers impor
     parsed,
     positive_int,
     short,
+    unprivileged_start,
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._rules._keys import (
     ACCEPTING_MIN_OPENS,
@@ -49,6 +50,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._rules._keys import (
     K_TIMESTAMPS,
     K_TW_BUCKETS,
     K_TW_REUSE,
+    K_UNPRIVILEGED_PORT,
     K_WMEM,
     PRIVILEGED_PORTS,
     RETRIES_MIN,
@@ -136,8 +138,9 @@ def _rule_tcp_mem(values, context):
 
 
 @checked("orphans-above-ram", "warning", "tcp_max_orphans x 64 KiB above physical memory",
-         "Each orphaned socket may pin up to 64 KiB; a limit whose worst case exceeds memory "
-         "does not protect the host.",
+         "A typical orphaned socket holds about 64 KiB (one with unsent data up to tcp_wmem[2], "
+         "all of them together bounded by tcp_mem); a limit whose total at the typical size "
+         "exceeds memory does not protect the host.",
          keys=(K_ORPHANS,), list_value=True)
 def _rule_orphans(values, context):
     orphans = integer(values, K_ORPHANS)
@@ -150,8 +153,8 @@ def _rule_orphans(values, context):
     fitting = mem_total // ORPHAN_BYTES
     return [finding(
         "orphans-above-ram", K_ORPHANS, values.get(K_ORPHANS),
-        "tcp_max_orphans=%s allows up to %s of orphaned sockets (64 KiB each), more than this "
-        "host's %s of memory." % (orphans, human_bytes(worst), human_bytes(mem_total)),
+        "tcp_max_orphans=%s allows %s of orphaned sockets at a typical 64 KiB each (more with "
+        "unsent data), more than this host's %s of memory." % (orphans, human_bytes(worst), human_bytes(mem_total)),
         "Lower net.ipv4.tcp_max_orphans to at most %d (what fits in memory), better a fraction of "
         "it, or remove it from the list and keep the kernel's boot-time value." % fitting)]
 
@@ -208,22 +211,30 @@ def _rule_port_range_order(values, context):
         "default) or '10000 65535'.")]
 
 
-@checked("port-range-privileged", "error", "ip_local_port_range starts below 1024",
-         "The kernel refuses a low end below ip_unprivileged_port_start (1024 by default); where "
-         "that was lowered, outgoing connections take ports privileged services need.",
-         keys=(K_PORT_RANGE,))
+@checked("port-range-privileged", "error", "ip_local_port_range starts below the first unprivileged port",
+         "Since 4548b683b781 (4.11) the kernel refuses a low end below ip_unprivileged_port_start "
+         "(the live value here, 1024 by default). Where that was lowered, or on older kernels, a "
+         "range below 1024 is accepted and outgoing connections take ports privileged services "
+         "need: a warning then.",
+         keys=(K_PORT_RANGE, K_UNPRIVILEGED_PORT))
 def _rule_port_range_privileged(values, context):
     span = _port_range(values)
-    if span is None or span.low >= PRIVILEGED_PORTS:
+    start, where = unprivileged_start(values, context)
+    if span is None or span.low >= max(PRIVILEGED_PORTS, start or 0):
         return []
     low, high, text = span.low, span.high, span.text
+    fixed = max(low, start or 0, PRIVILEGED_PORTS)
+    remediation = "Start the range at %d or above, for example '%d %d'." % (fixed, fixed, max(high, fixed + 1))
+    if start is not None and low < start:
+        return [finding(
+            "port-range-privileged", K_PORT_RANGE, text,
+            "ip_local_port_range starts at %d, below the first unprivileged port: the kernel refuses "
+            "it, as %s." % (low, where), remediation)]
     return [finding(
         "port-range-privileged", K_PORT_RANGE, text,
-        "ip_local_port_range starts at %d, below %d: the kernel refuses it while "
-        "ip_unprivileged_port_start is 1024 (its default), and where that was lowered outgoing "
-        "connections take ports that privileged services need." % (low, PRIVILEGED_PORTS),
-        "Start the range at 1024 or above, for example '%d %d'."
-        % (max(low, PRIVILEGED_PORTS), max(high, PRIVILEGED_PORTS + 1)))]
+        "ip_local_port_range starts at %d, below %d: accepted because %s, but outgoing connections "
+        "then take ports that privileged services bind." % (low, PRIVILEGED_PORTS, where),
+        remediation, severity="warning")]
 
 
 @checked("port-range-parity", "info", "ip_local_port_range ends have the same parity",
@@ -343,7 +354,10 @@ def _rule_retries(values, context):
         found.append(finding(
             "retries-low", K_ORPHAN_RETRIES, values.get(K_ORPHAN_RETRIES),
             "tcp_orphan_retries=%s abandons the end of a response to a slow client after %s "
-            "retransmission%s." % (orphan, orphan, "" if orphan == 1 else "s"),
+            "retransmission%s, about %s at the 200 ms minimum RTO (the default, 8 retries, is "
+            "about %s)." % (orphan, orphan, "" if orphan == 1 else "s",
+                            timers.seconds_text(timers.model_timeout_ms(orphan)),
+                            timers.seconds_text(timers.model_timeout_ms(8))),
             "Use 0 (the default, meaning 8 retries) or at least 3 for net.ipv4.tcp_orphan_retries; "
             "lower values only pay off on servers drowning in orphans."))
     return found
@@ -369,7 +383,9 @@ def _rule_syn_backlog(values, context):
 
 register(Rule(
     "live-differs-desired", "warning", "Live value differs from the desired value",
-    "The running kernel does not have the value asked for in settings.",
+    "The running kernel does not have the value asked for in settings. This is drift, the state of "
+    "the host rather than a judgement of the settings: sysctl_check returns it in its drift list, "
+    "apart from the findings, and fail_on does not count it.",
     remediation="Apply the desired value, for example with netfleet.tcp.sysctl_profile, which also persists it."))
 
 
@@ -379,8 +395,8 @@ def evaluate(values, context, focus=None, absent=None, listed=None):
     ``values`` maps keys to normalised text (live values with any desired values laid
     over them). ``focus``, when given, keeps only findings that involve at least one
     of those keys (a desired tcp_timestamps=0 is reported against the live
-    tcp_tw_reuse=1 it makes inert). ``absent`` maps keys a list sets that do not exist
-    here to their text: the ``list_value`` rules judge them as written (the units
+    tcp_tw_reuse=1 it makes inert). ``absent`` maps keys a list sets that are not set here
+    (absent, or beyond this network namespace) to their text: the ``list_value`` rules judge them as written (the units
     mistake in tcp_mem is one inside a namespace too), and their findings say so, as info:
     nothing is written here.
     ``listed``, when given, is the keys the list sets: ``listed_only`` rules keep only
@@ -415,7 +431,8 @@ def _absent_findings(values, context, absent):
         for item in registered.check(view, context):
             if item.get("key") in absent:
                 # Nothing is written here, so nothing breaks here: worth knowing about the list.
-                item = dict(item, severity="info", message=item["message"] + " (The key does not exist "
-                            "here; the value is judged as the list writes it.)")
+                item = dict(item, severity="info", message=item["message"] + " (The key is not set here: "
+                            "it does not exist or reaches beyond this network namespace; the value is "
+                            "judged as the list writes it.)")
                 found.append(item)
     return found

@@ -4,16 +4,29 @@
 """The read-only check: live, desired and persisted values judged by every rule.
 
 PRIVATE: internal to the netfleet.tcp collection.
+
+The result keeps two things apart: ``findings``, the judgement of the values (what the
+list or the host's configuration gets wrong, and what the kernel would refuse), and
+``drift``, where the running kernel differs from the desired or the persisted values
+(``live-differs-desired``, ``persisted-drift``): the state of the host, not advice about
+the list. ``fail_on`` gates the findings only.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+import stat
+
 from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _rules, _sysctl_conf, _validate
+from ansible_collections.netfleet.tcp.plugins.module_utils._errors import SysctlInputError
 from ansible_collections.netfleet.tcp.plugins.module_utils._rule_context import gather_context, read_live
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import key_problem
+from ansible_collections.netfleet.tcp.plugins.module_utils._rules import acceptance
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import key_problem, key_to_path
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import desired_met, desired_text
+
+DRIFT_IDS = ("live-differs-desired", "persisted-drift")
 
 
 def _skipped_finding(key, reason):
@@ -65,16 +78,22 @@ def _validation_findings(validation):
     return findings, skipped
 
 
-def _absent_values(settings, skipped):
-    """Keys of ``settings`` skipped as absent here, with their values as written (for the list rules)."""
+def _absent_values(settings, skipped, refused=()):
+    """Keys of ``settings`` not set here, with their values as written (for the list rules): those
+    skipped as absent, and ``refused`` ones (beyond this network namespace)."""
     if not isinstance(settings, dict):
         return {}
     absent = {}
-    for key in skipped:
+    for key in set(skipped) | set(refused):
         value = settings.get(key)
         if value is not None and not isinstance(value, (bool, dict)) and _rules.value_refusal(key, value) is None:
             absent[key] = _rules.display_value(value)
     return absent
+
+
+def _beyond_netns(validation):
+    """Keys refused because they reach beyond this network namespace (fs.file-max in a container)."""
+    return [item["key"] for item in validation["refused"] if item["id"] == "key-machine-wide"]
 
 
 def _drift_findings(desired, all_live):
@@ -85,6 +104,27 @@ def _drift_findings(desired, all_live):
                 "live-differs-desired", key, all_live.get(key),
                 "%s is %s now; the desired value is %s." % (key, all_live.get(key), desired_text(desired[key]))))
     return findings
+
+
+def read_modes(keys, proc):
+    """``{key: permission bits}`` of the /proc/sys files of ``keys`` that exist here (never written)."""
+    modes = {}
+    for key in keys:
+        try:
+            modes[key] = stat.S_IMODE(os.stat(key_to_path(key, os.path.join(proc, "sys"))).st_mode)
+        except (SysctlInputError, IOError, OSError):
+            continue
+    return modes
+
+
+def _write_only(findings, modes, settings):
+    """A key that exists but cannot be read is not missing: its key-missing becomes key-write-only."""
+    write_only = set(key for key, mode in modes.items() if acceptance.is_write_only(mode))
+    kept = [item for item in findings if not (item["id"] == "key-missing" and item.get("key") in write_only)]
+    for key in sorted(write_only):
+        value = settings.get(key) if isinstance(settings, dict) else None
+        kept.append(acceptance.write_only_finding(key, _rules.display_value(value), modes[key]))
+    return kept, write_only
 
 
 def _key_table(judged, resolution, desired, settings, skipped, all_live):
@@ -121,6 +161,7 @@ def _persisted_summary(resolution):
 
 
 def _summary(findings, drift, key_table):
+    """Counts of the findings by severity; ``drift`` counts drifted keys, apart from them."""
     return {
         "errors": sum(1 for item in findings if item["severity"] == "error"),
         "warnings": sum(1 for item in findings if item["severity"] == "warning"),
@@ -132,7 +173,8 @@ def _summary(findings, drift, key_table):
 
 def run_check(settings=None, *, proc="/proc", root="/", nat_facing="auto", keys=None, run=None, which=None,
               missing="fail"):
-    """The read-only check: returns the sysctl_check result (findings, keys, context, persisted, summary).
+    """The read-only check: returns the sysctl_check result (findings, drift, keys, context, persisted,
+    summary).
 
     ``missing``: ``fail`` reports a key of ``settings`` or ``keys`` that is absent here (or
     machine-wide, so not settable in this namespace) as a ``key-missing`` error; ``skip``
@@ -157,17 +199,18 @@ def run_check(settings=None, *, proc="/proc", root="/", nat_facing="auto", keys=
     refusals, skipped = _validation_findings(validation)
     findings.extend(refusals)
     view = _validate.planned_values(desired, context, all_live)
-    findings.extend(_rules.evaluate(view, dict(context, settings_live=live_settings), focus=judged,
-                                    absent=_absent_values(settings, skipped), listed=set(desired)))
+    modes = read_modes(setting_keys, proc)
+    findings.extend(_rules.evaluate(view, dict(context, settings_live=live_settings, settings_modes=modes),
+                                    focus=judged, absent=_absent_values(settings, skipped, _beyond_netns(validation)),
+                                    listed=set(desired)))
+    findings, write_only = _write_only(findings, modes, settings)
     drift_findings = _drift_findings(desired, all_live)
-    findings.extend(drift_findings)
-    persisted = _rules.persisted_findings(resolution, judged, desired, all_live, context, view=view)
-    findings.extend(persisted)
-    findings = _rules.by_severity(findings)
-    drift = set(item["key"] for item in drift_findings + persisted if item["id"] in (
-        "live-differs-desired", "persisted-drift"))
+    persisted = _rules.persisted_findings(resolution, judged - write_only, desired, all_live, context, view=view)
+    drift = _rules.by_severity(drift_findings + [item for item in persisted if item["id"] in DRIFT_IDS])
+    findings = _rules.by_severity(findings + [item for item in persisted if item["id"] not in DRIFT_IDS])
 
     key_table = _key_table(judged, resolution, desired, settings, skipped, all_live)
     public_context = dict((name, value) for name, value in context.items() if name != "sysctl_live")
-    return {"findings": findings, "keys": key_table, "context": public_context,
-            "persisted": _persisted_summary(resolution), "summary": _summary(findings, drift, key_table)}
+    return {"findings": findings, "drift": drift, "keys": key_table, "context": public_context,
+            "persisted": _persisted_summary(resolution),
+            "summary": _summary(findings, set(item["key"] for item in drift), key_table)}

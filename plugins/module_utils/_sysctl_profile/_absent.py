@@ -24,7 +24,10 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._appl
     signals_deferred,
     unrestored_text,
 )
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile import _journal
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._job import locked
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._recover import recover
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._txn import begin_transaction, undo_or_keep
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._plan import (
     CHANGED,
     REFUSED,
@@ -37,14 +40,14 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compar
 
 
 def _removals(job, record):
-    existing = _dropin.read(job.path, job.root)
+    existing = job.read_dropin(job.path)
     problem = _dropin.ownership_problem(job.path, existing, job.name)
     if problem:
         raise ProfileError(problem, job.result)
     removals = [job.path] if existing is not None else []
     recorded_path = record.get("path") if record else None
     if recorded_path and recorded_path != job.path and _dropin.path_problem(recorded_path) is None:
-        other = _dropin.read(recorded_path, job.root)
+        other = job.read_dropin(recorded_path)
         if other is not None and _dropin.owner(other) == job.name:
             removals.append(recorded_path)
     return existing, removals
@@ -60,7 +63,7 @@ def _restore_steps(job, record):
             step.update(status=REFUSED, reason="the record holds an unusable entry: %s" % problem)
             steps.append(step)
             continue
-        before, error = read_one(key, job.sys_root, job.reader)
+        before, error = read_one(key, job.sys_root, job.read_live)
         step["before"] = before
         if error is not None or before is None:
             step.update(status=SKIPPED, reason="the key does not exist on this host any more")
@@ -79,7 +82,7 @@ def _report(job, steps, record, existing, removals):
     result["file"] = job.path
     result["file_changed"] = bool(removals)
     result["removed_files"] = removals
-    result["changed"] = bool(removals) or any(s["write"] for s in steps) or record is not None
+    result["changed"] = bool(removals) or any(s["write"] for s in steps) or record is not None or job.recovered
     result["record"] = _state_record.record_path(job.state_dir, job.name) if record else None
     if job.diff:
         result["diff"] = [
@@ -91,10 +94,15 @@ def _report(job, steps, record, existing, removals):
         ]
 
 
-def _apply(job, steps, removals):
+def _apply(job, steps, removals, record):
+    texts = dict((path, job.read_dropin(path)) for path in removals)
+    files = [(path, texts[path], None) for path in removals]
+    live = [(s["key"], s["before"]) for s in steps if s["write"]]
+    entry = begin_transaction(job, "absent", [(job.name, record, None)], files, live)
     try:
         changes = apply_live(steps, job.sys_root, job.writer, job.reader)
     except LiveApplyError as failure:
+        undo_or_keep(job, entry)
         outcome = live_failure_outcome(failure)
         fail_after_rollback(
             job, steps, "the kernel refused to restore %s = %s (%s); %d key(s) restored before it were put back%s" % (
@@ -109,21 +117,24 @@ def _apply(job, steps, removals):
         except _dropin.DropinError as error:
             if index == 0:
                 restored, unrestored = rollback(changes, job.sys_root, job.writer, job.reader)
+                undo_or_keep(job, entry)
                 fail_after_rollback(
                     job, steps, "%s; the live values were put back as they were%s" % (
                         error, unrestored_text(unrestored)),
                     Outcome([k for k, _v in changes], restored, unrestored, str(error)))
             job.result["warnings"].append(str(error))
     _state_record.delete(job.state_dir, job.name)
+    _journal.end_journal(job.state_dir)
 
 
 def run_absent(job):
     """Remove the profile in ``job``; returns the result (raises ProfileError with the partial one)."""
-    problem = _dropin.ownership_problem(job.path, _dropin.read(job.path, job.root), job.name)
+    recover(job)
+    problem = _dropin.ownership_problem(job.path, job.read_dropin(job.path), job.name)
     if problem:
         raise ProfileError(problem, job.result)
     with locked(job.state_dir, job.lock_timeout, job.check_mode):
-        record = _state_record.load(job.state_dir, job.name)
+        record = job.load_record(job.name)
         _binding, problem = job.binding(record)
         if problem:
             raise ProfileError(problem, job.result)
@@ -140,5 +151,5 @@ def run_absent(job):
         if job.check_mode or not job.result["changed"]:
             return job.result
         with signals_deferred():
-            _apply(job, steps, removals)
+            _apply(job, steps, removals, record)
     return job.result

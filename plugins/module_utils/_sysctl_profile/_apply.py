@@ -116,9 +116,11 @@ def apply_live(steps, sys_root, writer=write_value, reader=read_value):
         try:
             writer(key, target, sys_root)
             now = reader(key, sys_root)
-            if not equivalent(key, now, target):
+            if not _stuck(step, now):
                 raise SysctlWriteError(key, target, OSError(
                     0, "the kernel kept %r after %r was written" % (now, target)))
+            if "accept" in step:
+                step["after"] = now
         except (SysctlWriteError, SysctlReadError, SysctlInputError) as error:
             to_restore = list(changes)
             current, _problem = read_one(key, sys_root, reader)
@@ -128,6 +130,14 @@ def apply_live(steps, sys_root, writer=write_value, reader=read_value):
             raise LiveApplyError(key, target, error, Outcome([k for k, _v in changes], restored, unrestored, None))
         changes.append((key, previous))
     return changes
+
+
+def _stuck(step, now):
+    """True when the read-back ``now`` is what writing the step's target should leave."""
+    key = step["key"]
+    if equivalent(key, now, step.get("after", step["target"])):
+        return True
+    return any(equivalent(key, now, text) for text in step.get("accept", ()))
 
 
 def restore_record(real_state_dir, name, previous):

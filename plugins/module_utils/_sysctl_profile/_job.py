@@ -13,7 +13,7 @@ __metaclass__ = type
 import contextlib
 import os
 
-from ansible_collections.netfleet.tcp.plugins.module_utils import _state_record
+from ansible_collections.netfleet.tcp.plugins.module_utils import _dropin, _state_record
 from ansible_collections.netfleet.tcp.plugins.module_utils._host_context import is_initial_netns
 from ansible_collections.netfleet.tcp.plugins.module_utils._lock import LOCK_NAME, host_lock
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import read_value, write_value
@@ -45,6 +45,32 @@ class Job(object):
         self.reader = reader
         self.run_command = run_command
         self.which = which
+        # A killed run's journal, in check mode only: reads see the host as the real run will after undoing it.
+        self.pending = None
+        # Whether the recovery step undid a killed run's changes (the run then reports a change).
+        self.recovered = False
+
+    def read_live(self, key, sys_root=None):
+        """The live value of ``key`` (the journal's old value while one is pending in check mode)."""
+        if self.pending is not None:
+            for journaled, old in self.pending["live"]:
+                if journaled == key:
+                    return old
+        return self.reader(key, sys_root or self.sys_root)
+
+    def read_dropin(self, path):
+        if self.pending is not None:
+            for journaled, old in self.pending["files"]:
+                if journaled == path:
+                    return old
+        return _dropin.read(path, self.root)
+
+    def load_record(self, name):
+        if self.pending is not None:
+            for journaled, old in self.pending["records"]:
+                if journaled == name:
+                    return old
+        return _state_record.load(self.state_dir, name)
 
     @property
     def sys_root(self):

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import _dropin, _sysctl_conf
+from ansible_collections.netfleet.tcp.plugins.module_utils._catalog_access import kernel_form, rounding
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._compare import (
     bound_satisfied,
     equivalent,
@@ -21,16 +22,23 @@ CHANGED = "changed"
 UNCHANGED = "unchanged"
 SKIPPED = "skipped-missing"
 REFUSED = "refused"
+# Tick rates Linux is built with (kernel/Kconfig.hz), tried when the running one is unknown.
+CANDIDATE_HZ = (100, 250, 300, 1000)
 
 
-def plan_steps(desired, live):
+def plan_steps(desired, live, asserted=(), hz=None):
     """Per-key steps from the validated desired set and the live values; pure.
 
     ``desired`` is validate_settings' ``{key: {"value": text, "bound": None or (op, n)}}``
     (in the user's order), ``live`` maps each key to its normalised live value or None.
     A bound keeps a live value already beyond it, as tuned's ``>``/``<`` modifiers do.
+    ``asserted`` are read-only keys whose value already matches: never written.
+    Values are compared in the kernel's units: a key the kernel rounds to its tick
+    (``hz``, see _catalog_access) matches when it reads what the value would read back.
     Each step: ``{key, before, target, write, status, reason}``; ``target`` is the value
-    the key holds after the run (and the one persisted), None for a missing key.
+    written (and persisted), None for a missing key; ``after``, when present, is what the
+    kernel reads back after ``target`` is written, ``accept`` the read-backs accepted
+    when the tick rate is unknown.
     """
     steps = []
     for key, want in desired.items():
@@ -39,6 +47,9 @@ def plan_steps(desired, live):
         bound = want.get("bound")
         if before is None:
             step.update(status=SKIPPED, reason="the key does not exist on this host")
+        elif key in asserted:
+            step.update(target=before, status=UNCHANGED, asserted=True,
+                        reason="read-only here and already %s: asserted, never written nor persisted" % before)
         elif bound:
             op, limit = bound
             if bound_satisfied(op, limit, before):
@@ -48,14 +59,25 @@ def plan_steps(desired, live):
                 step.update(target=str(limit), write=True, status=CHANGED,
                             reason="live value %s does not satisfy %s%d" % (before, op, limit))
         else:
-            target = want.get("value")
-            if equivalent(key, before, target):
-                step.update(target=before, status=UNCHANGED, reason="live value already matches")
-            else:
-                step.update(target=target, write=True, status=CHANGED,
-                            reason="live value %s differs from %s" % (before, target))
+            _plan_value(step, key, want.get("value"), before, hz)
         steps.append(step)
     return steps
+
+
+def _plan_value(step, key, target, before, hz):
+    expect = kernel_form(key, target, hz)
+    if equivalent(key, before, expect):
+        reason = "live value already matches"
+        if expect != normalize_text(target):
+            reason = "live value %s is %s in the kernel's units (it rounds to its %d Hz tick)" % (before, target, hz)
+        step.update(target=before, status=UNCHANGED, reason=reason)
+        return
+    step.update(target=target, write=True, status=CHANGED, reason="live value %s differs from %s" % (before, target))
+    if expect != normalize_text(target):
+        step["after"] = expect
+        step["reason"] += " (the kernel keeps %s: it rounds to its %d Hz tick)" % (expect, hz)
+    elif hz is None and rounding(key):
+        step["accept"] = sorted(set(kernel_form(key, target, rate) for rate in CANDIDATE_HZ))
 
 
 def persisted_entries(steps, desired):
@@ -66,7 +88,7 @@ def persisted_entries(steps, desired):
     """
     entries = []
     for step in steps:
-        if step["status"] not in (CHANGED, UNCHANGED):
+        if step["status"] not in (CHANGED, UNCHANGED) or step.get("asserted"):
             continue
         want = desired.get(step["key"]) or {}
         if want.get("bound") or want.get("value") is None:
@@ -144,7 +166,8 @@ def key_result(step, persisted):
 
 def present_diff(steps, path, existing, new_text):
     live_before = live_text((s["key"], s["before"]) for s in steps)
-    live_after = live_text((s["key"], s["target"] if s["target"] is not None else s["before"]) for s in steps)
+    live_after = live_text((s["key"], s.get("after", s["target"]) if s["target"] is not None else s["before"])
+                           for s in steps)
     diffs = [{"before_header": "live values (/proc/sys)", "after_header": "live values (/proc/sys)",
               "before": live_before, "after": live_after}]
     if path is not None:

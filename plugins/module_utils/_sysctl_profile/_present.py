@@ -30,12 +30,19 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._appl
     live_failure_outcome,
     read_one,
     refused_verb,
-    restore_record,
     rollback,
     signals_deferred,
     unrestored_text,
 )
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile import _access, _journal, _owners
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._job import locked
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._recover import recover
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._txn import (
+    begin_transaction,
+    save_records,
+    undo_or_keep,
+    write_files,
+)
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile._plan import (
     REFUSED,
     SKIPPED,
@@ -72,6 +79,9 @@ def validate(settings, proc="/proc", missing="fail", *, nat_facing="auto", run_c
             unlisted = key_scope(key)[0] == MACHINE and key not in (allow_machine_wide or ())
             if key_problem(key) is not None or unlisted:
                 # Keys outside net.* are judged by scope before anything reads them.
+                continue
+            if _access.write_only(key, sys_root):
+                extra.append((key, _access.WRITE_ONLY_REASON))
                 continue
             try:
                 key_to_path(key, sys_root)
@@ -148,19 +158,22 @@ def _validated(job):
                            result)
     validation, live, context = validate(
         settings, job.proc, job.params.get("missing") or "fail", nat_facing=job.params.get("nat_facing") or "auto",
-        run_command=job.run_command, which=job.which, reader=job.reader,
+        run_command=job.run_command, which=job.which, reader=job.read_live,
         allow_machine_wide=job.params.get("allow_machine_wide") or ())
     result["findings"] = list(validation.get("findings", []))
     gated = gated_findings(result["findings"], job.params.get("fail_on") or "error", validation.get("refusals"))
-    if validation.get("refusals") or gated:
-        validation = dict(validation, refusals=list(validation.get("refusals") or []) + gated)
+    access_refusals, asserted = _access.judge(validation.get("desired", {}), live, job.sys_root)
+    if validation.get("refusals") or gated or access_refusals:
+        validation = dict(validation, refusals=list(validation.get("refusals") or []) + gated + access_refusals)
         _refused_result(result, settings, validation, live)
         raise ProfileError(str(SysctlInputError(validation["refusals"])), result)
     warning = skipped_warning(settings, validation)
     if warning:
         result["warnings"].append(warning)
     result["warnings"].extend(item["message"] for item in result["findings"] if item["id"] == "value-leading-zero")
-    return _Validated(settings, validation, live, context)
+    wanted = _Validated(settings, validation, live, context)
+    wanted.asserted = set(asserted)
+    return wanted
 
 
 class _Plan(object):
@@ -177,45 +190,63 @@ class _Plan(object):
         self.stale = None
         self.persisted = {}
         self.binding = None
+        self.stale_text = None
+        # Keys taken over from other profiles: (originals, record changes, file changes, report).
+        self.takeover = ({}, [], [], [])
 
 
 def _read_existing(job, persist):
     if persist:
-        existing = _dropin.read(job.path, job.root)
+        existing = job.read_dropin(job.path)
         problem = _dropin.ownership_problem(job.path, existing, job.name)
         if problem:
             raise ProfileError(problem, job.result)
         return existing
     try:
-        return _dropin.read(job.path, job.root)
+        return job.read_dropin(job.path)
     except _dropin.DropinError:
         return None
+
+
+def _owned(job, wanted, plan):
+    """Refuse keys another profile owns (unless taken over); plan the take-overs."""
+    keys = [key for key, _value in plan.entries]
+    refusals, moves, warnings = _owners.conflicts(job, keys, plan.binding)
+    job.result["warnings"].extend(warnings)
+    if refusals:
+        validation = {"refusals": refusals, "findings": job.result["findings"]}
+        _refused_result(job.result, wanted.settings, validation, wanted.live)
+        raise ProfileError(str(SysctlInputError(refusals)), job.result)
+    plan.takeover = _owners.take_over(job, moves)
+    job.result["taken_over"] = plan.takeover[3]
 
 
 def _plan(job, wanted, persist):
     live_now = {}
     for key in wanted.desired:
-        live_now[key], error = read_one(key, job.sys_root, job.reader)
+        live_now[key], error = read_one(key, job.sys_root, job.read_live)
         if error is not None:
             raise ProfileError("cannot read %s: %s" % (key, error), job.result)
-    record = _state_record.load(job.state_dir, job.name)
+    record = job.load_record(job.name)
     binding, problem = job.binding(record)
     if problem:
         raise ProfileError(problem, job.result)
     existing = _read_existing(job, persist)
-    steps = plan_steps(wanted.desired, live_now)
+    steps = plan_steps(wanted.desired, live_now, wanted.asserted, _access.tick_rate(job.proc, job.root))
     problem = read_only_problem(wanted.context, steps)
     if problem:
         raise ProfileError(problem, job.result)
     plan = _Plan(steps, persisted_entries(steps, wanted.desired), record, existing, persist)
     plan.binding = binding
+    _owned(job, wanted, plan)
     if persist:
         plan.file_action, plan.new_text = file_plan(job.name, job.path, existing, plan.entries)
         recorded_path = record.get("path") if record else None
         if recorded_path and recorded_path != job.path:
-            stale_text = _dropin.read(recorded_path, job.root)
+            stale_text = job.read_dropin(recorded_path)
             if stale_text is not None and _dropin.owner(stale_text) == job.name:
                 plan.stale = recorded_path
+                plan.stale_text = stale_text
         plan.persisted = _dropin.entries_of(plan.new_text) if plan.new_text is not None else {}
     elif existing is not None and _dropin.owner(existing) == job.name:
         plan.persisted = _dropin.entries_of(existing)
@@ -236,9 +267,11 @@ def _report(job, wanted, plan):
         keys[key] = {"before": wanted.live.get(key), "after": wanted.live.get(key), "persisted": None,
                      "status": SKIPPED, "reason": reason}
     result["keys"] = in_order(wanted.settings, keys)
-    result["file_changed"] = plan.file_action != "unchanged" or plan.stale is not None
+    _originals, moved_records, moved_files, _report_items = plan.takeover
+    result["file_changed"] = plan.file_action != "unchanged" or plan.stale is not None or bool(moved_files)
     result["file"] = job.path if plan.persist else None
-    result["changed"] = any(step["write"] for step in plan.steps) or result["file_changed"]
+    result["changed"] = (any(step["write"] for step in plan.steps) or result["file_changed"] or bool(moved_records)
+                         or job.recovered)
     if job.diff:
         result["diff"] = present_diff(plan.steps, job.path if plan.persist else None, plan.existing, plan.new_text)
 
@@ -246,10 +279,11 @@ def _report(job, wanted, plan):
 def run_present(job):
     """Apply the profile in ``job``; returns the result (raises ProfileError with the partial one)."""
     persist = job.params.get("persist", True)
+    recover(job)
     wanted = _validated(job)
     if persist:
         # Refuse a file that is not ours before creating anything, even the state dir.
-        problem = _dropin.ownership_problem(job.path, _dropin.read(job.path, job.root), job.name)
+        problem = _dropin.ownership_problem(job.path, job.read_dropin(job.path), job.name)
         problem = problem or _dropin.placement_problem(job.path, job.name, job.root)
         if problem:
             raise ProfileError(problem, job.result)
@@ -259,33 +293,53 @@ def run_present(job):
         # Under the lock: the state every decision below is made on.
         plan = _plan(job, wanted, persist)
         _report(job, wanted, plan)
-        if job.check_mode or not job.result["changed"]:
-            job.result["record"] = _state_record.record_path(job.state_dir, job.name) if plan.record else None
+        record = _new_record(job, plan)
+        if job.check_mode or not (job.result["changed"] or record != plan.record):
+            kept = plan.record or record != plan.record
+            job.result["record"] = _state_record.record_path(job.state_dir, job.name) if kept else None
             _add_shadowing(job, plan)
             return job.result
         with signals_deferred():
-            _apply(job, plan)
+            _apply(job, plan, record)
     _add_shadowing(job, plan)
     return job.result
 
 
-def _apply(job, plan):
-    result, steps = job.result, plan.steps
-    old_persisted = _dropin.entries_of(plan.existing) if plan.existing is not None else {}
-    previous_record = copy.deepcopy(plan.record)
+def _new_record(job, plan):
+    """The record after this run: originals (taken-over ones first), the keys it owns, drop-in, binding."""
     record = copy.deepcopy(plan.record) if plan.record else _state_record.new_record(job.name, None)
-    _state_record.add_originals(record, dict((s["key"], s["before"]) for s in steps if s["write"]))
+    _state_record.add_originals(record, plan.takeover[0])
+    _state_record.add_originals(record, dict((s["key"], s["before"]) for s in plan.steps if s["write"]))
     if plan.persist:
         record["path"] = job.path
+    record["keys"] = dict(plan.entries)
     record["binding"] = plan.binding
-    if record != previous_record:
-        _state_record.save(job.state_dir, job.name, record)
-    result["record"] = _state_record.record_path(job.state_dir, job.name)
+    return record
 
+
+def _transaction(job, plan, record):
+    """The journal entry of this run: every old value, drop-in and record it is about to replace."""
+    records = [(job.name, plan.record, record)] + list(plan.takeover[1])
+    files = list(plan.takeover[2])
+    if plan.file_action != "unchanged":
+        files.insert(0, (job.path, plan.existing, plan.new_text))
+    if plan.stale is not None:
+        files.append((plan.stale, plan.stale_text, None))
+    live = [(s["key"], s["before"]) for s in plan.steps if s["write"]]
+    return records, files, live
+
+
+def _apply(job, plan, record):
+    result, steps = job.result, plan.steps
+    old_persisted = _dropin.entries_of(plan.existing) if plan.existing is not None else {}
+    records, files, live = _transaction(job, plan, record)
+    entry = begin_transaction(job, "present", records, files, live)
+    save_records(job, records)
+    result["record"] = _state_record.record_path(job.state_dir, job.name)
     try:
         changes = apply_live(steps, job.sys_root, job.writer, job.reader)
     except LiveApplyError as failure:
-        restore_record(job.state_dir, job.name, previous_record)
+        undo_or_keep(job, entry)
         outcome = live_failure_outcome(failure)
         fail_after_rollback(
             job, steps, "%s %s = %s (%s); %d key(s) applied before it were rolled back%s" % (
@@ -295,23 +349,17 @@ def _apply(job, plan):
 
     for step in steps:
         if step["write"]:
-            result["keys"][step["key"]]["after"] = step["target"]
-
-    if plan.file_action != "unchanged":
-        try:
-            _dropin.write(job.path, plan.new_text, job.root)
-        except _dropin.DropinError as error:
-            restored, unrestored = rollback(changes, job.sys_root, job.writer, job.reader)
-            restore_record(job.state_dir, job.name, previous_record)
-            fail_after_rollback(
-                job, steps, "%s; the live values were rolled back so the host is as it was%s" % (
-                    error, unrestored_text(unrestored)),
-                Outcome([k for k, _v in changes], restored, unrestored, str(error)), None, old_persisted)
-    if plan.stale is not None:
-        try:
-            _dropin.remove(plan.stale, job.root)
-        except _dropin.DropinError as error:
-            result["warnings"].append("could not remove the profile's previous drop-in: %s" % error)
+            result["keys"][step["key"]]["after"] = step.get("after", step["target"])
+    try:
+        write_files(job, files)
+    except _dropin.DropinError as error:
+        restored, unrestored = rollback(changes, job.sys_root, job.writer, job.reader)
+        undo_or_keep(job, entry)
+        fail_after_rollback(
+            job, steps, "%s; the live values were rolled back so the host is as it was%s" % (
+                error, unrestored_text(unrestored)),
+            Outcome([k for k, _v in changes], restored, unrestored, str(error)), None, old_persisted)
+    _journal.end_journal(job.state_dir)
 
 
 def _add_shadowing(job, plan):

@@ -17,7 +17,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
-from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import render_profile
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_check import run_check
 from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import (  # noqa: F401
     DETAILS,
@@ -27,6 +26,9 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import (  
     gather,
     gather_namespaces,
 )
+
+# The profile renderer is imported only when a profile is judged: a module execution compiles
+# every module it imports from the AnsiballZ zip again, and most audits judge no profile.
 
 NO_PROFILE = "none"
 
@@ -63,6 +65,7 @@ def run_audit(params, *, proc="/proc", root="/", run_command=None, which=None, c
     result = {"tcp_state": facts, "check": check, "profile_check": {"skipped": True}, "settings": {}}
     profile = params.get("profile")
     if _wants_profile(profile):
+        from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import render_profile
         settings = render_profile(check, list(profile), params.get("group_overrides"), params.get("host_overrides"))
         result["settings"] = settings
         result["profile_check"] = run_check(settings, proc=proc, root=root, nat_facing=nat_facing,

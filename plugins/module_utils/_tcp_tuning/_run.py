@@ -12,14 +12,35 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError, ProfileError
-from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import plan
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_check import run_check
-from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile import run as run_profile
-from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_tuning import guard, report, verify
+from ansible_collections.netfleet.tcp.plugins.module_utils._profile_options import NAMES
 from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_tuning._common import profile_label, echo_repr
 
+# The engines each phase needs are imported inside the phase: a module execution compiles
+# every module it imports from the AnsiballZ zip again, so a run that removes a profile, or
+# only judges one, does not pay for the renderer or the apply engine it never calls.
+
 PHASES = ("validate", "guard", "apply", "verify")
-PROFILE_OPTIONS = ("state", "persist", "path", "missing", "nat_facing", "state_dir", "lock_timeout")
+# The options tcp_tuning shares with sysctl_profile (_profile_options), passed on to its engine.
+PROFILE_OPTIONS = NAMES
+
+
+def _remembered(run_command):
+    """``run_command`` that runs each command line once per module execution.
+
+    The engines run commands only to read the NAT ruleset (nft, iptables-save), and the
+    context, the judgement and the apply each read it; the run changes no ruleset, so the
+    first answer holds for the whole run.
+    """
+    if run_command is None:
+        return None
+    answers = {}
+
+    def run(argv):
+        key = tuple(argv)
+        if key not in answers:
+            answers[key] = run_command(argv)
+        return answers[key]
+    return run
 
 
 class Host(object):
@@ -30,12 +51,30 @@ class Host(object):
         self.root = root
         self.check_mode = check_mode
         self.diff = diff
-        self.run_command = run_command
+        self.run_command = _remembered(run_command)
         self.which = which
 
+    def context(self, params):
+        """The host context the rules and the profile's formulas read (live values included)."""
+        from ansible_collections.netfleet.tcp.plugins.module_utils._rule_context import gather_context
+        return gather_context(proc=self.proc, nat_facing=params["nat_facing"], run=self.run_command,
+                              which=self.which)
+
     def check(self, settings, params, missing="fail"):
+        from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_check import run_check
         return run_check(settings=settings, proc=self.proc, root=self.root, nat_facing=params["nat_facing"],
                          run=self.run_command, which=self.which, missing=missing)
+
+    def reread(self, keys, drop_ins=False):
+        """What the verify phase reads again: the live value of each key and, after a removal,
+        the files the boot configuration still reads (the shape of a sysctl_check result)."""
+        from ansible_collections.netfleet.tcp.plugins.module_utils._rule_context import read_live
+        live = read_live(list(keys), self.proc)
+        reread = {"keys": dict((key, {"live": value, "exists": value is not None}) for key, value in live.items())}
+        if drop_ins:
+            from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_conf import resolve
+            reread["persisted"] = {"sources": resolve(self.root)["sources"]}
+        return reread
 
 
 def _phases(params):
@@ -73,8 +112,14 @@ def _empty_result(params, phases):
 
 
 def _render(host, params, result):
-    """The host's context read once, and the profile rendered from it, as the role did on the controller."""
-    context = host.check(None, params)
+    """The profile rendered from the host's context, as the role did on the controller.
+
+    The formulas read the context alone (memory, page size, listeners, live values), so
+    the context is gathered without judging anything; the judgement comes next, on the
+    rendered settings.
+    """
+    from ansible_collections.netfleet.tcp.plugins.module_utils._profiles import plan
+    context = host.context(params)
     rows = plan(context, params["profile"], params.get("group_overrides"), params.get("host_overrides"))
     result["plan"] = rows
     result["settings"] = dict((row["key"], row["value"]) for row in rows)
@@ -90,6 +135,7 @@ def _profile_params(params, settings):
 
 def _apply(host, params, result):
     """One call of the sysctl_profile engine; the partial result and the error when it fails."""
+    from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile import run as run_profile
     try:
         outcome = run_profile(_profile_params(params, result["settings"]), proc=host.proc, root=host.root,
                               check_mode=host.check_mode, diff=host.diff,
@@ -103,7 +149,7 @@ def _apply(host, params, result):
 
 def _copy_apply(outcome, result):
     for name in ("keys", "file", "file_changed", "record", "shadowed", "removed_files", "diff",
-                 "applied", "restored", "unrestored", "error", "failed_key"):
+                 "applied", "restored", "unrestored", "error", "failed_key", "taken_over"):
         if name in outcome:
             result[name] = outcome[name]
     result["changed"] = bool(outcome.get("changed"))
@@ -115,12 +161,32 @@ def _verify(host, params, result, outcome, label):
         result["settings"] if result["state"] == "present" else {})
     if not expected:
         return
-    reread = host.check(expected, params, missing="skip")
+    from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_tuning import verify
+    absent = applied and outcome.get("state") == "absent" and not host.check_mode
+    reread = host.reread(expected, drop_ins=absent and bool(outcome.get("file_changed")))
     result["mismatches"] = verify.verify(reread, expected, label, outcome if applied else None,
                                          host.check_mode, params["missing"])
     if not applied and not result["mismatches"] and outcome is None:
         result["summary"] = "%s: %d wanted keys re-read against %s, none differs (apply phase not run)" % (
             label, len(expected), profile_label(params["profile"]))
+
+
+def _judge(host, params, result, phases, label):
+    """Render, validate and guard (each phase only when asked); returns the check result the
+    report reads, and fills the findings, their lines and the refusals into ``result``."""
+    from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_tuning import guard
+    _render(host, params, result)
+    check = {}
+    if result["settings"] and ("validate" in phases or "guard" in phases):
+        check = host.check(result["settings"], params, missing=params["missing"])
+        result["findings"] = guard.relevant_findings(check, result["settings"])
+    if "validate" in phases:
+        result["finding_lines"] = guard.findings_lines(check, result["settings"])
+    if "guard" in phases:
+        result["refusals"] = guard.guard(check, result["settings"], label, params["missing"], params["fail_on"])
+        if result["refusals"]:
+            result["summary"] = "%s: nothing changed, refused: %s" % (label, "; ".join(result["refusals"]))
+    return check
 
 
 def run_tuning(params, host):
@@ -136,16 +202,8 @@ def run_tuning(params, host):
     present = result["state"] == "present"
     check = {}
     if present:
-        _render(host, params, result)
-        if result["settings"] and ("validate" in phases or "guard" in phases):
-            check = host.check(result["settings"], params, missing=params["missing"])
-            result["findings"] = guard.relevant_findings(check, result["settings"])
-    if "validate" in phases:
-        result["finding_lines"] = guard.findings_lines(check, result["settings"])
-    if "guard" in phases and present:
-        result["refusals"] = guard.guard(check, result["settings"], label, params["missing"], params["fail_on"])
+        check = _judge(host, params, result, phases, label)
         if result["refusals"]:
-            result["summary"] = "%s: nothing changed, refused: %s" % (label, "; ".join(result["refusals"]))
             return result
     outcome = None
     if "apply" in phases:
@@ -154,6 +212,7 @@ def run_tuning(params, host):
         if result["apply_error"]:
             result["summary"] = "%s: apply failed: %s" % (label, result["apply_error"])
             return result
+        from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_tuning import report
         shown = report.report(outcome, label, host.check_mode, params["profile"], check)
         result.update(lines=shown["lines"], summary=shown["summary"], expected=shown["expected"])
     if "verify" in phases:

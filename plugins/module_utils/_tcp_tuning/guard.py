@@ -121,7 +121,7 @@ def guard(check, settings, hostname, missing="skip", fail_on="error"):
             continue
         if not _rules.gate_reached(finding.get("severity"), fail_on):
             continue
-        message = "%s refused on %s (tuning_fail_on: %s): %s" % (
+        message = "%s refused on %s (tcp_tuning_fail_on: %s): %s" % (
             key_label(finding.get("key")), hostname, fail_on, finding.get("message") or rule_id)
         if finding.get("remediation"):
             message += " %s" % finding["remediation"]

@@ -21,7 +21,7 @@ Where things are:
 - ``_hostvars``: the adapter from Ansible's hostvars (registered results) to records;
 - ``_host`` (one host's line), ``_fleet`` (totals, offenders, rules, gate) and ``_model``
   (``build_report``): the report, a plain JSON-able dict described by
-  roles/audit/files/audit_report.schema.json;
+  roles/tcp_audit/files/audit_report.schema.json;
 - the pressure findings come from the rule registry (``module_utils._rules.pressure``);
 - ``renderers``: the formats registry, one ``fmt_<name>.py`` file per format.
 """

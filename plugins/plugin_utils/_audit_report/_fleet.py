@@ -146,7 +146,7 @@ def evaluate_gate(entries, fail_on):
             count += len(hits)
     hosts = [entry["host"] for entry in entries if entry["host"] in by_host]
     if fail_on == "never":
-        message = "gate off (audit_fail_on: never)"
+        message = "gate off (tcp_audit_fail_on: never)"
     elif hosts:
         message = "%d finding%s at or above '%s' on %d host%s: %s" % (
             count, "" if count == 1 else "s", fail_on, len(hosts), "" if len(hosts) == 1 else "s", ", ".join(hosts))

@@ -171,7 +171,9 @@ def host_entry(host, record, thresholds=None, pressure_findings=True, top=5):
     states = _mapping(facts.get("states"))
     pressure = tcp_pressure(facts, thresholds)
     pressure.pop("thresholds", None)
-    findings = [_finding(item, "sysctl_check") for item in check.get("findings") or []]
+    # sysctl_check returns drift apart from its findings; the report lists both, and counts drift
+    # in its own column (drifted_keys) as before.
+    findings = [_finding(item, "sysctl_check") for item in (check.get("findings") or []) + (check.get("drift") or [])]
     namespaces = _audit_namespaces.namespace_summary(facts, thresholds, top)
     if pressure_findings:
         findings.extend(_pressure_findings(pressure))

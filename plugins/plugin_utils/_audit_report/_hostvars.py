@@ -14,9 +14,14 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._tcp_pressure import 
 
 
 def get_var(variables, name):
+    """``variables[name]``; a dotted name (``__facts.check``) reads a key of a registered result."""
     if not name or not hasattr(variables, "get"):
         return None
-    return variables.get(name)
+    head, _dot, rest = name.partition(".")
+    value = variables.get(head)
+    for key in rest.split(".") if rest else ():
+        value = value.get(key) if hasattr(value, "get") else None
+    return value
 
 
 def _usable(result):

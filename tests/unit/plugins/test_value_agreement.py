@@ -66,7 +66,7 @@ def run(module, args, capsys, check_mode=False):
 
 
 def check_says(result, key):
-    return not any(item["id"] == "live-differs-desired" and item["key"] == key for item in result["findings"])
+    return not any(item["id"] == "live-differs-desired" and item["key"] == key for item in result["drift"])
 
 
 def profile_says(result, key):

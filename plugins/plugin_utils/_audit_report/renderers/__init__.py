@@ -7,7 +7,7 @@ PRIVATE: internal to the netfleet.tcp collection, controller-side only.
 
 A renderer file holds ``FORMAT`` and ``render_<name>``::
 
-    FORMAT = {"name": "markdown",      # the name users give (audit_report_formats, audit_render)
+    FORMAT = {"name": "markdown",      # the name users give (tcp_audit_report_formats, audit_render)
               "file": "audit.md",      # the file it writes; "{host}.prom" for one file per host;
                                        # None for a format that is only printed
               "scope": "fleet",        # fleet: render(report) -> text, one file for the fleet
@@ -72,7 +72,7 @@ def reference_page(header):
     lines = [header, "", "# Report formats", "",
              "The formats of the fleet audit report, from the formats registry "
              "(`plugins/plugin_utils/_audit_report/renderers/`, one `fmt_<name>.py` file per format). "
-             "`audit_report_formats` of the audit role and `formats` of the audit_files module take the "
+             "`tcp_audit_report_formats` of the tcp_audit role and `formats` of the audit_files module take the "
              "formats written as one file for the fleet; the audit_render filter takes every format.", "",
              "| Format | File | Written | What it holds |", "| --- | --- | --- | --- |"]
     for name in names():

@@ -56,7 +56,7 @@ def _summary(report):
         _card("Errors", totals["errors"], css="sev-error" if totals["errors"] else ""),
         _card("Warnings", totals["warnings"]),
         _card("Drifted keys", totals["drift"]),
-        _card("Gate", "FAILED" if gate["failed"] else "passed", "audit_fail_on: %s - %s" % (
+        _card("Gate", "FAILED" if gate["failed"] else "passed", "tcp_audit_fail_on: %s - %s" % (
             gate["fail_on"], gate["message"]), "gate-failed" if gate["failed"] else "gate-passed"),
     ]
     return '<section id="summary"><h2>Fleet summary</h2><div class="cards">%s</div></section>' % "".join(cards)

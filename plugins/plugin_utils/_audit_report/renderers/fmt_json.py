@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: netfleet.tcp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""JSON: the report itself, indented, valid against roles/audit/files/audit_report.schema.json.
+"""JSON: the report itself, indented, valid against roles/tcp_audit/files/audit_report.schema.json.
 
 PRIVATE: internal to the netfleet.tcp collection, controller-side only.
 """

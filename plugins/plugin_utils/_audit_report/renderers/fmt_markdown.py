@@ -95,7 +95,7 @@ def _head(report):
         "",
         "- Generated: %s by %s" % (report["generated_at"], report["generator"]),
         "- Profile: %s" % (md_text(report["profile"]) if report["profile"] else "none (live values judged alone)"),
-        "- Gate: `audit_fail_on: %s`: %s%s" % (
+        "- Gate: `tcp_audit_fail_on: %s`: %s%s" % (
             md_text(gate["fail_on"]), "**FAILED**, " if gate["failed"] else "", md_text(gate["message"])),
         "- Hosts: %d in the play, %d audited, %d failed, %d unreachable" % (
             totals["hosts"], totals["ok"], totals["failed"], totals["unreachable"]),

@@ -16,7 +16,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_merge import m
 HERE = os.path.dirname(__file__)
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", "..", ".."))
 FIXTURES = os.path.join(HERE, "..", "..", "fixtures", "audit")
-SCHEMA = os.path.join(REPO, "roles", "audit", "files", "audit_report.schema.json")
+SCHEMA = os.path.join(REPO, "roles", "tcp_audit", "files", "audit_report.schema.json")
 ALL = ["web1", "natgw", "db1"]
 CROSS_HOST = ("gate", "totals", "hosts", "top_offenders", "findings_by_rule")
 

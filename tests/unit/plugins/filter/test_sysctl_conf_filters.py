@@ -113,6 +113,39 @@ def test_parse_last_assignment_wins_and_keeps_quotes():
         from_sysctl_conf(["a.b = 1"])
 
 
+def test_parse_never_drops_an_unreadable_line():
+    text = "net.core.somaxconn = 4096\nnet.ipv4.tcp_sack 0\nsysctl -w net.ipv4.tcp_fin_timeout=30\n"
+    with pytest.raises(AnsibleFilterError) as caught:
+        from_sysctl_conf(text)
+    message = str(caught.value)
+    assert "2 lines cannot be read" in message and "line 2" in message and "line 3" in message
+    assert "entries=true" in message
+    entries = from_sysctl_conf(text, entries=True)
+    assert [(entry["line"], entry["kind"]) for entry in entries] == [(1, "assign"), (2, "invalid"), (3, "invalid")]
+
+
+def test_parse_reads_pasted_lists_in_paste_form():
+    text = ("sysctl -w net.ipv4.tcp_fin_timeout=30 net.ipv4.tcp_tw_reuse=1\n"
+            "echo 1 > /proc/sys/net/ipv4/tcp_tw_recycle\n"
+            "net.core.somaxconn: 1024  # more\n"
+            "net.ipv4.tcp_keepalive_time = 600 // ten minutes\n")
+    assert from_sysctl_conf(text, form="paste") == {
+        "net.ipv4.tcp_fin_timeout": "30", "net.ipv4.tcp_tw_reuse": "1", "net.ipv4.tcp_tw_recycle": "1",
+        "net.core.somaxconn": "1024", "net.ipv4.tcp_keepalive_time": "600"}
+    with pytest.raises(AnsibleFilterError, match="form must be one of file, paste"):
+        from_sysctl_conf(text, form="shell")
+
+
+def test_parse_names_how_many_unreadable_lines_it_could_not_show():
+    text = "".join("bad line number %d with some words to make it long\n" % number for number in range(40))
+    with pytest.raises(AnsibleFilterError) as caught:
+        from_sysctl_conf(text)
+    message = str(caught.value)
+    assert "40 lines cannot be read" in message and "more" in message
+    shown = message.count("is not a 'key = value' assignment")
+    assert 0 < shown < 40 and ("and %d more" % (40 - shown)) in message
+
+
 @pytest.mark.parametrize("name", ["sysctl_diff", "to_sysctl_conf", "from_sysctl_conf"])
 def test_ansible_doc_renders(name):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".tmp", "collections"), LC_ALL="C.UTF-8")

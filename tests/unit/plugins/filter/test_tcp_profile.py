@@ -174,7 +174,7 @@ def test_guard_fail_on_threshold_and_unrelated_findings():
     wanted = {"net.ipv4.tcp_fin_timeout": 5}
     assert tcp_profile_guard(check, wanted, "web1", "skip", "error") == []
     refusals = tcp_profile_guard(check, wanted, "web1", "skip", "warning")
-    assert len(refusals) == 1 and "tcp_fin_timeout refused on web1 (tuning_fail_on: warning)" in refusals[0]
+    assert len(refusals) == 1 and "tcp_fin_timeout refused on web1 (tcp_tuning_fail_on: warning)" in refusals[0]
     assert tcp_profile_guard(check, wanted, "web1", "skip", "never") == []
 
 

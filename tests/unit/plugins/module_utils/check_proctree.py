@@ -46,8 +46,9 @@ def write(path, text):
 
 
 def build_proc(base, sysctls=None, drop=(), release="6.1.0-18-amd64", meminfo=MEMINFO,
-               listeners=(("0.0.0.0", 22),), active=500, passive=100, time_wait=10, tcp6_listeners=()):
-    """Write a fake /proc under ``base``; returns its path."""
+               listeners=(("0.0.0.0", 22),), active=500, passive=100, time_wait=10, tcp6_listeners=(),
+               interfaces=("lo", "eth0")):
+    """Write a fake /proc under ``base``; returns its path (``interfaces``: /proc/net/dev, None for none)."""
     proc = os.path.join(str(base), "proc")
     values = dict(DEFAULT_SYSCTLS)
     values.update(sysctls or {})
@@ -71,4 +72,9 @@ def build_proc(base, sysctls=None, drop=(), release="6.1.0-18-amd64", meminfo=ME
         lines.append("   %d: %s:%04X 00000000000000000000000000000000:0000 0A 00000000:00000000 "
                      "00:00000000 00000000     0        0 %d 1\n" % (index, hexaddr, port, 2000 + index))
     write(os.path.join(proc, "net", "tcp6"), "".join(lines))
+    if interfaces is not None:
+        rows = ["Inter-|   Receive                            |  Transmit\n",
+                " face |bytes    packets errs drop fifo frame compressed multicast|bytes\n"]
+        rows += ["%6s: 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n" % name for name in interfaces]
+        write(os.path.join(proc, "net", "dev"), "".join(rows))
     return proc

@@ -352,7 +352,40 @@ def test_paste_form_reads_sysctl_commands_yaml_lines_and_reports_the_rest():
     ]
     unread = [(item["line"], item["reason"]) for item in entries if item["kind"] == "invalid"]
     assert [line for line, _reason in unread] == [6, 7]
-    assert "expected one key=value" in unread[0][1] and "shell line" in unread[1][1]
+    assert "expected key=value words after sysctl, got '-p'" in unread[0][1] and "shell line" in unread[1][1]
+
+
+def test_paste_form_reads_several_assignments_and_echo_lines():
+    text = ("sysctl -w net.ipv4.tcp_fin_timeout=30 net.ipv4.tcp_tw_reuse=1\n"
+            "echo 1 > /proc/sys/net/ipv4/tcp_tw_recycle\n"
+            'sudo echo "1024 65000" >/proc/sys/net/ipv4/ip_local_port_range\n'
+            "echo 0 > /proc/sys/net/ipv4/conf/eth0.100/rp_filter\n")
+    entries = conf.parse(text, form="paste")
+    assert [(item["line"], item["key"], item["value"], item["line_form"]) for item in entries] == [
+        (1, "net.ipv4.tcp_fin_timeout", "30", "sysctl-command"),
+        (1, "net.ipv4.tcp_tw_reuse", "1", "sysctl-command"),
+        (2, "net.ipv4.tcp_tw_recycle", "1", "echo"),
+        (3, "net.ipv4.ip_local_port_range", "1024 65000", "echo"),
+        (4, "net.ipv4.conf.eth0/100.rp_filter", "0", "echo"),
+    ]
+
+
+@pytest.mark.parametrize("form", ["file", "paste"])
+def test_every_unreadable_line_is_reported_with_its_number(form):
+    text = ("net.ipv4.tcp_fin_timeout = 30\n"
+            "net.ipv4.tcp_max_syn_backlog 8192\n"
+            "[sysctl]\n"
+            "# net.ipv4.tcp_sack = 0\n"
+            "sysctl -w net.core.somaxconn=1024 -p\n"
+            "= 5\n"
+            "net.core.somaxconn = 4096\n")
+    entries = conf.parse(text, form=form)
+    problems = conf.unreadable(entries)
+    assert [entry["line"] for entry in entries if entry["kind"] == "invalid"] == [2, 3, 5, 6]
+    assert len(problems) == 4
+    assert all(problem.startswith("line %d" % line) for problem, line in zip(problems, [2, 3, 5, 6]))
+    read = [entry["key"] for entry in entries if entry["kind"] == "assign"]
+    assert read == ["net.ipv4.tcp_fin_timeout", "net.core.somaxconn"]
 
 
 def test_unknown_form_is_refused():

@@ -50,16 +50,19 @@ def test_reports_drift_and_the_shadowing_file(fake_host, capsys):
     assert result["keys"]["net.ipv4.tcp_fin_timeout"] == {
         "live": "60", "persisted": "45", "persisted_file": "/etc/sysctl.d/99-zzz-local-override.conf",
         "desired": "30", "in_catalog": True, "exists": True}
-    assert set(result) >= {"findings", "keys", "context", "persisted", "summary"}
+    assert set(result) >= {"findings", "drift", "keys", "context", "persisted", "summary"}
     assert result["context"]["nat_mode"] == "explicit"
 
 
 def test_fail_on_levels(fake_host, capsys):
-    code, result = run_module({}, capsys)                      # only warnings: drift against the file
-    assert code == 0 and result["summary"]["warnings"] >= 1 and result["summary"]["errors"] == 0
-    code, result = run_module({"fail_on": "warning"}, capsys)
+    code, result = run_module({}, capsys)                      # only drift against the file: no finding
+    assert code == 0 and result["drift"] and result["summary"]["drift"] == 1
+    assert result["summary"]["warnings"] == result["summary"]["errors"] == 0
+    code, result = run_module({"fail_on": "warning"}, capsys)  # drift is the host's state: never gated
+    assert code == 0 and "failed" not in result
+    code, result = run_module({"settings": {"net.ipv4.tcp_fin_timeout": 5}, "fail_on": "warning"}, capsys)
     assert code == 1 and result["failed"] is True and "fail_on=warning" in result["msg"]
-    assert result["findings"] and result["keys"]                # the full result comes with the failure
+    assert result["findings"] and result["keys"] and result["drift"]   # the full result comes with the failure
     code, result = run_module({"settings": {"net.ipv4.tcp_sack": "on"}}, capsys)
     assert code == 1 and [item["id"] for item in result["findings"]][0] == "value-boolean"
 
@@ -114,6 +117,6 @@ def test_missing_skip_reports_absent_keys_as_info_and_passes_the_gate(tmp_path, 
     assert result["keys"]["net.ipv4.tcp_max_orphans"]["desired"] is None
     assert result["keys"]["net.ipv4.tcp_max_orphans"]["exists"] is False
     assert result["keys"]["net.ipv4.tcp_fin_timeout"]["desired"] == "30"   # the others are judged
-    assert any(item["id"] == "live-differs-desired" for item in result["findings"])
+    assert any(item["id"] == "live-differs-desired" for item in result["drift"])
     code, result = run_module({"missing": "sometimes"}, capsys)
     assert code == 1 and "missing" in result["msg"]

@@ -93,7 +93,7 @@ def test_findings_fail_the_gate_on_a_namespace_while_the_host_is_quiet():
 
 
 def test_report_validates_and_renders(tmp_path):
-    with open(os.path.join(REPO, "roles", "audit", "files", "audit_report.schema.json")) as handle:
+    with open(os.path.join(REPO, "roles", "tcp_audit", "files", "audit_report.schema.json")) as handle:
         validator = jsonschema.Draft202012Validator(json.load(handle))
     report = ar.build_report(records(), record_var=None, facts_var=None, generated_at=STAMP)
     validator.validate(json.loads(render_format(report, "json")))

@@ -153,16 +153,23 @@ def test_tcp_mem_follows_the_page_size():
     assert sixty_four_k[2] == pytest.approx(four_k[2] / 16, rel=0.01)
 
 
-def test_tw_buckets_never_below_kernel_default():
+def test_tw_buckets_between_kernel_default_and_the_established_hash():
     for context in (BIG, SMALL):
         buckets = render(context, "web_frontend")["net.ipv4.tcp_max_tw_buckets"]
-        floor = kernel_ehash_entries(context["mem_total_bytes"], 4096) // 2
-        assert buckets >= floor
-    assert render(BIG, "web_frontend")["net.ipv4.tcp_max_tw_buckets"] == \
-        24684084 * 1024 // 64 // 256 // 1024 * 1024
+        ehash = kernel_ehash_entries(context["mem_total_bytes"], 4096)
+        assert ehash // 2 <= buckets <= ehash
+    # 24 GiB: the memory budget (1.5 Mi sockets) is capped at the 256 Ki-bucket hash
+    assert render(BIG, "web_frontend")["net.ipv4.tcp_max_tw_buckets"] == 262144
 
 
-def test_orphans_pin_at_most_a_quarter_of_memory():
+def test_tw_buckets_on_64_gib_stop_at_the_hash_cap():
+    # MemTotal/64/256 would be 4 Mi TIME_WAIT sockets; the hash has at most 512 Ki buckets
+    # (alloc_large_system_hash's limit in tcp_init), so 8 sockets would share each chain.
+    context = dict(BIG, mem_total_bytes=64 * GIB)
+    assert render(context, "web_frontend")["net.ipv4.tcp_max_tw_buckets"] == 512 * 1024
+
+
+def test_typical_orphans_fill_at_most_a_quarter_of_memory():
     for context in (BIG, SMALL):
         orphans = render(context, "web_frontend")["net.ipv4.tcp_max_orphans"]
         assert orphans * 64 * 1024 <= context["mem_total_bytes"] // 4
@@ -397,7 +404,7 @@ def test_kernel_defaults_described_with_reasons():
 # --- the role's interface follows the data ---------------------------------------
 
 ROLE = __import__("os").path.join(
-    __import__("os").path.dirname(__file__), "..", "..", "..", "..", "..", "roles", "tuning")
+    __import__("os").path.dirname(__file__), "..", "..", "..", "..", "..", "roles", "tcp_tuning")
 
 
 def _role_yaml(*parts):
@@ -409,7 +416,7 @@ def _role_yaml(*parts):
 
 def test_role_profile_choices_are_the_profiles():
     options = _role_yaml("meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
-    assert sorted(options["tuning_profile"]["choices"]) == sorted(profile_names())
+    assert sorted(options["tcp_tuning_profile"]["choices"]) == sorted(profile_names())
 
 
 def test_role_defaults_and_argument_specs_agree():
@@ -418,8 +425,8 @@ def test_role_defaults_and_argument_specs_agree():
     defaults = _role_yaml("defaults", "main.yml")
     assert set(options) == set(defaults)
     for name, spec in options.items():
-        assert name.startswith("tuning_")
+        assert name.startswith("tcp_tuning_")
         assert spec["default"] == defaults[name], name
         assert spec.get("description"), name
     for name in _role_yaml("vars", "main.yml"):
-        assert name.startswith("__tuning_"), name
+        assert name.startswith("__tcp_tuning_"), name

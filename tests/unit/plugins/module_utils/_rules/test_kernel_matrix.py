@@ -9,7 +9,10 @@ ef547f2ac16b (SYN queue capped by the listen() backlog, 4.4), 19f92a030ca6 (soma
 4096, 5.4), the tcp_max_syn_backlog divisor (ehash/128 from 5.4, /256 before),
 a337531b942b (tcp_rmem[1] 131072, 4.20), 572be9bf9d0d (tcp_rmem[2] cap 32 MiB, 6.16),
 a6d4f25888b8 (rmem_max/wmem_max 4 MiB, 6.18), 07f4c90062f8 (port parity, 4.2),
-ccce324dabfe (linear SYN timeouts, 6.5).
+ccce324dabfe (linear SYN timeouts, 6.5), b66e91ccbc34 (tcp_mem from pages/16 instead of
+pages/8, 4.2: the 4.1 and 4.2 trees), eea86af6b1e1 (SOCK_MIN_RCVBUF/SNDBUF, the floor of
+rmem_max and wmem_max), and the releases that made each key per network namespace (listed
+with the container tests below).
 """
 
 import pytest
@@ -118,7 +121,8 @@ def test_kernel_defaults_per_kernel(kernel):
         rmem_max = 4 * MIB
     assert settings["net.ipv4.tcp_rmem"] == "4096 %d %d" % (131072 if kernel >= (4, 20) else 87380, rmem_max)
     assert settings["net.ipv4.tcp_wmem"] == "4096 16384 %d" % (4 * MIB)
-    assert settings["net.ipv4.tcp_mem"] == "98304 131072 196608"
+    # tcp_init_mem: free buffer pages / 16 since b66e91ccbc34 (4.2), / 8 before (3.10 tree)
+    assert settings["net.ipv4.tcp_mem"] == ("98304 131072 196608" if kernel >= (4, 2) else "196608 262144 393216")
     for key in ("net.core.rmem_max", "net.core.wmem_max"):
         assert settings[key] == (4 * MIB if kernel >= (6, 18) else 212992)
 
@@ -191,3 +195,114 @@ def test_keys_outside_the_catalog_get_a_shape_check_against_their_live_value():
     assert found({"fs.file-nr": "1 2"}) == [("value-shape-live", "fs.file-nr")]
     assert found({"kernel.core_pattern": "|/bin/x %p"}) == []   # a string key: any text
     assert found({"net.ipv4.tcp_fin_timeout": "x"}) == []      # catalog keys have their own checks
+
+
+# --- namespace scope by kernel ------------------------------------------------------------
+#
+# Which catalogued keys a child network namespace (a container) has, per kernel, as read
+# from net/ipv4/sysctl_net_ipv4.c and net/core/sysctl_net_core.c of the released trees
+# 3.10, 4.4, 4.5, 4.6, 4.10, 4.11, 4.12, 4.13, 4.14, 4.15 and 6.11 (ipv4_net_table and
+# netns_core_table hold the per-namespace keys): 0bbf87d852d2 (port range, 3.13),
+# 122ff243f5f1 (reserved ports, 3.16), 13b287e8d1ca and siblings (keepalive, 4.5),
+# merge 7158ce80dd2d (syn/synack retries, syncookies, orphan retries, fin timeout,
+# notsent_lowat, 4.6), 56ab6b93007e (tw_reuse, 4.10), 1946e672c173 and fee83d097b16
+# (tw_recycle, max_tw_buckets, max_syn_backlog, 4.11), merge 06fcb3b69fb8 (timestamps,
+# sack, window_scaling, 4.13), 356d1833b638, 625357aa175c, b510f0d23a47 and the
+# tcp_fastopen commit (4.15); tcp_mem was per namespace from 3.3 (3dc43e3e4d0b) to 3.12.
+
+CHILD_OWN = {
+    "3.10": ["net.core.somaxconn", "net.ipv4.ip_forward", "net.ipv4.tcp_mem"],
+    "3.13": ["net.ipv4.ip_local_port_range"],
+    "3.16": ["net.ipv4.ip_local_reserved_ports"],
+    "4.5": ["net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"],
+    "4.6": ["net.ipv4.tcp_syn_retries", "net.ipv4.tcp_synack_retries", "net.ipv4.tcp_syncookies",
+            "net.ipv4.tcp_orphan_retries", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_notsent_lowat"],
+    "4.10": ["net.ipv4.tcp_tw_reuse"],
+    "4.11": ["net.ipv4.tcp_tw_recycle", "net.ipv4.tcp_max_tw_buckets", "net.ipv4.tcp_max_syn_backlog"],
+    "4.13": ["net.ipv4.tcp_timestamps", "net.ipv4.tcp_sack", "net.ipv4.tcp_window_scaling"],
+    "4.15": ["net.ipv4.tcp_fastopen", "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem", "net.ipv4.tcp_rfc1337",
+             "net.ipv4.tcp_slow_start_after_idle"],
+    "6.14": ["net.ipv4.tcp_tw_reuse_delay"],
+}
+CHILD_GONE = {"3.13": ["net.ipv4.tcp_mem"], "4.12": ["net.ipv4.tcp_tw_recycle"]}
+# A key added after the kernel in question is absent everywhere, not only in containers.
+ADDED = {"net.ipv4.tcp_notsent_lowat": (3, 12), "net.ipv4.tcp_tw_reuse_delay": (6, 14)}
+
+
+def _release(text):
+    return tuple(int(part) for part in text.split("."))
+
+
+def child_keys(kernel):
+    """The catalogued keys a child network namespace has on ``kernel``, from the table above."""
+    own = set()
+    for since, keys in CHILD_OWN.items():
+        if kernel >= _release(since):
+            own.update(keys)
+    for since, keys in CHILD_GONE.items():
+        if kernel >= _release(since):
+            own.difference_update(keys)
+    return own
+
+
+@pytest.mark.parametrize("kernel", MATRIX, ids=lambda kernel: "%d.%d" % kernel)
+def test_which_keys_a_container_has(kernel):
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _validate
+    child = context(kernel, initial_netns=False)
+    has = set(key for key in _catalog.keys() if _validate.key_exists(key, child, {}))
+    # net.core buffer keys are read-only views of the host's value (6.11 on) or absent:
+    # key_exists leaves them to the live read; they are judged by scope instead.
+    buffers = set(key for key in _catalog.keys() if _catalog.CATALOG[key]["namespace"] == "global")
+    expected = set(key for key in child_keys(kernel) if kernel >= ADDED.get(key, (0, 0)))
+    assert has - buffers == expected
+
+
+@pytest.mark.parametrize("kernel", MATRIX, ids=lambda kernel: "%d.%d" % kernel)
+def test_absence_in_a_container_names_the_release_and_this_kernel(kernel):
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _catalog, _validate
+    child = context(kernel, initial_netns=False)
+    running = "%d.%d" % kernel
+    for since, keys in CHILD_OWN.items():
+        for key in keys:
+            if kernel >= _release(since) or kernel < ADDED.get(key, (0, 0)) or key == "net.ipv4.tcp_mem":
+                continue
+            if key == "net.ipv4.tcp_tw_recycle" and kernel >= (4, 12):
+                continue
+            reason = _validate.absent_reason(key, child)
+            assert "since Linux %s" % since in reason and "this host runs %s" % running in reason, (key, reason)
+            assert _catalog.absence_reason(key, list(kernel) + [0], False).startswith("is per network namespace"), key
+    if kernel >= (3, 13):
+        assert "from Linux 3.3 until 3.13" in _validate.absent_reason("net.ipv4.tcp_mem", child)
+
+
+@pytest.mark.parametrize("kernel", MATRIX, ids=lambda kernel: "%d.%d" % kernel)
+def test_kernel_defaults_in_a_container(kernel):
+    # kernel_defaults judged in a child namespace: what the container has is restored, what
+    # it lacks on this kernel is skipped with the reason, never written to the host.
+    from ansible_collections.netfleet.tcp.plugins.module_utils._validate import validate_settings
+    child = context(kernel, initial_netns=False)
+    settings = render_profile({"context": child, "keys": {}}, "kernel_defaults")
+    result = validate_settings(settings, child, {}, missing="skip")
+    own = child_keys(kernel)
+    for key in settings:
+        if key in result["desired"]:
+            assert key in own, key
+        elif key in own:
+            raise AssertionError("%s exists in a %d.%d container but was not restored: %s"
+                                 % (key, kernel[0], kernel[1], result["skipped"].get(key)))
+    assert result["refused"] == []
+
+
+@pytest.mark.parametrize("kernel", MATRIX, ids=lambda kernel: "%d.%d" % kernel)
+def test_socket_buffer_maxima_below_the_kernel_minimum_are_errors(kernel):
+    # net/core/sysctl_net_core.c: proc_dointvec_minmax with extra1 = &min_rcvbuf / &min_sndbuf
+    # (SOCK_MIN_RCVBUF 2304, SOCK_MIN_SNDBUF 4608 on 64-bit builds since eea86af6b1e1).
+    from ansible_collections.netfleet.tcp.plugins.module_utils._validate import validate_settings
+    settings = {"net.core.rmem_max": 1024, "net.core.wmem_max": 4096, "net.core.rmem_default": 2304}
+    result = validate_settings(settings, context(kernel), {}, missing="skip")
+    refused = dict((item["key"], item) for item in result["refused"])
+    assert set(refused) == {"net.core.rmem_max", "net.core.wmem_max"}
+    for item in refused.values():
+        assert item["id"] == "value-shape" and "kernel refuses" in item["reason"]
+    from ansible_collections.netfleet.tcp.plugins.module_utils import _rules
+    assert _rules.rule("value-shape").severity == "error"

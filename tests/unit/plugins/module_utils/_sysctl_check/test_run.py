@@ -35,13 +35,13 @@ def host(tmp_path):
     return Host()
 
 
-def ids(result, key=None):
-    return sorted(item["id"] for item in result["findings"] if key is None or item["key"] == key)
+def ids(result, key=None, part="findings"):
+    return sorted(item["id"] for item in result[part] if key is None or item["key"] == key)
 
 
-def only(result, rule_id):
-    found = [item for item in result["findings"] if item["id"] == rule_id]
-    assert len(found) == 1, result["findings"]
+def only(result, rule_id, part="findings"):
+    found = [item for item in result[part] if item["id"] == rule_id]
+    assert len(found) == 1, result[part]
     return found[0]
 
 
@@ -81,20 +81,24 @@ def test_explicit_keys_outside_the_catalog(host):
 
 def test_live_differs_desired_both_ways(host):
     result = host.check(settings={"net.ipv4.tcp_fin_timeout": 30})
-    item = only(result, "live-differs-desired")
+    item = only(result, "live-differs-desired", part="drift")
     assert item["value"] == "60" and "desired value is 30" in item["message"]
     assert result["summary"]["drift"] == 1
-    assert ids(host.check(settings={"net.ipv4.tcp_rmem": "4096  131072\t6291456"})) == []
-    assert ids(host.check(settings={"net.core.somaxconn": ">=8192"})) == ["live-differs-desired"]
-    assert ids(host.check(settings={"net.core.somaxconn": "<=8192"})) == []
+    # drift is the host's state, apart from the judgement of the values: no finding, no gate
+    assert result["findings"] == [] and result["summary"]["warnings"] == 0
+    assert ids(host.check(settings={"net.ipv4.tcp_rmem": "4096  131072\t6291456"}), part="drift") == []
+    assert ids(host.check(settings={"net.core.somaxconn": ">=8192"}), part="drift") == ["live-differs-desired"]
+    assert ids(host.check(settings={"net.core.somaxconn": "<=8192"}), part="drift") == []
 
 
 def test_persisted_drift_both_ways(host):
     host.file("/etc/sysctl.d/60-tune.conf", "net.ipv4.tcp_fin_timeout = 45\n")
-    item = only(host.check(), "persisted-drift")
+    result = host.check()
+    item = only(result, "persisted-drift", part="drift")
     assert item["key"] == "net.ipv4.tcp_fin_timeout" and item["value"] == "60"
     assert "/etc/sysctl.d/60-tune.conf line 1 sets 45" in item["message"]
-    assert host.check(sysctls={"net.ipv4.tcp_fin_timeout": "45"})["findings"] == []
+    assert result["findings"] == [] and result["summary"]["drift"] == 1
+    assert host.check(sysctls={"net.ipv4.tcp_fin_timeout": "45"})["drift"] == []
 
 
 def test_shadowing_file_is_named(host):
@@ -133,10 +137,10 @@ def test_persisted_missing_key_names_the_kernel(host):
 
 
 def test_persisted_missing_key_outside_the_catalog(host):
-    host.file("/etc/sysctl.d/30-x.conf", "net.netfilter.nf_conntrack_max = 262144\n")
+    host.file("/etc/sysctl.d/30-x.conf", "net.netfilter.nf_conntrack_expect_max = 4096\n")
     item = only(host.check(), "persisted-missing-key")
     assert "no such key under /proc/sys on kernel 6.1" in item["message"]
-    assert host.check(sysctls={"net.netfilter.nf_conntrack_max": "262144"})["findings"] == []
+    assert host.check(sysctls={"net.netfilter.nf_conntrack_expect_max": "4096"})["findings"] == []
 
 
 def test_persisted_quoted_and_invalid(host):
@@ -223,7 +227,8 @@ def test_blog_list_reports_every_problem_in_one_run(host):
     assert {"tw-recycle-nat", "tw-reuse-no-timestamps", "tw-reuse-accepting-host", "tcp-mem-above-ram",
             "orphans-above-ram", "triple-order", "port-range-parity", "port-range-listeners",
             "tw-buckets-below-current", "fin-timeout-low", "retries-low", "syn-backlog-above-somaxconn",
-            "value-boolean", "value-quoted", "live-differs-desired", "persisted-shadows-desired"} <= found
+            "value-boolean", "value-quoted", "persisted-shadows-desired"} <= found
+    assert "live-differs-desired" in ids(result, part="drift") and "live-differs-desired" not in found
     assert result["context"]["nat_mode"] == "server"
     for item in result["findings"]:
         assert item["message"] and item["remediation"], item
@@ -264,6 +269,18 @@ def test_missing_skip_turns_absent_keys_into_info_findings(host, tmp_path):
     assert result["keys"]["net.ipv4.tcp_mem"]["desired"] is None
     assert result["keys"]["net.ipv4.tcp_fin_timeout"]["desired"] == "60"
     assert not _rules.should_fail(result["findings"], "warning")
+
+
+def test_machine_wide_keys_refused_in_a_namespace_are_still_judged_as_written(host, tmp_path):
+    # fs.file-max is one machine-wide value: refused in a child network namespace (key-machine-wide),
+    # but a list's 51200 is still far below the boot value, reported as info since nothing is written.
+    drop = ("net.ipv4.tcp_mem", "net.ipv4.tcp_max_orphans", "net.core.netdev_max_backlog")
+    proc = build_proc(tmp_path, drop=drop, sysctls={"fs.file-max": "9223372036854775807"})
+    result = _check.run_check(settings={"fs.file-max": 51200}, proc=proc, root=host.root, nat_facing="false",
+                              which=lambda name: None, missing="skip")
+    assert ids(result) == ["file-max-lowers-boot", "key-machine-wide"]
+    item = only(result, "file-max-lowers-boot")
+    assert item["severity"] == "info" and "reaches beyond this network namespace" in item["message"]
 
 
 def test_missing_skip_leaves_tw_recycle_obsolete_alone(host):

@@ -63,7 +63,8 @@ def test_scope_of_keys(key, scope):
 
 @pytest.mark.parametrize("key,since", [
     ("net.ipv4.tcp_tw_reuse", "4.10"), ("net.ipv4.tcp_max_tw_buckets", "4.11"),
-    ("net.ipv4.tcp_max_syn_backlog", "4.11"), ("net.ipv4.tcp_timestamps", "4.15"), ("net.ipv4.tcp_rmem", "4.15"),
+    ("net.ipv4.tcp_max_syn_backlog", "4.11"), ("net.ipv4.tcp_timestamps", "4.13"), ("net.ipv4.tcp_rmem", "4.15"),
+    ("net.ipv4.tcp_fastopen", "4.15"), ("net.ipv4.tcp_fin_timeout", "4.6"), ("net.ipv4.tcp_keepalive_time", "4.5"),
 ])
 def test_keys_made_per_namespace_late_are_machine_wide_on_older_kernels(key, since):
     major, minor = (int(part) for part in since.split("."))

@@ -108,3 +108,45 @@ def test_unknown_phase_and_profile_are_clear_errors(tree):
         tune(tree, phases=["apply", "reboot"])
     with pytest.raises(NetfleetError, match="nosuch"):
         tune(tree, profile=["nosuch"])
+
+
+def test_fail_on_reaches_the_apply(tree):
+    """The guard and the apply judge with the same fail_on: never applies what the rules only report."""
+    rmem = "net.ipv4.tcp_rmem"
+    reported = tune(tree, fail_on="never", host_overrides={rmem: "6291456 131072 4096"})
+    assert [item["id"] for item in reported["findings"] if item["severity"] == "error"] == ["triple-order"]
+    assert reported["refusals"] == [] and reported["apply_error"] is None, reported["apply_error"]
+    assert live(tree, rmem).split() == ["6291456", "131072", "4096"]
+    refused = tune(tree, fail_on="error", host_overrides={rmem: "6291457 131072 4096"})
+    assert ("tcp_rmem refused on web1 (tuning_fail_on: error): tcp_rmem is not in ascending order (min 6291457 > "
+            "default 131072).") in " ".join(refused["refusals"]), refused["refusals"]
+    assert refused["keys"] == {} and refused["apply_error"] is None
+    assert live(tree, rmem).split() == ["6291456", "131072", "4096"]
+
+
+def test_the_reread_after_a_removal_checks_the_drop_in_is_gone(tree):
+    tune(tree)
+    assert os.path.exists(os.path.join(tree[1], DROPIN))
+    removed = tune(tree, state="absent")
+    assert removed["mismatches"] == [] and not os.path.exists(os.path.join(tree[1], DROPIN))
+    # A re-read that still finds the drop-in among the boot configuration's files says so.
+    host = Host(proc=tree[0], root=tree[1], which=lambda name: None)
+    with open(os.path.join(tree[1], DROPIN), "w") as handle:
+        handle.write("net.ipv4.tcp_fin_timeout = 20\n")
+    reread = host.reread({FIN: "20"}, drop_ins=True)
+    assert reread == {"keys": {FIN: {"live": "60", "exists": True}},
+                      "persisted": {"sources": ["/" + DROPIN]}}, reread
+
+
+def test_the_nat_ruleset_is_read_once_per_execution(tree):
+    calls = []
+
+    def run_command(argv):
+        calls.append(list(argv))
+        return 0, "", ""
+    proc, root = tree
+    host = Host(proc=proc, root=root, run_command=run_command, which=lambda name: "/usr/sbin/" + name)
+    assert host.run_command(["nft", "list", "ruleset"]) == (0, "", "")
+    assert host.run_command(["nft", "list", "ruleset"]) == (0, "", "")
+    assert host.run_command(["iptables-save"]) == (0, "", "")
+    assert calls == [["nft", "list", "ruleset"], ["iptables-save"]]

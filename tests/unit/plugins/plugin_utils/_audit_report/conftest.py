@@ -12,7 +12,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", "..", "..", ".."))
 FIXTURES = os.path.join(REPO, "tests", "unit", "fixtures", "audit")
-SCHEMA = os.path.join(REPO, "roles", "audit", "files", "audit_report.schema.json")
+SCHEMA = os.path.join(REPO, "roles", "tcp_audit", "files", "audit_report.schema.json")
 STAMP = "2026-11-21T05:00:00Z"
 HOSTS = ["web1", "web2", "natgw", "db1", "app9"]
 

@@ -91,3 +91,18 @@ def test_gate_lists_unaudited_hosts(report):
         "web2": "unreachable: Failed to connect to the host via ssh: Connection timed out",
         "app9": "failed: permission denied: /proc/net/netstat",
     }
+
+
+def test_dotted_names_read_the_judgements_inside_the_one_module_result(records):
+    """The role registers one tcp_audit result per host and names its judgements by dotted paths."""
+    variables = {}
+    for host, record in records.items():
+        variables[host] = {"__tcp_audit_facts": {
+            "changed": False, "ansible_facts": {"tcp_state": copy.deepcopy(record["tcp_state"])},
+            "check": copy.deepcopy(record["check"]), "profile_check": {"skipped": True}}}
+    report = ar.build_report(variables, record_var="__tcp_audit_record", facts_var="__tcp_audit_facts",
+                             check_vars=["__tcp_audit_facts.profile_check", "__tcp_audit_facts.check"],
+                             generated_at=STAMP)
+    assert report == ar.build_report(records, record_var=None, generated_at=STAMP)
+    assert ar.build_report(variables, record_var="__tcp_audit_record", facts_var="__tcp_audit_facts",
+                           check_vars=["__tcp_audit_facts.nothing.here"], generated_at=STAMP)["hosts"]

@@ -12,7 +12,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import 
 from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import _model as ar
 
 SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "..",
-                      "roles", "audit", "files", "audit_report.schema.json")
+                      "roles", "tcp_audit", "files", "audit_report.schema.json")
 STAMP = "2026-11-21T05:00:00Z"
 HOSTS = ["web1", "web2", "natgw", "db1", "app9"]
 
@@ -291,3 +291,17 @@ def test_one_unreadable_host_never_stops_the_report(records):
     assert entry(report, "db1")["status"] == "ok"
     for name in ("markdown", "json", "junit", "table"):
         render(report, name)
+
+
+def test_drift_returned_apart_by_sysctl_check_is_listed_with_the_host(records):
+    # sysctl_check returns live-differs-desired and persisted-drift in its own drift list; the report
+    # lists them with the host's findings and counts the drifted keys in its drift column.
+    data = hostvars(records)
+    check = data["web1"]["__audit_record"]["check"]
+    check["drift"] = [{"id": "persisted-drift", "severity": "warning", "key": "net.ipv4.tcp_keepalive_time",
+                       "value": "7200", "message": "boot sets 600", "remediation": "apply it"}]
+    result = ar.build_report(data, hosts=["web1"], pressure_findings=False, generated_at=STAMP)
+    web1 = entry(result, "web1")
+    assert [item["id"] for item in web1["findings"]] == ["persisted-drift", "tw-buckets-below-current"]
+    assert [item["source"] for item in web1["findings"]] == ["sysctl_check", "sysctl_check"]
+    VALIDATOR.validate(result)

@@ -16,7 +16,7 @@ from ansible_collections.netfleet.tcp.plugins.plugin_utils._audit_report import 
 )
 
 SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "..", "..",
-                      "roles", "audit", "files", "audit_report.schema.json")
+                      "roles", "tcp_audit", "files", "audit_report.schema.json")
 STAMP = "2026-11-21T05:00:00Z"
 _SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*\} \S+$')
 

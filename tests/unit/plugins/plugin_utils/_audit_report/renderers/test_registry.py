@@ -37,7 +37,7 @@ def test_documented_choices_equal_the_registry():
     assert module_doc["options"]["formats"]["choices"] == renderers.file_formats()
     render_doc = load("plugins", "filter", "audit_render.yml")["DOCUMENTATION"]
     assert render_doc["options"]["format"]["choices"] == renderers.names()
-    spec = load("roles", "audit", "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
-    assert spec["audit_report_formats"]["choices"] == renderers.file_formats()
+    spec = load("roles", "tcp_audit", "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+    assert spec["tcp_audit_report_formats"]["choices"] == renderers.file_formats()
     # The role names no format file itself: it prints the path audit_files returns.
-    assert "audit.md" not in open(os.path.join(REPO, "roles", "audit", "vars", "main.yml")).read()
+    assert "audit.md" not in open(os.path.join(REPO, "roles", "tcp_audit", "vars", "main.yml")).read()
