@@ -1,4 +1,4 @@
-"""On vm2, a file in /etc/sysctl.d that shadows the tuning drop-in and a /run/sysctl.d link to
+"""On vm2, a file in /etc/sysctl.d that shadows the tcp_tuning drop-in and a /run/sysctl.d link to
 /dev/null that masks a vendor file in /usr/lib/sysctl.d behave at a real boot exactly as
 sysctl_check predicted before it (set-up: scenarios.prepare_precedence)."""
 

@@ -1,7 +1,7 @@
 """The collection's knowledge of the kernel against a second real kernel: Debian 12's 6.1.
 
 ``vms.fresh`` holds every sysctl of the VMs as the kernel booted them, before any test touched
-them. The kernel_defaults profile (rendered by the tuning role in check mode, so memory-derived
+them. The kernel_defaults profile (rendered by the tcp_tuning role in check mode, so memory-derived
 values are computed for the VM's own memory) must give exactly those values; the catalog's
 version data must say which keys exist on 6.1; and the rules must not call any (non-empty)
 boot value of 6.1 an error.
@@ -48,7 +48,7 @@ def _marks(key):
 def rendered(vms):
     """kernel_defaults as the role would apply it on vm2 (check mode: nothing changes)."""
     run = vms.playbook("playbooks/tune.yml", check=True,
-                       extra_vars={"tuning_hosts": HOST, "tuning_profile": "kernel_defaults"})
+                       extra_vars={"tcp_tuning_hosts": HOST, "tcp_tuning_profile": "kernel_defaults"})
     assert run.rc == 0, run
     return run.results(APPLY)[HOST]
 

@@ -1,5 +1,5 @@
-"""A profile with machine-wide keys, applied by the tuning role, survives real reboots of vm1
-through systemd-sysctl; tuning_state: absent brings back the kernel's values, for good
+"""A profile with machine-wide keys, applied by the tcp_tuning role, survives real reboots of vm1
+through systemd-sysctl; tcp_tuning_state: absent brings back the kernel's values, for good
 (set-up: scenarios.apply_tuning).
 
 Namespace hosts cannot hold these keys (tcp_mem, tcp_max_orphans, netdev_max_backlog exist
@@ -46,7 +46,7 @@ def test_a_real_reboot_restores_every_value_through_systemd_sysctl(vms, first_re
 def test_absent_restores_the_originals_and_they_survive_a_reboot(vms, first_reboot):
     fresh = first_reboot["tuning"]["fresh"]
     keys = sorted(first_reboot["tuning"]["wanted"])
-    run = tune(vms, TUNED, tuning_state="absent")
+    run = tune(vms, TUNED, tcp_tuning_state="absent")
     assert run.rc == 0, run
     assert vms.ssh(TUNED, "test -e %s" % DROPIN, check=False).returncode == 1
     # The record holds what the first run found: the values of a fresh boot.
