@@ -23,11 +23,13 @@ with the reason; under CI=true that is a failure. SIGTERM/SIGHUP end the session
 does, so the VMs and their run directory are always removed.
 """
 
+import contextlib
 import json
 import os
 import shlex
 import signal
 import sys
+import time
 
 import pytest
 
@@ -66,6 +68,9 @@ def pytest_sessionfinish(session, exitstatus):
     run directory and overlays, bridge, veths, namespaces, taps); a leftover fails the run."""
     if not _VMSETS:
         return
+    for vmset in _VMSETS:
+        sys.stderr.write("\nVM tier: timings (seconds; boots as [vm, wall, qemu CPU so far]) %s\n"
+                         % json.dumps(vmset.timings, sort_keys=True))
     found = leftovers.find(_VMSETS, os.environ.get("NETFLEET_FLEET_ID", "0"), _TAPS_BEFORE)
     if found:
         sys.stderr.write("\nVM tier: left behind:\n  %s\n" % "\n  ".join(found))
@@ -159,15 +164,27 @@ class VMSession:
         return json.loads(self.ssh(name, READ_ALL).stdout)
 
     def reboot(self, names):
-        self.set.reboot(names)
+        with self.phase("reboot %s" % (names if isinstance(names, str) else "+".join(names))):
+            self.set.reboot(names)
+
+    @contextlib.contextmanager
+    def phase(self, name):
+        """Record the wall time of a step in the session's timings (printed at the end)."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.set.timings.setdefault("phases", []).append((name, round(time.monotonic() - started, 1)))
 
     def inventory(self, host_vars=None):
         """The VMs' inventory (INI text), with extra variables per host when given."""
         return self.set.inventory_text(host_vars)
 
     def playbook(self, playbook, extra_vars=None, check=False, diff=False, limit=None, inventory=None):
-        return self.runner.playbook(playbook, extra_vars=extra_vars, check=check, diff=diff, limit=limit,
-                                    env=VM_ENV, inventory=inventory or self.inventory())
+        name = playbook if "\n" not in playbook else "inline playbook"
+        with self.phase("playbook %s%s" % (name, " (check)" if check else "")):
+            return self.runner.playbook(playbook, extra_vars=extra_vars, check=check, diff=diff, limit=limit,
+                                        env=VM_ENV, inventory=inventory or self.inventory())
 
     def adhoc(self, pattern, module, args=None, inventory=None):
         return self.runner.adhoc(pattern, module, args=args, env=VM_ENV, inventory=inventory or self.inventory())

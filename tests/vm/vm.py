@@ -39,12 +39,16 @@ import image  # noqa: E402  pylint: disable=wrong-import-position
 QEMU = "qemu-system-x86_64"
 MEMORY_MB = int(os.environ.get("NETFLEET_VM_MEMORY", "384"))
 BOOT_TIMEOUT = int(os.environ.get("NETFLEET_VM_BOOT_TIMEOUT", "900"))
+WAIT_ATTEMPT = 20  # seconds one SSH attempt may take while waiting for a boot
 # The kernel mounts the root itself (NVMe and ext4 are built in; no initramfs); every option
 # after the first line saves probing or checking that costs seconds under emulation.
 CMDLINE = ("root=/dev/nvme0n1 rootfstype=ext4 rootwait rw console=ttyS0 quiet loglevel=3 "
            "systemd.show_status=false mitigations=off fsck.mode=skip audit=0 raid=noautodetect "
            "tsc=reliable no_timer_check cryptomgr.notests random.trust_cpu=on "
            "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd")
+# NETFLEET_VM_CONSOLE=verbose: systemd's unit status lines on the console (<run dir>/<vm>-console.log).
+if os.environ.get("NETFLEET_VM_CONSOLE") == "verbose":
+    CMDLINE = CMDLINE.replace("quiet loglevel=3 systemd.show_status=false", "loglevel=4 systemd.show_status=true")
 SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=60",
                "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=6"]
@@ -217,6 +221,12 @@ class VMSet:
                     vm.proc.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     pass
+        keep = os.environ.get("NETFLEET_VM_KEEP_CONSOLES")  # a directory for the console logs
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            for vm in self.vms:
+                if os.path.exists(vm.console):
+                    shutil.copy(vm.console, keep)
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def qemu_failure(self, vm):
@@ -265,9 +275,9 @@ class VMSet:
                                                          (proc.stderr or proc.stdout).strip()))
         return proc
 
-    def boot_id(self, vm):
+    def boot_id(self, vm, timeout=90):
         try:
-            proc = self.ssh(vm, "cat /proc/sys/kernel/random/boot_id", check=False, timeout=90)
+            proc = self.ssh(vm, "cat /proc/sys/kernel/random/boot_id", check=False, timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
         return proc.stdout.strip() if proc.returncode == 0 else None
@@ -275,16 +285,20 @@ class VMSet:
     def wait_ssh(self, vm, not_boot_id=None, timeout=BOOT_TIMEOUT):
         """Wait until the VM answers over SSH (in a boot other than not_boot_id)."""
         started = time.monotonic()
+        attempts = 0
         while True:
             failure = self.qemu_failure(vm)
             if failure:
                 raise VMError(failure)
-            boot_id = self.boot_id(vm)
+            # A short limit per attempt: while the guest is down, qemu accepts the connection
+            # and the client would wait for a banner that a later attempt gets at once.
+            boot_id = self.boot_id(vm, timeout=WAIT_ATTEMPT)
+            attempts += 1
             if boot_id and boot_id != not_boot_id:
                 self.open_ssh(vm)
                 vm.boots += 1
                 self.timings.setdefault("boots", []).append(
-                    (vm.name, round(time.monotonic() - started, 1), vm.cpu_seconds()))
+                    (vm.name, round(time.monotonic() - started, 1), vm.cpu_seconds(), attempts))
                 return boot_id
             if time.monotonic() - started > timeout:
                 raise VMError("%s did not answer SSH on 127.0.0.1:%d within %ds; console:\n%s"
@@ -297,6 +311,7 @@ class VMSet:
         before = {}
         for vm in vms:
             before[vm.name] = self._current_boot_id(vm)
+            self.timings.setdefault("cpu_before_reboot", []).append((vm.name, vm.cpu_seconds()))
             self._schedule_reboot(vm)
             self.close_ssh(vm)
         with ThreadPoolExecutor(max_workers=len(vms)) as pool:
