@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import time
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,7 +49,7 @@ CMDLINE = ("root=/dev/nvme0n1 rootfstype=ext4 rootwait rw console=ttyS0 quiet lo
            "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd")
 # NETFLEET_VM_CONSOLE=verbose: systemd's unit status lines on the console (<run dir>/<vm>-console.log).
 if os.environ.get("NETFLEET_VM_CONSOLE") == "verbose":
-    CMDLINE = CMDLINE.replace("quiet loglevel=3 systemd.show_status=false", "loglevel=4 systemd.show_status=true")
+    CMDLINE = CMDLINE.replace("quiet loglevel=3 systemd.show_status=false", "ignore_loglevel systemd.show_status=true")
 SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=60",
                "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=6"]
@@ -151,6 +152,7 @@ class VMSet:
         self.image_dir = None
         self.manifest = {}
         self.timings = {}
+        self.stopping = threading.Event()  # set on an interrupt: boot waits in threads give up
 
     def vm(self, name):
         for vm in self.vms:
@@ -174,8 +176,7 @@ class VMSet:
         boot_started = time.monotonic()
         for vm in self.vms:  # from this thread: PDEATHSIG follows the thread that forks
             self._launch(vm)
-        with ThreadPoolExecutor(max_workers=len(self.vms)) as pool:
-            list(pool.map(self.wait_ssh, self.vms))
+        self._in_parallel(self.wait_ssh, self.vms)
         self.timings["first_boot"] = time.monotonic() - boot_started
         self._write_inventory()
         return self
@@ -287,6 +288,8 @@ class VMSet:
         started = time.monotonic()
         attempts = 0
         while True:
+            if self.stopping.is_set():
+                raise VMError("%s: no longer waited for (the session is ending)" % vm.name)
             failure = self.qemu_failure(vm)
             if failure:
                 raise VMError(failure)
@@ -303,7 +306,7 @@ class VMSet:
             if time.monotonic() - started > timeout:
                 raise VMError("%s did not answer SSH on 127.0.0.1:%d within %ds; console:\n%s"
                               % (vm.name, vm.port, timeout, vm.console_tail()))
-            time.sleep(3)
+            self.stopping.wait(3)
 
     def reboot(self, names):
         """Reboot the VMs for real (systemctl reboot inside; qemu resets) and wait for them."""
@@ -314,8 +317,19 @@ class VMSet:
             self.timings.setdefault("cpu_before_reboot", []).append((vm.name, vm.cpu_seconds()))
             self._schedule_reboot(vm)
             self.close_ssh(vm)
-        with ThreadPoolExecutor(max_workers=len(vms)) as pool:
-            list(pool.map(lambda v: self.wait_ssh(v, not_boot_id=before[v.name]), vms))
+        self._in_parallel(lambda v: self.wait_ssh(v, not_boot_id=before[v.name]), vms)
+
+    def _in_parallel(self, function, vms):
+        """function(vm) for every VM in threads; on an interrupt (Ctrl-C, SIGTERM) the threads
+        stop waiting at once, so the VMs can be torn down without waiting for a boot timeout."""
+        pool = ThreadPoolExecutor(max_workers=len(vms))
+        try:
+            list(pool.map(function, vms))
+        except BaseException:
+            self.stopping.set()
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
     def inventory_text(self, host_vars=None):
         """INI inventory of the VMs (group ``vms``); host_vars: {name: {variable: value}}."""
