@@ -1,7 +1,7 @@
 """VM tier: real ansible-playbook runs over SSH against Debian 12 virtual machines.
 
 Run with ``make test-vm`` (as root). The session boots two VMs (tests/vm/vm.py) from a cached
-debootstrap image (tests/vm/image.py; built on first use, about 4 minutes) and keeps them for
+mmdebstrap image (tests/vm/image.py; built on first use, about 4 minutes) and keeps them for
 every test; tests that need the namespace fleet too get it from the ``fleet`` fixture
 (tests/integration/conftest.py's fixture, size 2, NETFLEET_FLEET_ID).
 
@@ -15,12 +15,14 @@ Fixture ``vms`` (session): the VMSet of vm.py plus
     vms.fresh[name]    {key: value} of every sysctl right after the first boot, before any test
     vms.playbook(path_or_text, extra_vars=None, check=False, limit=None, inventory=None) -> Run
     vms.sysctl(name, key) -> str                 live value read over SSH, whitespace collapsed
+    vms.sysctls(name, keys) -> {key: str}        many at once, in one SSH command
     vms.ssh(name, command, check=True) -> CompletedProcess
     vms.reboot(names)                            real reboot; waits for SSH in the new boot
 
-When qemu cannot start a VM (or the machine lacks root, qemu or debootstrap) every test skips
+When qemu cannot start a VM (or the machine lacks root, qemu or mmdebstrap) every test skips
 with the reason; under CI=true that is a failure. SIGTERM/SIGHUP end the session the way Ctrl-C
-does, so the VMs and their run directory are always removed.
+does, so the VMs and their run directory are always removed; at the end the session fails if
+anything of it remains (leftovers.py) and prints the wall time of every playbook and reboot.
 """
 
 import contextlib
