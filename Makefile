@@ -40,7 +40,7 @@ SANITY_TREE := $(BUILD)/sanity/ansible_collections/netfleet/tcp
 # it runs with HOME here so they stay in the checkout.
 ANSIBLE_TEST_HOME := $(CACHE)/ansible-test
 DEB_PACKAGES := openssh-server nftables iptables iproute2 rsync shellcheck prometheus chromium chromium-driver \
-  qemu-system-x86 qemu-utils debootstrap
+  qemu-system-x86 qemu-utils mmdebstrap
 PYTEST := $(BIN)/python -m pytest
 
 export PATH := $(BIN):$(PATH)
@@ -204,7 +204,7 @@ integration: venv deps
 	exit $$rc
 
 # The VM tier (tests/vm/conftest.py): boots Debian 12 VMs under qemu from an image built once
-# with debootstrap and cached outside the checkout (NETFLEET_VM_CACHE); removes them at the end.
+# with mmdebstrap and cached outside the checkout (NETFLEET_VM_CACHE); removes them at the end.
 test-vm: venv deps
 	@mkdir -p "$(REPORTS)"
 	@rc=0; cd "$(REPO)" && $(PYTEST) tests/vm -ra --durations=10 --basetemp="$(REPO)/.tmp/pytest-vm" \

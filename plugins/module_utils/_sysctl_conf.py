@@ -59,6 +59,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel
 
 SYSCTL_D_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d")
 SYSCTL_CONF = "/etc/sysctl.conf"
+RUNTIME_DIR = "/run/sysctl.d"
 GLOB_CHARS = "*?["
 LONG_LINE_MAX = 1024 * 1024  # systemd-sysctl stops reading a file at a longer line
 SYSTEMD = "systemd-sysctl"
@@ -457,7 +458,7 @@ def _parse_sources(files, overlay, result, root, sysctl_conf):
     for item in files:
         if item["dev_null"]:
             result["notes"].append("%s is a link to /dev/null: it masks any file of that name and applies nothing"
-                                   % item["path"])
+                                   % item["path"] + _volatile(item["path"]))
             continue
         entries = _load(item["path"], item["host_path"], overlay, result)
         if entries is None:
@@ -468,8 +469,19 @@ def _parse_sources(files, overlay, result, root, sysctl_conf):
         parsed.append((item["path"], entries))
     for entry in result["masked"]:
         result["notes"].append("%s is masked by %s, which has the same name in a higher-priority directory"
-                               % (entry["file"], entry["masked_by"]))
+                               % (entry["file"], entry["masked_by"]) + _volatile(entry["masked_by"]))
+    for path, _entries in parsed:
+        if _volatile(path):
+            result["notes"].append(_volatile(path)[2:])
     return parsed, linked_as
+
+
+def _volatile(path):
+    """What a reader must know about a file under /run, which is a tmpfs ("" for other files)."""
+    if not path.startswith(RUNTIME_DIR + "/"):
+        return ""
+    return ("; %s is on a tmpfs (/run is emptied at every boot): systemd-sysctl finds it at the next boot "
+            "only if a generator or a unit ordered before systemd-sysctl.service creates it again" % path)
 
 
 def _resolve_procps(parsed, result, overlay, conf, linked_as):

@@ -42,3 +42,22 @@ def test_a_line_over_one_mebibyte_is_reported_where_reading_stops():
     entries = _sysctl_conf.parse("a.b = 1\n# %s\nc.d = 2\n" % ("x" * (1024 * 1024)), "f.conf")
     assert [(e["kind"], e["key"]) for e in entries] == [("assign", "a.b"), ("invalid", None)]
     assert "longer than 1 MiB" in entries[1]["reason"]
+
+
+def test_a_file_under_run_is_named_as_volatile(tmp_path):
+    """/run is a tmpfs: what a file there does at boot holds at the next boot only if something
+    creates it again before systemd-sysctl runs, and the notes say so for masks and settings."""
+    _materialize(tmp_path, {
+        "/usr/lib/sysctl.d/60-vendor.conf": "net.ipv4.tcp_syn_retries = 3\n",
+        "/run/sysctl.d/60-vendor.conf": ("link", "/dev/null"),
+        "/run/sysctl.d/70-runtime.conf": "net.ipv4.tcp_fin_timeout = 33\n",
+        "/etc/sysctl.d/80-local.conf": "net.ipv4.tcp_keepalive_time = 600\n",
+    })
+    resolution = _sysctl_conf.resolve(root=str(tmp_path))
+    volatile = [note for note in resolution["notes"] if "tmpfs" in note]
+    assert len(volatile) == 3, resolution["notes"]
+    assert any(note.startswith("/usr/lib/sysctl.d/60-vendor.conf is masked by /run/sysctl.d/60-vendor.conf")
+               for note in volatile)
+    assert any(note.startswith("/run/sysctl.d/70-runtime.conf is on a tmpfs") for note in volatile)
+    assert all("systemd-sysctl.service" in note for note in volatile)
+    assert not any("80-local.conf" in note for note in resolution["notes"])

@@ -45,7 +45,7 @@ CHECK = """
 
 
 def tune(vms, host, **extra):
-    extra_vars = {"tuning_hosts": host}
+    extra_vars = {"tcp_tuning_hosts": host}
     extra_vars.update(extra)
     return vms.playbook(PLAYBOOK, extra_vars=extra_vars)
 
@@ -56,11 +56,11 @@ def tune_both(vms):
     vm2 web_frontend."""
     orphans = int(vms.fresh[TUNED]["net.ipv4.tcp_max_orphans"]) // 2
     inventory = vms.inventory(host_vars={
-        TUNED: {"tuning_profile": "high_throughput",
-                "tuning_host_overrides": {"net.ipv4.tcp_max_orphans": orphans}},
-        PRECEDENCE: {"tuning_profile": "web_frontend"},
+        TUNED: {"tcp_tuning_profile": "high_throughput",
+                "tcp_tuning_host_overrides": {"net.ipv4.tcp_max_orphans": orphans}},
+        PRECEDENCE: {"tcp_tuning_profile": "web_frontend"},
     })
-    run = vms.playbook(PLAYBOOK, extra_vars={"tuning_hosts": "vms"}, inventory=inventory)
+    run = vms.playbook(PLAYBOOK, extra_vars={"tcp_tuning_hosts": "vms"}, inventory=inventory)
     assert run.rc == 0, run
     return run
 
@@ -71,7 +71,7 @@ def apply_tuning(vms, run):
     result = run.results(APPLY)[TUNED]
     wanted = dict((key, item["after"]) for key, item in result["keys"].items()
                   if item["status"] != "skipped-missing")
-    live = dict((key, vms.sysctl(TUNED, key)) for key in wanted)
+    live = vms.sysctls(TUNED, wanted)
     dropin = vms.ssh(TUNED, "cat %s" % DROPIN).stdout
     return {"run": run, "wanted": wanted, "fresh": fresh, "live": live, "dropin": dropin}
 

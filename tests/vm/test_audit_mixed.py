@@ -12,8 +12,8 @@ def test_one_report_covers_vms_and_namespace_hosts_on_two_kernels(vms, fleet, tm
         inventory = handle.read() + "\n" + vms.inventory()
     report_dir = tmp_path / "report"
     run = vms.playbook(PLAYBOOK, inventory=inventory,
-                       extra_vars={"audit_report_dir": str(report_dir), "audit_fail_on": "never",
-                                   "audit_report_formats": ["json", "markdown"]})
+                       extra_vars={"tcp_audit_report_dir": str(report_dir), "tcp_audit_fail_on": "never",
+                                   "tcp_audit_report_formats": ["json", "markdown"]})
     assert run.rc == 0, run
     with open(os.path.join(str(report_dir), "audit.json")) as handle:
         report = json.load(handle)

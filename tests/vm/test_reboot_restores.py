@@ -1,5 +1,5 @@
-"""A profile with machine-wide keys, applied by the tuning role, survives real reboots of vm1
-through systemd-sysctl; tuning_state: absent brings back the kernel's values, for good
+"""A profile with machine-wide keys, applied by the tcp_tuning role, survives real reboots of vm1
+through systemd-sysctl; tcp_tuning_state: absent brings back the kernel's values, for good
 (set-up: scenarios.apply_tuning).
 
 Namespace hosts cannot hold these keys (tcp_mem, tcp_max_orphans, netdev_max_backlog exist
@@ -37,7 +37,7 @@ def test_machine_wide_keys_are_applied_live(first_reboot):
 def test_a_real_reboot_restores_every_value_through_systemd_sysctl(vms, first_reboot):
     wanted, fresh = first_reboot["tuning"]["wanted"], first_reboot["tuning"]["fresh"]
     assert_systemd_sysctl_ran(vms)
-    live = dict((key, vms.sysctl(TUNED, key)) for key in wanted)
+    live = vms.sysctls(TUNED, wanted)
     assert live == wanted
     for key in MACHINE_WIDE:  # without systemd-sysctl the kernel's boot value would be there
         assert live[key] != fresh[key]
@@ -46,13 +46,13 @@ def test_a_real_reboot_restores_every_value_through_systemd_sysctl(vms, first_re
 def test_absent_restores_the_originals_and_they_survive_a_reboot(vms, first_reboot):
     fresh = first_reboot["tuning"]["fresh"]
     keys = sorted(first_reboot["tuning"]["wanted"])
-    run = tune(vms, TUNED, tuning_state="absent")
+    run = tune(vms, TUNED, tcp_tuning_state="absent")
     assert run.rc == 0, run
     assert vms.ssh(TUNED, "test -e %s" % DROPIN, check=False).returncode == 1
     # The record holds what the first run found: the values of a fresh boot.
-    assert dict((key, vms.sysctl(TUNED, key)) for key in keys) == dict((key, fresh[key]) for key in keys)
+    assert vms.sysctls(TUNED, keys) == dict((key, fresh[key]) for key in keys)
 
     vms.reboot(TUNED)
     assert_systemd_sysctl_ran(vms)
-    after = dict((key, vms.sysctl(TUNED, key)) for key in keys)
+    after = vms.sysctls(TUNED, keys)
     assert after == dict((key, fresh[key]) for key in keys)

@@ -5,7 +5,7 @@
                                           wait for Enter (or a signal), tear everything down
 
 Each VM runs on a qcow2 overlay of the cached image (image.py), so the image stays pristine, with
-the kernel and initrd booted directly. Network: qemu user networking with ``restrict=on`` (the
+the kernel booted directly (no boot loader, no initramfs). Network: qemu user networking with ``restrict=on`` (the
 guest reaches nothing outside; no tap, no bridge, no route) and the guest's port 22 forwarded to a
 free port on 127.0.0.1. Root logs in with the image's key (image.py). ``reboot`` is a real
 one: ``systemctl reboot`` in the guest, qemu resets the machine and boots the same kernel again.
@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import time
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,8 +40,16 @@ import image  # noqa: E402  pylint: disable=wrong-import-position
 QEMU = "qemu-system-x86_64"
 MEMORY_MB = int(os.environ.get("NETFLEET_VM_MEMORY", "384"))
 BOOT_TIMEOUT = int(os.environ.get("NETFLEET_VM_BOOT_TIMEOUT", "900"))
-CMDLINE = ("root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet loglevel=3 systemd.show_status=1 "
-           "mitigations=off fsck.mode=skip audit=0")
+WAIT_ATTEMPT = 20  # seconds one SSH attempt may take while waiting for a boot
+# The kernel mounts the root itself (NVMe and ext4 are built in; no initramfs); every option
+# after the first line saves probing or checking that costs seconds under emulation.
+CMDLINE = ("root=/dev/nvme0n1 rootfstype=ext4 rootwait rw console=ttyS0 quiet loglevel=3 "
+           "systemd.show_status=false mitigations=off fsck.mode=skip audit=0 raid=noautodetect "
+           "tsc=reliable no_timer_check cryptomgr.notests random.trust_cpu=on "
+           "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd")
+# NETFLEET_VM_CONSOLE=verbose: systemd's unit status lines on the console (<run dir>/<vm>-console.log).
+if os.environ.get("NETFLEET_VM_CONSOLE") == "verbose":
+    CMDLINE = CMDLINE.replace("quiet loglevel=3 systemd.show_status=false", "ignore_loglevel systemd.show_status=true")
 SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=60",
                "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=6"]
@@ -66,13 +75,13 @@ def _free_port():
 def preflight():
     """One-line reason this machine cannot run the VM tier, or None."""
     if os.geteuid() != 0:
-        return "the VM tier needs root (debootstrap builds the image)"
+        return "the VM tier needs root (mmdebstrap builds the image)"
     for tool in (QEMU, "qemu-img", "ssh", "ssh-keygen"):
         if shutil.which(tool) is None:
             return "%s is not installed (make deps installs qemu-system-x86 and qemu-utils)" % tool
     missing = image.missing_tools()
     if missing:
-        return "%s not installed (make deps installs debootstrap)" % ", ".join(missing)
+        return "%s not installed (make deps installs mmdebstrap)" % ", ".join(missing)
     return None
 
 
@@ -111,6 +120,15 @@ class VM:
         self.proc = None
         self.boots = 0
 
+    def cpu_seconds(self):
+        """CPU time qemu has used so far: what the guest cost, whatever else loads the machine."""
+        try:
+            with open("/proc/%d/stat" % self.proc.pid) as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, AttributeError):
+            return None
+        return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 1)
+
     def console_tail(self, size=3000):
         try:
             with open(self.console, "rb") as handle:
@@ -134,6 +152,7 @@ class VMSet:
         self.image_dir = None
         self.manifest = {}
         self.timings = {}
+        self.stopping = threading.Event()  # set on an interrupt: boot waits in threads give up
 
     def vm(self, name):
         for vm in self.vms:
@@ -157,8 +176,7 @@ class VMSet:
         boot_started = time.monotonic()
         for vm in self.vms:  # from this thread: PDEATHSIG follows the thread that forks
             self._launch(vm)
-        with ThreadPoolExecutor(max_workers=len(self.vms)) as pool:
-            list(pool.map(self.wait_ssh, self.vms))
+        self._in_parallel(self.wait_ssh, self.vms)
         self.timings["first_boot"] = time.monotonic() - boot_started
         self._write_inventory()
         return self
@@ -168,17 +186,16 @@ class VMSet:
                         os.path.join(self.image_dir, "rootfs.qcow2"), vm.overlay], check=True)
         vm.port = _free_port()
         accel = ["-machine", "q35,accel=kvm", "-cpu", "host"] if self.accel == "kvm" else \
-            ["-machine", "q35,accel=tcg", "-cpu", "qemu64"]
+            ["-machine", "q35,accel=tcg", "-cpu", "max"]  # with RDRAND: random.trust_cpu seeds at once
         argv = [QEMU] + accel + [
             "-smp", "1", "-m", str(MEMORY_MB), "-nodefaults", "-display", "none",
             "-serial", "file:" + vm.console, "-monitor", "none",
             "-kernel", os.path.join(self.image_dir, "vmlinuz"),
-            "-initrd", os.path.join(self.image_dir, "initrd.img"),
             "-append", "%s systemd.hostname=%s" % (CMDLINE, vm.name),
-            "-drive", "file=%s,if=virtio,format=qcow2,discard=unmap" % vm.overlay,
+            "-drive", "file=%s,if=none,id=root,format=qcow2,discard=unmap" % vm.overlay,
+            "-device", "nvme,drive=root,serial=netfleet-root",
             "-netdev", "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22" % vm.port,
             "-device", "virtio-net-pci,netdev=net0",
-            "-device", "virtio-rng-pci",
         ]
         with open(os.path.join(self.run_dir, "%s-qemu.log" % vm.name), "w") as errors:
             vm.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # pylint: disable=consider-using-with
@@ -196,6 +213,7 @@ class VMSet:
 
     def _stop(self):
         for vm in self.vms:
+            self.close_ssh(vm)
             if vm.proc and vm.proc.poll() is None:
                 vm.proc.kill()
         for vm in self.vms:
@@ -204,6 +222,12 @@ class VMSet:
                     vm.proc.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     pass
+        keep = os.environ.get("NETFLEET_VM_KEEP_CONSOLES")  # a directory for the console logs
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            for vm in self.vms:
+                if os.path.exists(vm.console):
+                    shutil.copy(vm.console, keep)
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def qemu_failure(self, vm):
@@ -219,8 +243,29 @@ class VMSet:
 
     # ----------------------------------------------------------------- access
 
+    def control_path(self, vm):
+        return os.path.join(self.run_dir, "ssh-%s" % vm.name)
+
     def ssh_argv(self, vm, command):
-        return ["ssh"] + SSH_OPTIONS + ["-i", self.key, "-p", str(vm.port), "root@127.0.0.1", command]
+        """One SSH connection per VM and boot carries every command (a handshake costs seconds
+        under emulation); ``reboot`` closes it, so no command waits on a connection to a
+        machine that is gone."""
+        shared = ["-o", "ControlMaster=no", "-o", "ControlPath=%s" % self.control_path(vm)]
+        return ["ssh"] + SSH_OPTIONS + shared + ["-i", self.key, "-p", str(vm.port), "root@127.0.0.1", command]
+
+    def open_ssh(self, vm):
+        """The shared connection: a background master (-f) with no pipe of ours, so no caller
+        waits on it; commands without it (socket absent) connect on their own."""
+        self.close_ssh(vm)
+        subprocess.run(["ssh"] + SSH_OPTIONS + ["-o", "ControlMaster=yes", "-o", "ControlPersist=yes",  # pylint: disable=subprocess-run-check
+                        "-o", "ControlPath=%s" % self.control_path(vm), "-i", self.key, "-p", str(vm.port),
+                        "-N", "-f", "root@127.0.0.1"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=120, check=False)
+
+    def close_ssh(self, vm):
+        if os.path.exists(self.control_path(vm)):
+            subprocess.run(["ssh", "-o", "ControlPath=%s" % self.control_path(vm), "-O", "exit", "x"],  # pylint: disable=subprocess-run-check
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30, check=False)
 
     def ssh(self, vm, command, check=True, timeout=120):
         vm = self.vm(vm) if isinstance(vm, str) else vm
@@ -231,9 +276,9 @@ class VMSet:
                                                          (proc.stderr or proc.stdout).strip()))
         return proc
 
-    def boot_id(self, vm):
+    def boot_id(self, vm, timeout=90):
         try:
-            proc = self.ssh(vm, "cat /proc/sys/kernel/random/boot_id", check=False, timeout=90)
+            proc = self.ssh(vm, "cat /proc/sys/kernel/random/boot_id", check=False, timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
         return proc.stdout.strip() if proc.returncode == 0 else None
@@ -241,19 +286,27 @@ class VMSet:
     def wait_ssh(self, vm, not_boot_id=None, timeout=BOOT_TIMEOUT):
         """Wait until the VM answers over SSH (in a boot other than not_boot_id)."""
         started = time.monotonic()
+        attempts = 0
         while True:
+            if self.stopping.is_set():
+                raise VMError("%s: no longer waited for (the session is ending)" % vm.name)
             failure = self.qemu_failure(vm)
             if failure:
                 raise VMError(failure)
-            boot_id = self.boot_id(vm)
+            # A short limit per attempt: while the guest is down, qemu accepts the connection
+            # and the client would wait for a banner that a later attempt gets at once.
+            boot_id = self.boot_id(vm, timeout=WAIT_ATTEMPT)
+            attempts += 1
             if boot_id and boot_id != not_boot_id:
+                self.open_ssh(vm)
                 vm.boots += 1
-                self.timings.setdefault("boots", []).append((vm.name, round(time.monotonic() - started, 1)))
+                self.timings.setdefault("boots", []).append(
+                    (vm.name, round(time.monotonic() - started, 1), vm.cpu_seconds(), attempts))
                 return boot_id
             if time.monotonic() - started > timeout:
                 raise VMError("%s did not answer SSH on 127.0.0.1:%d within %ds; console:\n%s"
                               % (vm.name, vm.port, timeout, vm.console_tail()))
-            time.sleep(3)
+            self.stopping.wait(3)
 
     def reboot(self, names):
         """Reboot the VMs for real (systemctl reboot inside; qemu resets) and wait for them."""
@@ -261,9 +314,22 @@ class VMSet:
         before = {}
         for vm in vms:
             before[vm.name] = self._current_boot_id(vm)
+            self.timings.setdefault("cpu_before_reboot", []).append((vm.name, vm.cpu_seconds()))
             self._schedule_reboot(vm)
-        with ThreadPoolExecutor(max_workers=len(vms)) as pool:
-            list(pool.map(lambda v: self.wait_ssh(v, not_boot_id=before[v.name]), vms))
+            self.close_ssh(vm)
+        self._in_parallel(lambda v: self.wait_ssh(v, not_boot_id=before[v.name]), vms)
+
+    def _in_parallel(self, function, vms):
+        """function(vm) for every VM in threads; on an interrupt (Ctrl-C, SIGTERM) the threads
+        stop waiting at once, so the VMs can be torn down without waiting for a boot timeout."""
+        pool = ThreadPoolExecutor(max_workers=len(vms))
+        try:
+            list(pool.map(function, vms))
+        except BaseException:
+            self.stopping.set()
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
     def inventory_text(self, host_vars=None):
         """INI inventory of the VMs (group ``vms``); host_vars: {name: {variable: value}}."""
