@@ -19,7 +19,7 @@ description:
     into O(dest), and one node_exporter textfile-collector file per host, C(<host>.prom), into
     O(prometheus_dir).
   - Runs in the controller process whatever host the task runs for, so it costs no module execution;
-    the netfleet.tcp.audit role runs it once per play.
+    the netfleet.tcp.tcp_audit role runs it once per play.
   - Every file is written through a temporary file in the same folder and renamed into place, so a
     reader such as node_exporter never sees half a file. A file that already holds the same bytes is
     left alone. Missing folders are created.
