@@ -32,7 +32,7 @@ ansible.posix comes from PyPI's `ansible` package, installed into a separate vir
 that venv's ansible-core. Writes its section of docs/benchmarks.md (<!-- BEGIN fleet_scale -->).
 
 Usage (root, like the fleet):
-    python3 benchmarks/fleet_scale.py [--sizes 20,50] [--forks 10,50] [--rounds 3] [--keep] [--no-write]
+    python3 benchmarks/fleet_scale.py [--sizes 20,50] [--forks 10,50] [--rounds 3] [--until HH:MM] [--keep] [--no-write]
 """
 
 import argparse
@@ -40,6 +40,7 @@ import datetime
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -331,9 +332,10 @@ def _header(meta, bring_up):
         "every size (the smaller sizes run on its first hosts); the sizes, forks and kinds are interleaved in "
         "every round. Median of the rounds." % (TUNING, PROFILE, TUNING),
         "",
-        "Machine: %d CPUs, %.0f GiB RAM, kernel %s, Python %s, %s; %s. Fleet bring-up: %s. The machine was shared "
-        "with other test runs; the load average (1 min) at the start and end of every round is listed below, "
-        "and the ratios compare runs made in the same minutes." % (
+        "Machine: %d CPUs, %.0f GiB RAM, kernel %s, Python %s, %s; %s. Fleet bring-up: %s. The load average "
+        "(1 min) at the start and end of every round is listed below; it counts the run's own forks and fleet "
+        "hosts as well as any other work on the machine, and the ratios compare runs made in the same "
+        "minutes." % (
             meta["cpus"], meta["mem_gib"], meta["kernel"], meta["python"], meta["ansible"], meta["date"], bring_up),
         "",
     ]
@@ -344,8 +346,9 @@ def render(figures, meta, bring_up, requested):
     short = ["%d hosts, forks %d: %d" % (item["hosts"], item["forks"], item["rounds"]) for item in figures
              if item["rounds"] < requested]
     if short:
-        lines += ["Rounds measured so far (of %d asked for; the run wrote this section after every size and "
-                  "forks and was stopped or is still running): %s." % (requested, "; ".join(short)), ""]
+        lines += ["Fewer rounds than the %d asked for (the section is written after every size and forks, so a "
+                  "run still under way, stopped, or out of the time --until gave it keeps the rounds it "
+                  "completed): %s." % (requested, "; ".join(short)), ""]
     lines += [
         "| Hosts | Forks | ping (s) | audit (s) | first (s) | re-run (s) | check (s) | absent (s) | per-key (s) |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -400,6 +403,16 @@ def bring_up(fleet_session, fleet_id, size):
     return fleet, "%s in %.1f s (load %s -> %s)" % (how, time.monotonic() - started, load_before, load())
 
 
+def until_epoch(text):
+    """``HH:MM`` (UTC, today) as seconds since the epoch."""
+    try:
+        hour, minute = (int(part) for part in text.split(":"))
+        when = datetime.datetime.now(datetime.timezone.utc).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("--until wants a UTC time as HH:MM, got %r" % text) from exc
+    return when.timestamp()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default=os.environ.get("NETFLEET_FLEET_SIZE", "20,50"))
@@ -407,7 +420,11 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="leave the fleet up at the end (for another run)")
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/benchmarks.md alone")
+    parser.add_argument("--until", type=until_epoch, metavar="HH:MM",
+                        help="UTC time by which the run must end: a size and forks whose last round would "
+                             "not finish by then is skipped from then on (its rounds so far are kept)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit("stopped by SIGTERM"))
     ensure_venv()
     os.environ.setdefault("NETFLEET_FLEET_ID", "9")
     fleet_session, load_fleet_module = harness()
@@ -422,12 +439,18 @@ def main():
     figures = dict((config, new_figures(*config)) for config in configs)
     state = {"keys": {}}
     report_root = tempfile.mkdtemp(prefix="nf-bench-fleet-")
+    took = {}  # (size, forks) -> seconds its last round took, reset included
     try:
         for index in range(args.rounds):
             for size, forks in (configs if index % 2 == 0 else list(reversed(configs))):
-                started = load()
+                if args.until and (size, forks) in took and time.time() + took[(size, forks)] > args.until:
+                    print("  %d hosts, forks %d, round %d: skipped, it would end after --until" % (
+                        size, forks, index + 1), flush=True)
+                    continue
+                started, began = load(), time.monotonic()
                 out = one_round(views[size], forks, os.path.join(report_root, "%d-%d-%d" % (size, forks, index)),
                                 state, index)
+                took[(size, forks)] = time.monotonic() - began
                 record(figures[(size, forks)], out, views[size], state, started)
                 if not args.no_write:  # as soon as it is measured, so a run stopped early keeps its rounds
                     measured = [figures[c] for c in configs if figures[c]["rounds"]]
