@@ -7,6 +7,8 @@ for each fleet size (--sizes, default NETFLEET_FLEET_SIZE or 20,50) and each for
 (--forks, default 10,50), sizes, forks and kinds interleaved in every round:
 
   ping       `ansible all -m ping`: one module execution per host, the floor of any run over SSH;
+  play-ping  a playbook with one ansible.builtin.ping task (no target: what ansible-playbook's start
+             and one task cost, so the account of the time can tell the roles' share from it);
   audit      `playbooks/audit.yml` (tcp_audit_fail_on=never, report written on the controller);
   first      `playbooks/tune.yml -e tcp_tuning_profile=web_frontend` on a freshly reset fleet;
   re-run     the same again (nothing to change);
@@ -65,7 +67,7 @@ AUDITING = "tcp_audit_" if NEW_ROLES else "audit_"
 POSIX_FILE = "/etc/sysctl.d/90-bench-posix.conf"
 TARGETS = {"audit": 1.3, "first": 1.5, "re-run": 1.5, "check": 1.5, "absent": 1.5}
 PER_KEY_TARGET = 0.25
-KINDS = ("ping", "audit", "first", "re-run", "check", "absent", "per-key")
+KINDS = ("ping", "play-ping", "audit", "first", "re-run", "check", "absent", "per-key")
 TUNING_KINDS = ("first", "re-run", "check", "absent")
 # Actions that never execute a module on the managed host (action plugins that run on the controller).
 CONTROLLER_ONLY = frozenset(["debug", "fail", "set_fact", "assert", "meta", "audit_files", "role_var_aliases",
@@ -75,14 +77,26 @@ CONTROLLER_ONLY = frozenset(["debug", "fail", "set_fact", "assert", "meta", "aud
 # Why a role run costs more than ping even at one module execution per host (the section ends with it).
 WHY = (
     "Ping is the floor: one ad-hoc task, one small module execution per host. A role run pays that, "
-    "plus ansible-playbook's start (loading the collection, the roles and their argument specs), plus "
-    "a pass of the strategy over every host for each controller-only task listed above (templating, "
-    "conditionals, callbacks), plus a module execution that costs more than ping's: its payload is "
-    "about 2.4 times ping's and the host compiles the collection's imported modules on every run "
-    "(benchmarks/module_cost.py prints the figures). The audit also builds, renders and writes the "
-    "fleet report on the controller. On this machine the controller and every fleet host share the "
-    "same CPUs with the other work running on it, so all of it adds up in the wall time; the "
-    "per-key play's looped task pays the per-task controller cost once for all its keys.")
+    "plus ansible-playbook's start (loading the collection, the roles and their argument specs; the "
+    "one-task playbook above measures it with the play), plus a pass of the strategy over every host "
+    "for each controller-only task listed above (templating, conditionals, callbacks), plus a module "
+    "execution that costs more than ping's: a larger payload, and the host compiles the collection's "
+    "module_utils it imports on every run (benchmarks/module_cost.py prints payload, imports and CPU "
+    "per execution). The audit also builds, renders and writes the fleet report on the controller. "
+    "The fleet hosts here are network namespaces on the controller's own CPUs, so the hosts' CPU time "
+    "adds up in the wall time as it would not on a fleet of real machines, where each host's work runs "
+    "on its own CPU; the per-key play's looped task pays the per-task controller cost once for all its "
+    "keys.")
+
+# Not a target: ansible-playbook's own start and one task, to tell the roles' cost from the playbook's.
+PING_PLAY = """
+- name: One ping task
+  hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: Ping
+      ansible.builtin.ping:
+"""
 
 POSIX_PLAY = """
 - name: ansible.posix.sysctl, one task per key
@@ -244,6 +258,7 @@ def one_round(view, forks, report_dir, state, index):
 
     def reads():
         out["ping"] = timed(view.adhoc, "all", "ansible.builtin.ping", env=env)
+        out["play-ping"] = timed(view.playbook, PING_PLAY, env=env)
         out["audit"] = timed(view.playbook, AUDIT, env=env, extra_vars={
             AUDITING + "report_dir": report_dir, AUDITING + "fail_on": "never"})
 
@@ -323,7 +338,8 @@ def _header(meta, bring_up):
     return [
         "## The roles at fleet scale (fleet_scale)",
         "",
-        "`ansible all -m ping`, `playbooks/audit.yml`, `playbooks/tune.yml -e %sprofile=%s` (first apply on "
+        "`ansible all -m ping`, a playbook with one `ansible.builtin.ping` task (play-ping, no target: "
+        "what ansible-playbook's start and one task add), `playbooks/audit.yml`, `playbooks/tune.yml -e %sprofile=%s` (first apply on "
         "a reset fleet, re-run, `--check --diff`, `%sstate=absent`) and one `ansible.posix.sysctl` task per "
         "key with the keys and values the role set (reload: true, right after the removal put the reset fleet's "
         "values back), on the same test-fleet "
@@ -350,8 +366,8 @@ def render(figures, meta, bring_up, requested):
                   "run still under way, stopped, or out of the time --until gave it keeps the rounds it "
                   "completed): %s." % (requested, "; ".join(short)), ""]
     lines += [
-        "| Hosts | Forks | ping (s) | audit (s) | first (s) | re-run (s) | check (s) | absent (s) | per-key (s) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Hosts | Forks | ping (s) | play-ping (s) | audit (s) | first (s) | re-run (s) | check (s) | absent (s) | per-key (s) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for item in figures:
         lines.append("| %d | %d | %s |" % (item["hosts"], item["forks"], " | ".join(
@@ -376,15 +392,19 @@ def render(figures, meta, bring_up, requested):
             ", ".join(item["loads"])))
     lines += ["", "Targets missed in this run:", ""]
     lines += ["- %d hosts, forks %d: %s %.2fx, target <= %.2fx." % entry for entry in missed(figures)] or ["- none."]
-    lines += ["", "Where the time beyond ping goes (median seconds over ping's, per run and per host):", ""]
+    lines += ["", "Where the time beyond ping goes (medians): first what a playbook with one ping task adds to "
+                  "`ansible -m ping` (ansible-playbook's start, the play), then what each role run adds to that "
+                  "one-task playbook, per run and per host:", ""]
     for item in figures:
         med = item["median"]
-        lines.append("- %d hosts, forks %d: %s." % (item["hosts"], item["forks"], "; ".join(
-            "%s +%.2f s (%+.3f s per host)" % (kind, med[kind] - med["ping"], (med[kind] - med["ping"]) / item["hosts"])
-            for kind in ("audit",) + TUNING_KINDS)))
+        lines.append("- %d hosts, forks %d: one-task playbook %+.2f s over ping; beyond it %s." % (
+            item["hosts"], item["forks"], med["play-ping"] - med["ping"], "; ".join(
+                "%s %+.2f s (%+.3f s per host)" % (kind, med[kind] - med["play-ping"],
+                                                   (med[kind] - med["play-ping"]) / item["hosts"])
+                for kind in ("audit",) + TUNING_KINDS)))
     lines += ["", WHY]
     lines += ["", "Reproduce: `sudo python3 benchmarks/fleet_scale.py` (NETFLEET_FLEET_ID selects the fleet; "
-                  "`--sizes`, `--forks`, `--rounds`). `benchmarks/module_cost.py` breaks one module execution "
+                  "`--sizes`, `--forks`, `--rounds`, `--until`). `benchmarks/module_cost.py` breaks one module execution "
                   "down (payload, imports, CPU)."]
     return "\n".join(lines)
 
