@@ -419,8 +419,49 @@ def bring_up(fleet_session, fleet_id, size):
     fleet = fleet_session(fleet_id, size)
     reused = fleet._fleet.healthy(size)  # pylint: disable=protected-access
     fleet.start(rebuild=False)
+    # The harness numbers its run folders from 001 in every session and appends to a results file
+    # it finds there: a reused fleet's folders from an earlier session would be counted again.
+    shutil.rmtree(os.path.join(fleet._fleet.dir, "runs"), ignore_errors=True)  # pylint: disable=protected-access
     how = "reused the fleet of %d hosts already up" % size if reused else "%d hosts built" % size
     return fleet, "%s in %.1f s (load %s -> %s)" % (how, time.monotonic() - started, load_before, load())
+
+
+def read_back(doc):
+    """``{(hosts, forks): figures}`` of the rounds this script wrote in its section of ``doc``.
+
+    Reads the "Every round" lines (times and loads) and the module executions lines back, so a
+    run stopped early can be continued (--resume) with the rounds it had finished.
+    """
+    with open(doc) as handle:
+        text = handle.read()
+    begin, end = "<!-- BEGIN %s -->" % SECTION, "<!-- END %s -->" % SECTION
+    section = text.partition(begin)[2].partition(end)[0]
+    found, mode = {}, None
+    for line in section.splitlines():
+        if not line.startswith("- "):
+            mode = "rounds" if line.startswith("Every round") else "executions" if line.startswith(
+                "Module executions") else mode if not line.strip() else None
+            continue
+        head, _sep, body = line[2:].rstrip(".").partition(": ")
+        words = head.split()
+        if mode not in ("rounds", "executions") or len(words) < 4:
+            continue
+        item = found.setdefault((int(words[0]), int(words[3])), new_figures(int(words[0]), int(words[3])))
+        parts = body.split("; ")
+        if mode == "rounds":
+            item["loads"] = parts[-1][len("load "):].split(", ")
+            for part in parts[:-1]:
+                kind, _sep, values = part.partition(" ")
+                item["times"][kind] = [float(value) for value in values.split(", ")]
+            item["rounds"] = len(item["times"]["ping"])
+            item["median"] = dict((kind, statistics.median(values)) for kind, values in item["times"].items())
+        else:
+            item["keys"] = int(words[4].lstrip("("))
+            for part in parts:
+                kind, on_host, controller = part.replace("(+", "").split()[:3]
+                item["executions"][kind] = set(int(n) for n in on_host.split("/"))
+                item["controller"][kind] = set(int(n) for n in controller.split("/"))
+    return found
 
 
 def until_epoch(text):
@@ -440,6 +481,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="leave the fleet up at the end (for another run)")
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/benchmarks.md alone")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the rounds already in this script's section of docs/benchmarks.md (a run "
+                             "stopped early); sizes and forks read back but not asked for now are kept as they are")
     parser.add_argument("--until", type=until_epoch, metavar="HH:MM",
                         help="UTC time by which the run must end: a size and forks whose last round would "
                              "not finish by then is skipped from then on (its rounds so far are kept)")
@@ -457,33 +501,45 @@ def main():
     print("fleet: %s" % brought, flush=True)
     views = dict((size, View(fleet, size)) for size in sizes)
     figures = dict((config, new_figures(*config)) for config in configs)
+    recount = set()  # read back, and its module executions to be counted again when it is measured again
+    if args.resume:
+        figures.update(read_back(DOC))
+        recount.update(figures)
+        brought += ("; the rounds of an earlier run stopped early were read back from this section (--resume), "
+                    "and the module executions of a size and forks measured again are counted in the new rounds")
     state = {"keys": {}}
     report_root = tempfile.mkdtemp(prefix="nf-bench-fleet-")
     took = {}  # (size, forks) -> seconds its last round took, reset included
     try:
         for index in range(args.rounds):
             for size, forks in (configs if index % 2 == 0 else list(reversed(configs))):
+                if figures[(size, forks)]["rounds"] > index:
+                    continue
                 if args.until and (size, forks) in took and time.time() + took[(size, forks)] > args.until:
                     print("  %d hosts, forks %d, round %d: skipped, it would end after --until" % (
                         size, forks, index + 1), flush=True)
                     continue
+                if (size, forks) in recount:
+                    recount.discard((size, forks))
+                    figures[(size, forks)]["executions"], figures[(size, forks)]["controller"] = {}, {}
                 started, began = load(), time.monotonic()
                 out = one_round(views[size], forks, os.path.join(report_root, "%d-%d-%d" % (size, forks, index)),
                                 state, index)
                 took[(size, forks)] = time.monotonic() - began
                 record(figures[(size, forks)], out, views[size], state, started)
                 if not args.no_write:  # as soon as it is measured, so a run stopped early keeps its rounds
-                    measured = [figures[c] for c in configs if figures[c]["rounds"]]
+                    measured = [figures[c] for c in sorted(figures) if figures[c]["rounds"]]
                     write_section(SECTION, render(measured, machine(), brought, args.rounds), DOC)
     finally:
         shutil.rmtree(report_root, ignore_errors=True)
         if not args.keep:
             fleet.stop()
-    text = render([figures[c] for c in configs], machine(), brought, args.rounds)
+    measured = [figures[c] for c in sorted(figures) if figures[c]["rounds"]]
+    text = render(measured, machine(), brought, args.rounds)
     print(text)
     if not args.no_write:
         write_section(SECTION, text, DOC)
-    return 1 if missed([figures[c] for c in configs]) else 0
+    return 1 if missed(measured) else 0
 
 
 if __name__ == "__main__":
