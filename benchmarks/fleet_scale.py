@@ -34,7 +34,7 @@ ansible.posix comes from PyPI's `ansible` package, installed into a separate vir
 that venv's ansible-core. Writes its section of docs/benchmarks.md (<!-- BEGIN fleet_scale -->).
 
 Usage (root, like the fleet):
-    python3 benchmarks/fleet_scale.py [--sizes 20,50] [--forks 10,50] [--rounds 3] [--until HH:MM] [--keep] [--no-write]
+    python3 benchmarks/fleet_scale.py [--sizes 20,50] [--forks 10,50] [--rounds 3] [--until HH:MM] [--resume] [--keep] [--no-write]
 """
 
 import argparse
