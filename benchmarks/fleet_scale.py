@@ -7,6 +7,8 @@ for each fleet size (--sizes, default NETFLEET_FLEET_SIZE or 20,50) and each for
 (--forks, default 10,50), sizes, forks and kinds interleaved in every round:
 
   ping       `ansible all -m ping`: one module execution per host, the floor of any run over SSH;
+  play-ping  a playbook with one ansible.builtin.ping task (no target: what ansible-playbook's start
+             and one task cost, so the account of the time can tell the roles' share from it);
   audit      `playbooks/audit.yml` (tcp_audit_fail_on=never, report written on the controller);
   first      `playbooks/tune.yml -e tcp_tuning_profile=web_frontend` on a freshly reset fleet;
   re-run     the same again (nothing to change);
@@ -32,7 +34,7 @@ ansible.posix comes from PyPI's `ansible` package, installed into a separate vir
 that venv's ansible-core. Writes its section of docs/benchmarks.md (<!-- BEGIN fleet_scale -->).
 
 Usage (root, like the fleet):
-    python3 benchmarks/fleet_scale.py [--sizes 20,50] [--forks 10,50] [--rounds 3] [--keep] [--no-write]
+    python3 benchmarks/fleet_scale.py [--sizes 20,50] [--forks 10,50] [--rounds 3] [--until HH:MM] [--resume] [--keep] [--no-write]
 """
 
 import argparse
@@ -40,6 +42,7 @@ import datetime
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -64,7 +67,7 @@ AUDITING = "tcp_audit_" if NEW_ROLES else "audit_"
 POSIX_FILE = "/etc/sysctl.d/90-bench-posix.conf"
 TARGETS = {"audit": 1.3, "first": 1.5, "re-run": 1.5, "check": 1.5, "absent": 1.5}
 PER_KEY_TARGET = 0.25
-KINDS = ("ping", "audit", "first", "re-run", "check", "absent", "per-key")
+KINDS = ("ping", "play-ping", "audit", "first", "re-run", "check", "absent", "per-key")
 TUNING_KINDS = ("first", "re-run", "check", "absent")
 # Actions that never execute a module on the managed host (action plugins that run on the controller).
 CONTROLLER_ONLY = frozenset(["debug", "fail", "set_fact", "assert", "meta", "audit_files", "role_var_aliases",
@@ -74,14 +77,26 @@ CONTROLLER_ONLY = frozenset(["debug", "fail", "set_fact", "assert", "meta", "aud
 # Why a role run costs more than ping even at one module execution per host (the section ends with it).
 WHY = (
     "Ping is the floor: one ad-hoc task, one small module execution per host. A role run pays that, "
-    "plus ansible-playbook's start (loading the collection, the roles and their argument specs), plus "
-    "a pass of the strategy over every host for each controller-only task listed above (templating, "
-    "conditionals, callbacks), plus a module execution that costs more than ping's: its payload is "
-    "about 2.4 times ping's and the host compiles the collection's imported modules on every run "
-    "(benchmarks/module_cost.py prints the figures). The audit also builds, renders and writes the "
-    "fleet report on the controller. On this machine the controller and every fleet host share the "
-    "same CPUs with the other work running on it, so all of it adds up in the wall time; the "
-    "per-key play's looped task pays the per-task controller cost once for all its keys.")
+    "plus ansible-playbook's start (loading the collection, the roles and their argument specs; the "
+    "one-task playbook above measures it with the play), plus a pass of the strategy over every host "
+    "for each controller-only task listed above (templating, conditionals, callbacks), plus a module "
+    "execution that costs more than ping's: a larger payload, and the host compiles the collection's "
+    "module_utils it imports on every run (benchmarks/module_cost.py prints payload, imports and CPU "
+    "per execution). The audit also builds, renders and writes the fleet report on the controller. "
+    "The fleet hosts here are network namespaces on the controller's own CPUs, so the hosts' CPU time "
+    "adds up in the wall time as it would not on a fleet of real machines, where each host's work runs "
+    "on its own CPU; the per-key play's looped task pays the per-task controller cost once for all its "
+    "keys.")
+
+# Not a target: ansible-playbook's own start and one task, to tell the roles' cost from the playbook's.
+PING_PLAY = """
+- name: One ping task
+  hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: Ping
+      ansible.builtin.ping:
+"""
 
 POSIX_PLAY = """
 - name: ansible.posix.sysctl, one task per key
@@ -243,6 +258,7 @@ def one_round(view, forks, report_dir, state, index):
 
     def reads():
         out["ping"] = timed(view.adhoc, "all", "ansible.builtin.ping", env=env)
+        out["play-ping"] = timed(view.playbook, PING_PLAY, env=env)
         out["audit"] = timed(view.playbook, AUDIT, env=env, extra_vars={
             AUDITING + "report_dir": report_dir, AUDITING + "fail_on": "never"})
 
@@ -322,7 +338,8 @@ def _header(meta, bring_up):
     return [
         "## The roles at fleet scale (fleet_scale)",
         "",
-        "`ansible all -m ping`, `playbooks/audit.yml`, `playbooks/tune.yml -e %sprofile=%s` (first apply on "
+        "`ansible all -m ping`, a playbook with one `ansible.builtin.ping` task (play-ping, no target: "
+        "what ansible-playbook's start and one task add), `playbooks/audit.yml`, `playbooks/tune.yml -e %sprofile=%s` (first apply on "
         "a reset fleet, re-run, `--check --diff`, `%sstate=absent`) and one `ansible.posix.sysctl` task per "
         "key with the keys and values the role set (reload: true, right after the removal put the reset fleet's "
         "values back), on the same test-fleet "
@@ -331,9 +348,10 @@ def _header(meta, bring_up):
         "every size (the smaller sizes run on its first hosts); the sizes, forks and kinds are interleaved in "
         "every round. Median of the rounds." % (TUNING, PROFILE, TUNING),
         "",
-        "Machine: %d CPUs, %.0f GiB RAM, kernel %s, Python %s, %s; %s. Fleet bring-up: %s. The machine was shared "
-        "with other test runs; the load average (1 min) at the start and end of every round is listed below, "
-        "and the ratios compare runs made in the same minutes." % (
+        "Machine: %d CPUs, %.0f GiB RAM, kernel %s, Python %s, %s; %s. Fleet bring-up: %s. The load average "
+        "(1 min) at the start and end of every round is listed below; it counts the run's own forks and fleet "
+        "hosts as well as any other work on the machine, and the ratios compare runs made in the same "
+        "minutes." % (
             meta["cpus"], meta["mem_gib"], meta["kernel"], meta["python"], meta["ansible"], meta["date"], bring_up),
         "",
     ]
@@ -344,11 +362,12 @@ def render(figures, meta, bring_up, requested):
     short = ["%d hosts, forks %d: %d" % (item["hosts"], item["forks"], item["rounds"]) for item in figures
              if item["rounds"] < requested]
     if short:
-        lines += ["Rounds measured so far (of %d asked for; the run wrote this section after every size and "
-                  "forks and was stopped or is still running): %s." % (requested, "; ".join(short)), ""]
+        lines += ["Fewer rounds than the %d asked for (the section is written after every size and forks, so a "
+                  "run still under way, stopped, or out of the time --until gave it keeps the rounds it "
+                  "completed): %s." % (requested, "; ".join(short)), ""]
     lines += [
-        "| Hosts | Forks | ping (s) | audit (s) | first (s) | re-run (s) | check (s) | absent (s) | per-key (s) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Hosts | Forks | ping (s) | play-ping (s) | audit (s) | first (s) | re-run (s) | check (s) | absent (s) | per-key (s) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for item in figures:
         lines.append("| %d | %d | %s |" % (item["hosts"], item["forks"], " | ".join(
@@ -373,15 +392,19 @@ def render(figures, meta, bring_up, requested):
             ", ".join(item["loads"])))
     lines += ["", "Targets missed in this run:", ""]
     lines += ["- %d hosts, forks %d: %s %.2fx, target <= %.2fx." % entry for entry in missed(figures)] or ["- none."]
-    lines += ["", "Where the time beyond ping goes (median seconds over ping's, per run and per host):", ""]
+    lines += ["", "Where the time beyond ping goes (medians): first what a playbook with one ping task adds to "
+                  "`ansible -m ping` (ansible-playbook's start, the play), then what each role run adds to that "
+                  "one-task playbook, per run and per host:", ""]
     for item in figures:
         med = item["median"]
-        lines.append("- %d hosts, forks %d: %s." % (item["hosts"], item["forks"], "; ".join(
-            "%s +%.2f s (%+.3f s per host)" % (kind, med[kind] - med["ping"], (med[kind] - med["ping"]) / item["hosts"])
-            for kind in ("audit",) + TUNING_KINDS)))
+        lines.append("- %d hosts, forks %d: one-task playbook %+.2f s over ping; beyond it %s." % (
+            item["hosts"], item["forks"], med["play-ping"] - med["ping"], "; ".join(
+                "%s %+.2f s (%+.3f s per host)" % (kind, med[kind] - med["play-ping"],
+                                                   (med[kind] - med["play-ping"]) / item["hosts"])
+                for kind in ("audit",) + TUNING_KINDS)))
     lines += ["", WHY]
     lines += ["", "Reproduce: `sudo python3 benchmarks/fleet_scale.py` (NETFLEET_FLEET_ID selects the fleet; "
-                  "`--sizes`, `--forks`, `--rounds`). `benchmarks/module_cost.py` breaks one module execution "
+                  "`--sizes`, `--forks`, `--rounds`, `--until`). `benchmarks/module_cost.py` breaks one module execution "
                   "down (payload, imports, CPU)."]
     return "\n".join(lines)
 
@@ -396,8 +419,59 @@ def bring_up(fleet_session, fleet_id, size):
     fleet = fleet_session(fleet_id, size)
     reused = fleet._fleet.healthy(size)  # pylint: disable=protected-access
     fleet.start(rebuild=False)
+    # The harness numbers its run folders from 001 in every session and appends to a results file
+    # it finds there: a reused fleet's folders from an earlier session would be counted again.
+    shutil.rmtree(os.path.join(fleet._fleet.dir, "runs"), ignore_errors=True)  # pylint: disable=protected-access
     how = "reused the fleet of %d hosts already up" % size if reused else "%d hosts built" % size
     return fleet, "%s in %.1f s (load %s -> %s)" % (how, time.monotonic() - started, load_before, load())
+
+
+def read_back(doc):
+    """``{(hosts, forks): figures}`` of the rounds this script wrote in its section of ``doc``.
+
+    Reads the "Every round" lines (times and loads) and the module executions lines back, so a
+    run stopped early can be continued (--resume) with the rounds it had finished.
+    """
+    with open(doc) as handle:
+        text = handle.read()
+    begin, end = "<!-- BEGIN %s -->" % SECTION, "<!-- END %s -->" % SECTION
+    section = text.partition(begin)[2].partition(end)[0]
+    found, mode = {}, None
+    for line in section.splitlines():
+        if not line.startswith("- "):
+            mode = "rounds" if line.startswith("Every round") else "executions" if line.startswith(
+                "Module executions") else mode if not line.strip() else None
+            continue
+        head, _sep, body = line[2:].rstrip(".").partition(": ")
+        words = head.split()
+        if mode not in ("rounds", "executions") or len(words) < 4:
+            continue
+        item = found.setdefault((int(words[0]), int(words[3])), new_figures(int(words[0]), int(words[3])))
+        parts = body.split("; ")
+        if mode == "rounds":
+            item["loads"] = parts[-1][len("load "):].split(", ")
+            for part in parts[:-1]:
+                kind, _sep, values = part.partition(" ")
+                item["times"][kind] = [float(value) for value in values.split(", ")]
+            item["rounds"] = len(item["times"]["ping"])
+            item["median"] = dict((kind, statistics.median(values)) for kind, values in item["times"].items())
+        else:
+            item["keys"] = int(words[4].lstrip("("))
+            for part in parts:
+                kind, on_host, controller = part.replace("(+", "").split()[:3]
+                item["executions"][kind] = set(int(n) for n in on_host.split("/"))
+                item["controller"][kind] = set(int(n) for n in controller.split("/"))
+    return found
+
+
+def until_epoch(text):
+    """``HH:MM`` (UTC, today) as seconds since the epoch."""
+    try:
+        hour, minute = (int(part) for part in text.split(":"))
+        when = datetime.datetime.now(datetime.timezone.utc).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("--until wants a UTC time as HH:MM, got %r" % text) from exc
+    return when.timestamp()
 
 
 def main():
@@ -407,7 +481,14 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="leave the fleet up at the end (for another run)")
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/benchmarks.md alone")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the rounds already in this script's section of docs/benchmarks.md (a run "
+                             "stopped early); sizes and forks read back but not asked for now are kept as they are")
+    parser.add_argument("--until", type=until_epoch, metavar="HH:MM",
+                        help="UTC time by which the run must end: a size and forks whose last round would "
+                             "not finish by then is skipped from then on (its rounds so far are kept)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit("stopped by SIGTERM"))
     ensure_venv()
     os.environ.setdefault("NETFLEET_FLEET_ID", "9")
     fleet_session, load_fleet_module = harness()
@@ -420,27 +501,45 @@ def main():
     print("fleet: %s" % brought, flush=True)
     views = dict((size, View(fleet, size)) for size in sizes)
     figures = dict((config, new_figures(*config)) for config in configs)
+    recount = set()  # read back, and its module executions to be counted again when it is measured again
+    if args.resume:
+        figures.update(read_back(DOC))
+        recount.update(figures)
+        brought += ("; the rounds of an earlier run stopped early were read back from this section (--resume), "
+                    "and the module executions of a size and forks measured again are counted in the new rounds")
     state = {"keys": {}}
     report_root = tempfile.mkdtemp(prefix="nf-bench-fleet-")
+    took = {}  # (size, forks) -> seconds its last round took, reset included
     try:
         for index in range(args.rounds):
             for size, forks in (configs if index % 2 == 0 else list(reversed(configs))):
-                started = load()
+                if figures[(size, forks)]["rounds"] > index:
+                    continue
+                if args.until and (size, forks) in took and time.time() + took[(size, forks)] > args.until:
+                    print("  %d hosts, forks %d, round %d: skipped, it would end after --until" % (
+                        size, forks, index + 1), flush=True)
+                    continue
+                if (size, forks) in recount:
+                    recount.discard((size, forks))
+                    figures[(size, forks)]["executions"], figures[(size, forks)]["controller"] = {}, {}
+                started, began = load(), time.monotonic()
                 out = one_round(views[size], forks, os.path.join(report_root, "%d-%d-%d" % (size, forks, index)),
                                 state, index)
+                took[(size, forks)] = time.monotonic() - began
                 record(figures[(size, forks)], out, views[size], state, started)
                 if not args.no_write:  # as soon as it is measured, so a run stopped early keeps its rounds
-                    measured = [figures[c] for c in configs if figures[c]["rounds"]]
+                    measured = [figures[c] for c in sorted(figures) if figures[c]["rounds"]]
                     write_section(SECTION, render(measured, machine(), brought, args.rounds), DOC)
     finally:
         shutil.rmtree(report_root, ignore_errors=True)
         if not args.keep:
             fleet.stop()
-    text = render([figures[c] for c in configs], machine(), brought, args.rounds)
+    measured = [figures[c] for c in sorted(figures) if figures[c]["rounds"]]
+    text = render(measured, machine(), brought, args.rounds)
     print(text)
     if not args.no_write:
         write_section(SECTION, text, DOC)
-    return 1 if missed([figures[c] for c in configs]) else 0
+    return 1 if missed(measured) else 0
 
 
 if __name__ == "__main__":
