@@ -134,7 +134,10 @@ class FleetSession:
 
     def _workdir(self, kind):
         path = os.path.join(self._fleet.dir, "runs", "%03d-%s" % (next(self._counter), kind))
-        os.makedirs(path, exist_ok=True)
+        # Numbers start at 001 in every session: a reused fleet still holds an earlier session's
+        # folder of this name, whose results file would otherwise be appended to and counted again.
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path)
         return path
 
     def _env(self, results_file, env):
