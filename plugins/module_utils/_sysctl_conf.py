@@ -241,8 +241,9 @@ def render(entries, header=None):
 
     One ``key = value`` line per assignment (``-`` prefixed when ``ignore_errors``),
     ``-pattern`` for exclusions; invalid entries are dropped. ``header`` lines are
-    written first as ``#`` comments. ``parse(render(entries))`` gives back the same
-    keys, values, flags and order.
+    written first as ``#`` comments. Values are written in the value model's canonical
+    text (``00`` as ``0``, ``0x1e`` as ``30``), so ``parse(render(entries))`` gives back
+    the same keys, flags and order, and values the kernel reads alike.
     """
     if isinstance(entries, dict):
         entries = [{"key": key, "value": value, "kind": "assign"} for key, value in sorted(entries.items())]

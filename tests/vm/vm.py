@@ -257,10 +257,11 @@ class VMSet:
         """The shared connection: a background master (-f) with no pipe of ours, so no caller
         waits on it; commands without it (socket absent) connect on their own."""
         self.close_ssh(vm)
-        subprocess.run(["ssh"] + SSH_OPTIONS + ["-o", "ControlMaster=yes", "-o", "ControlPersist=yes",  # pylint: disable=subprocess-run-check
-                        "-o", "ControlPath=%s" % self.control_path(vm), "-i", self.key, "-p", str(vm.port),
-                        "-N", "-f", "root@127.0.0.1"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=120, check=False)
+        argv = ["ssh"] + SSH_OPTIONS + [
+            "-o", "ControlMaster=yes", "-o", "ControlPersist=yes", "-o", "ControlPath=%s" % self.control_path(vm),
+            "-i", self.key, "-p", str(vm.port), "-N", "-f", "root@127.0.0.1"]
+        subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=120, check=False)
 
     def close_ssh(self, vm):
         if os.path.exists(self.control_path(vm)):

@@ -16,7 +16,7 @@ import string
 import struct
 import tempfile
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from ansible_collections.netfleet.tcp.plugins.module_utils import (
     _dropin,
@@ -30,6 +30,8 @@ from ansible_collections.netfleet.tcp.plugins.module_utils import (
 )
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import NetfleetError
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value import _kernel
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._canonical import canonical
+from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_value._kernel import KernelReadError
 from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import inet_diag as _inet_diag
 from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import limits as _limits
 from ansible_collections.netfleet.tcp.plugins.module_utils._tcp_state import proc_net as _proc_net
@@ -60,19 +62,30 @@ def _writable(key):
     return _sysctl_keys.key_problem("".join("x" if c in "*?[]" else c for c in key)) is None
 
 
+def _kernel_value(key, value):
+    """A value as the kernel reads it: render() writes the value model's canonical text, so
+    '00' comes back as '0' and '0x1e' as '30'; words the model cannot read stay as written."""
+    try:
+        return canonical(key, value)
+    except KernelReadError:
+        return value
+
+
 def _comparable(entries):
-    """What a round trip must keep: kind, key, value and flags of each assignment and exclusion.
+    """What a round trip must keep: kind, key, the value as the kernel reads it, and the flags of
+    each assignment and exclusion.
 
     Only for keys the writers accept: a name that only the slash form can spell ('/.0' is a
     component named '.0') has no dotted spelling, and the writers refuse such keys before
     render() sees them.
     """
-    return [(e["kind"], e["key"], e["value"], e["ignore_errors"], e["glob"])
+    return [(e["kind"], e["key"], _kernel_value(e["key"], e["value"]), e["ignore_errors"], e["glob"])
             for e in entries if e["kind"] != "invalid" and _writable(e["key"])]
 
 
 @FAST
 @given(conf_text)
+@example("0/0=00\nnet.ipv4.tcp_fin_timeout = 0x1e")  # rendered as the kernel reads them: 0 and 30
 def test_sysctl_conf_parse_never_crashes_and_round_trips(text):
     count("fuzz examples", "sysctl.conf parse/render/parse")
     entries = _sysctl_conf.parse(text, "fuzz.conf")
