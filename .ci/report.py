@@ -34,21 +34,29 @@ def _read(path):
 
 
 def from_junit(path):
-    """(passed, failed, skipped) from a pytest JUnit XML file, (0, 0, 0) when absent."""
+    """(passed, failed, skipped, xfailed) from a pytest JUnit XML file, zeros when absent.
+
+    pytest writes an expected failure as <skipped type="pytest.xfail">: the test ran and failed
+    as its strict xfail mark says (a strict xfail that passes is a failure), so it is counted
+    apart from the tests that did not run.
+    """
     try:
         root = ET.parse(path).getroot()
     except (OSError, ET.ParseError):
-        return 0, 0, 0
-    passed = failed = skipped = 0
+        return 0, 0, 0, 0
+    passed = failed = skipped = xfailed = 0
     for case in root.iter("testcase"):
-        tags = {child.tag for child in case}
+        children = list(case)
+        tags = {child.tag for child in children}
         if tags & {"failure", "error"}:
             failed += 1
+        elif any(child.tag == "skipped" and child.get("type") == "pytest.xfail" for child in children):
+            xfailed += 1
         elif "skipped" in tags:
             skipped += 1
         else:
             passed += 1
-    return passed, failed, skipped
+    return passed, failed, skipped, xfailed
 
 
 def from_sanity_log(path):
@@ -75,9 +83,11 @@ def stage(argv):
     opts = dict(zip(argv[2::2], argv[3::2]))
     result = {"stage": name, "rc": rc, "passed": 0, "failed": 0, "skipped": 0, "note": ""}
     if "--junit" in opts:
-        passed, failed, skipped = from_junit(opts["--junit"])
+        passed, failed, skipped, xfailed = from_junit(opts["--junit"])
         result.update(passed=passed, failed=failed, skipped=skipped)
-        if rc == 5 and passed + failed + skipped == 0:
+        if xfailed:
+            result["xfailed"] = xfailed
+        if rc == 5 and passed + failed + skipped + xfailed == 0:
             result["note"] = "no tests collected"
         elif rc and not failed:
             result["note"] = "pytest exit status %d" % rc
@@ -133,6 +143,8 @@ def describe(result):
         text = "FAILED (%d of %d failed" % (result["failed"], total)
     if result["skipped"]:
         text += ", %d skipped" % result["skipped"]
+    if result.get("xfailed"):
+        text += ", %d expected to fail (strict xfail)" % result["xfailed"]
     if result["note"]:
         text += "; " + result["note"]
     return text + ")"
