@@ -2,7 +2,6 @@
 
 import fcntl
 import gzip
-import json
 import os
 
 import pytest
@@ -12,25 +11,10 @@ from ansible_collections.netfleet.tcp.plugins.module_utils._errors import Profil
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import write_value
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_profile import _access
 
-FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "sysctl_profile",
-                       "proc_sys_child_netns.json")
 FIN = "net.ipv4.tcp_fin_timeout"
 TIME = "net.ipv4.tcp_keepalive_time"
 INTVL = "net.ipv4.tcp_keepalive_intvl"
 STATE = os.path.join("var", "lib", "netfleet-tcp")
-
-
-@pytest.fixture
-def host(tmp_path):
-    proc = tmp_path / "proc"
-    for key, value in json.load(open(FIXTURE)).items():
-        if not key.startswith("_"):
-            path = proc.joinpath("sys", *key.split("."))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(value + "\n")
-    (proc / "meminfo").write_text("MemTotal:        8000000 kB\n")
-    (tmp_path / "root" / "etc" / "sysctl.d").mkdir(parents=True)
-    return tmp_path
 
 
 def run(base, name, settings=None, state="present", check=False, writer=write_value, **params):

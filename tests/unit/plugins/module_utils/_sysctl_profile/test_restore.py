@@ -2,7 +2,6 @@
 
 import errno
 import json
-import os
 
 import pytest
 
@@ -10,22 +9,7 @@ from ansible_collections.netfleet.tcp.plugins.module_utils import _sysctl_profil
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ProfileError, SysctlWriteError
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_keys import write_value
 
-FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "sysctl_profile",
-                       "proc_sys_child_netns.json")
 RESERVED = "net.ipv4.ip_local_reserved_ports"
-
-
-@pytest.fixture
-def host(tmp_path):
-    proc = tmp_path / "proc"
-    for key, value in json.load(open(FIXTURE)).items():
-        if not key.startswith("_"):
-            path = proc.joinpath("sys", *key.split("."))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(value + "\n")
-    (proc / "meminfo").write_text("MemTotal:        8000000 kB\n")
-    (tmp_path / "root" / "etc" / "sysctl.d").mkdir(parents=True)
-    return tmp_path
 
 
 def run(base, settings=None, state="present", check=False, writer=write_value):
