@@ -10,12 +10,30 @@ Values are chosen to differ from a new namespace's own (fin_timeout 60, keepaliv
 syn_retries 6, arp_* 0), so "applied" and "left alone" can be told apart.
 """
 
+import os
+
 FIN = "net.ipv4.tcp_fin_timeout"
 KA_TIME = "net.ipv4.tcp_keepalive_time"
 KA_INTVL = "net.ipv4.tcp_keepalive_intvl"
 KA_PROBES = "net.ipv4.tcp_keepalive_probes"
 SYN = "net.ipv4.tcp_syn_retries"
 E, R, UL, L = "/etc/sysctl.d/", "/run/sysctl.d/", "/usr/local/lib/sysctl.d/", "/usr/lib/sysctl.d/"
+
+
+def materialize(tree, files):
+    """Lay a case's ``{path: content}`` out under ``tree``: text, ``("link", target)`` or
+    ``("dir",)``; returns ``tree`` as a string."""
+    for path, content in files.items():
+        full = os.path.join(str(tree), path.lstrip("/"))
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        if isinstance(content, tuple) and content[0] == "link":
+            os.symlink(content[1], full)
+        elif isinstance(content, tuple):
+            os.makedirs(full)
+        else:
+            with open(full, "w", newline="") as handle:
+                handle.write(content)
+    return str(tree)
 
 
 def _conf(*lines):

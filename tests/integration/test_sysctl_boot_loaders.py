@@ -8,7 +8,6 @@ same value in both, equal to what plugins/module_utils/_sysctl_conf.resolve pred
 case's telling keys must hold the values written down from systemd's source.
 """
 
-import os
 
 import pytest
 
@@ -23,20 +22,6 @@ import sysctl_corpus  # noqa: E402
 from ansible_collections.netfleet.tcp.plugins.module_utils import _sysctl_conf  # noqa: E402
 
 LOADERS = ("real", "emulation")
-
-
-def materialize(tree, files):
-    for path, content in files.items():
-        full = os.path.join(str(tree), path.lstrip("/"))
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        if isinstance(content, tuple) and content[0] == "link":
-            os.symlink(content[1], full)
-        elif isinstance(content, tuple):
-            os.makedirs(full)
-        else:
-            with open(full, "w", newline="") as handle:
-                handle.write(content)
-    return str(tree)
 
 
 def resolver_prediction(tree, before):
@@ -72,7 +57,7 @@ def machine_snapshot(fresh_namespace_keys):
 @pytest.mark.parametrize("name", sorted(sysctl_corpus.CASES))
 def test_real_loader_emulation_and_resolver_agree(name, tmp_path):
     case = sysctl_corpus.CASES[name]
-    tree = materialize(tmp_path, case["files"])
+    tree = sysctl_corpus.materialize(tmp_path, case["files"])
     booted = boot_everywhere(tree)
     real, emulated = booted["real"], booted["emulation"]
     before = real["before"]
@@ -88,7 +73,7 @@ def test_machine_wide_keys_are_never_applied(tmp_path):
     current = {key: fleet_mod.normalize(open(fleet_mod.key_to_path(key)).read())
                for key in sysctl_corpus.MACHINE_WIDE_KEYS}
     case = sysctl_corpus.machine_wide_case(current)
-    tree = materialize(tmp_path, case["files"])
+    tree = sysctl_corpus.materialize(tmp_path, case["files"])
     fresh = sysctl_boot.probe_in_fresh_namespace(tree, "emulation")["before"]
     machine_before = machine_snapshot(fresh)
     assert "net.ipv4.tcp_mem" in machine_before and "net.core.netdev_max_backlog" in machine_before

@@ -13,23 +13,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import sysctl_corpus  # noqa: E402
 
 
-def _materialize(tree, files):
-    for path, content in files.items():
-        full = os.path.join(str(tree), path.lstrip("/"))
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        if isinstance(content, tuple) and content[0] == "link":
-            os.symlink(content[1], full)
-        elif isinstance(content, tuple):
-            os.makedirs(full)
-        else:
-            with open(full, "w", newline="") as handle:
-                handle.write(content)
-
-
 @pytest.mark.parametrize("name", sorted(sysctl_corpus.CASES))
 def test_resolver_matches_systemd_sysctl_on_the_corpus(name, tmp_path):
     case = sysctl_corpus.CASES[name]
-    _materialize(tmp_path, case["files"])
+    sysctl_corpus.materialize(tmp_path, case["files"])
     resolution = _sysctl_conf.resolve(root=str(tmp_path))
     got = {}
     for key in case["expect"]:
@@ -47,7 +34,7 @@ def test_a_line_over_one_mebibyte_is_reported_where_reading_stops():
 def test_a_file_under_run_is_named_as_volatile(tmp_path):
     """/run is a tmpfs: what a file there does at boot holds at the next boot only if something
     creates it again before systemd-sysctl runs, and the notes say so for masks and settings."""
-    _materialize(tmp_path, {
+    sysctl_corpus.materialize(tmp_path, {
         "/usr/lib/sysctl.d/60-vendor.conf": "net.ipv4.tcp_syn_retries = 3\n",
         "/run/sysctl.d/60-vendor.conf": ("link", "/dev/null"),
         "/run/sysctl.d/70-runtime.conf": "net.ipv4.tcp_fin_timeout = 33\n",

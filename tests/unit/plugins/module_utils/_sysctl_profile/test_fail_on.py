@@ -1,6 +1,5 @@
 """sysctl_profile judges its settings with sysctl_check's rules and gate before writing anything."""
 
-import json
 import os
 
 import pytest
@@ -9,24 +8,8 @@ from ansible_collections.netfleet.tcp.plugins.module_utils import _sysctl_profil
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ProfileError
 from ansible_collections.netfleet.tcp.plugins.module_utils._sysctl_check import run_check
 
-FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "sysctl_profile",
-                       "proc_sys_child_netns.json")
 BAD = {"net.ipv4.ip_local_port_range": "40000 40000", "net.ipv4.tcp_rmem": "8192 4096 1000",
        "net.ipv4.tcp_fin_timeout": 30}
-
-
-@pytest.fixture
-def host(tmp_path):
-    values = json.load(open(FIXTURE))
-    proc = tmp_path / "proc"
-    for key, value in values.items():
-        if not key.startswith("_"):
-            path = proc.joinpath("sys", *key.split("."))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(value + "\n")
-    (proc / "meminfo").write_text("MemTotal:        8000000 kB\n")
-    (tmp_path / "root" / "etc" / "sysctl.d").mkdir(parents=True)
-    return tmp_path
 
 
 def tree(base):

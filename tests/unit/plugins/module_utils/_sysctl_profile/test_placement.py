@@ -1,6 +1,5 @@
 """The drop-in never masks, and is never masked by, a same-named file of another sysctl.d directory."""
 
-import json
 import os
 
 import pytest
@@ -9,22 +8,15 @@ from ansible_collections.netfleet.tcp.plugins.module_utils import _dropin
 from ansible_collections.netfleet.tcp.plugins.module_utils import _sysctl_profile as engine
 from ansible_collections.netfleet.tcp.plugins.module_utils._errors import ProfileError
 
-FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "sysctl_profile",
-                       "proc_sys_child_netns.json")
 PROTECT = "fs.protected_symlinks = 1\nfs.protected_hardlinks = 1\n"
 
 
 @pytest.fixture
-def host(tmp_path):
-    proc = tmp_path / "proc"
-    for key, value in json.load(open(FIXTURE)).items():
-        if not key.startswith("_"):
-            path = proc.joinpath("sys", *key.split("."))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(value + "\n")
-    (proc / "meminfo").write_text("MemTotal:        8000000 kB\n")
+def host(host):
+    """The shared host with every sysctl.d directory and a distribution file to mask."""
+    tmp_path = host
     for directory in ("etc/sysctl.d", "run/sysctl.d", "usr/lib/sysctl.d", "usr/local/lib/sysctl.d"):
-        (tmp_path / "root" / directory).mkdir(parents=True)
+        (tmp_path / "root" / directory).mkdir(parents=True, exist_ok=True)
     (tmp_path / "root" / "usr/lib/sysctl.d/99-protect-links.conf").write_text(PROTECT)
     (tmp_path / "root" / "usr/lib/sysctl.d/50-default.conf").write_text("net.core.somaxconn = 4096\n")
     (tmp_path / "root" / "etc/sysctl.d/60-local.conf").write_text("net.ipv4.tcp_fin_timeout = 40\n")
